@@ -1,6 +1,16 @@
 export type { CloseCodeValue } from './close-codes.js';
 export { CloseCode, closeCodeName, isValidWireCloseCode } from './close-codes.js';
+export type { ClosePayload } from './close-payload.js';
+export { decodeClosePayload, encodeClosePayload } from './close-payload.js';
 export type { FailureCloseCode } from './errors.js';
 export { ProtocolError } from './errors.js';
+export type { FrameHeader, FrameToEncode } from './frame-header.js';
+export { encodeFrame, frameHeaderLength, parseHeader, writeFrameHeader } from './frame-header.js';
+export type { FrameParserOptions, FrameSink } from './frame-parser.js';
+export { FrameParser } from './frame-parser.js';
+export type { MaskImplementation } from './mask.js';
+export { mask, setMaskImplementation } from './mask.js';
 export type { OpcodeValue } from './opcodes.js';
 export { isControlOpcode, isReservedOpcode, Opcode, opcodeName } from './opcodes.js';
+export type { Utf8ValidatorFunction } from './utf8.js';
+export { isValidUtf8, setUtf8Validator, Utf8Validator } from './utf8.js';

@@ -1,0 +1,125 @@
+/**
+ * Masking (RFC 6455 §5.3): XOR with a 4-byte key, in place. Large payloads go through 32-bit
+ * words; small ones take a byte loop, which beats the cost of setting up a word view.
+ */
+
+/** A masking function: XOR `data` in place with `maskKey`, starting `keyOffset` bytes into the key. */
+export type MaskImplementation = (data: Uint8Array, maskKey: number, keyOffset: number) => void;
+
+/**
+ * Below this length the byte loop is at least as fast as the word loop (which must align and
+ * build a `Uint32Array` view). Measured with `apps/bench/src/codec-mask.js`.
+ */
+const WORD_LOOP_MIN_LENGTH = 64;
+
+/** Default length from which a host implementation set without `minLength` is used. */
+const DEFAULT_HOST_MIN_LENGTH = 1024;
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+let hostMask: MaskImplementation | null = null;
+let hostMinLength = DEFAULT_HOST_MIN_LENGTH;
+
+// A word view of the last small buffer masked: frames parsed from one received chunk share
+// its buffer, so their payloads reuse one view instead of allocating one each. Only buffers
+// up to 64 KiB are cached, so a large buffer is never kept alive by the cache.
+const CACHE_MAX_BYTES = 65536;
+let cachedBuffer: ArrayBufferLike | null = null;
+let cachedWords: Uint32Array = new Uint32Array(0);
+
+/**
+ * Installs a faster masking function for payloads of at least `minLength` bytes (default
+ * 1024), e.g. `bufferutil`'s native mask in Node; `null` restores the pure JavaScript one.
+ * Short payloads stay in JavaScript, where a native call costs more than it saves.
+ */
+export function setMaskImplementation(fn: MaskImplementation | null, minLength?: number): void {
+  hostMask = fn;
+  hostMinLength = minLength ?? DEFAULT_HOST_MIN_LENGTH;
+}
+
+/**
+ * XORs `data` in place with the masking key `maskKey` (the 4 key bytes read big-endian as an
+ * unsigned 32-bit integer). Masking twice restores the data.
+ *
+ * @param keyOffset - bytes of the key already used by earlier parts of the same payload
+ *   (0–3; larger values are taken modulo 4), so a payload can be masked piecewise.
+ */
+export function mask(data: Uint8Array, maskKey: number, keyOffset = 0): void {
+  const length = data.length;
+  if (length < WORD_LOOP_MIN_LENGTH) {
+    maskBytes(data, 0, length, maskKey, keyOffset);
+    return;
+  }
+  if (hostMask !== null && length >= hostMinLength) {
+    hostMask(data, maskKey, keyOffset & 3);
+    return;
+  }
+  maskWords(data, maskKey, keyOffset);
+}
+
+/** The byte loop: `data[i] ^= key[(i + keyOffset) % 4]` for `i` in `start..end`. */
+function maskBytes(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  maskKey: number,
+  keyOffset: number,
+): void {
+  // Rotate the key so that its first byte applies to data[start].
+  const shift = ((start + keyOffset) & 3) << 3;
+  const key = shift === 0 ? maskKey : ((maskKey << shift) | (maskKey >>> (32 - shift))) >>> 0;
+  const k0 = key >>> 24;
+  const k1 = (key >>> 16) & 0xff;
+  const k2 = (key >>> 8) & 0xff;
+  const k3 = key & 0xff;
+  let i = start;
+  const end4 = start + ((end - start) & ~3);
+  for (; i < end4; i += 4) {
+    data[i] = data[i]! ^ k0;
+    data[i + 1] = data[i + 1]! ^ k1;
+    data[i + 2] = data[i + 2]! ^ k2;
+    data[i + 3] = data[i + 3]! ^ k3;
+  }
+  if (i < end) {
+    data[i] = data[i]! ^ k0;
+    if (i + 1 < end) {
+      data[i + 1] = data[i + 1]! ^ k1;
+      if (i + 2 < end) data[i + 2] = data[i + 2]! ^ k2;
+    }
+  }
+}
+
+function maskWords(data: Uint8Array, maskKey: number, keyOffset: number): void {
+  const length = data.length;
+  const byteOffset = data.byteOffset;
+  // Bytes before the first 4-byte aligned address.
+  const head = (4 - (byteOffset & 3)) & 3;
+  const wordCount = (length - head) >>> 2;
+  const tailStart = head + (wordCount << 2);
+  if (head !== 0) maskBytes(data, 0, head, maskKey, keyOffset);
+  // The key bytes in the order they apply from the first aligned byte on.
+  const shift = ((head + keyOffset) & 3) << 3;
+  let key = shift === 0 ? maskKey : ((maskKey << shift) | (maskKey >>> (32 - shift))) >>> 0;
+  if (littleEndian) {
+    key = ((key >>> 24) | ((key >>> 8) & 0xff00) | ((key << 8) & 0xff0000) | (key << 24)) >>> 0;
+  }
+  const buffer = data.buffer;
+  let words: Uint32Array;
+  let index: number;
+  // The length check keeps a stale view of a since-resized buffer out of use.
+  if (buffer === cachedBuffer && ((byteOffset + head) >>> 2) + wordCount <= cachedWords.length) {
+    words = cachedWords;
+    index = (byteOffset + head) >>> 2;
+  } else if (buffer.byteLength <= CACHE_MAX_BYTES) {
+    words = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    cachedBuffer = buffer;
+    cachedWords = words;
+    index = (byteOffset + head) >>> 2;
+  } else {
+    words = new Uint32Array(buffer, byteOffset + head, wordCount);
+    index = 0;
+  }
+  const end = index + wordCount;
+  for (; index < end; index++) words[index] = words[index]! ^ key;
+  if (tailStart < length) maskBytes(data, tailStart, length, maskKey, keyOffset);
+}
