@@ -1,0 +1,972 @@
+/**
+ * One WebSocket connection's state machine (RFC 6455), without I/O: bytes in, events out;
+ * API calls in, bytes out. The client and server facades both sit on it.
+ */
+import {
+  decodeClosePayload,
+  encodeClosePayload,
+  type FrameHeader,
+  FrameParser,
+  type FrameSink,
+  isValidUtf8,
+  isValidWireCloseCode,
+  mask,
+  ProtocolError,
+  Utf8Validator,
+} from '@strata-ws/codec';
+import type { MessageExtension, TransformCallback } from './extension.js';
+import { OutputQueue } from './output.js';
+import { decodeText, encodeText } from './text.js';
+
+/** Which end of the connection this engine plays. */
+export type Role = 'client' | 'server';
+
+/**
+ * The states of a connection; the numbers match `WebSocket.readyState`.
+ *
+ * - `Open`: messages flow both ways.
+ * - `Closing`: this end sent its close frame and waits for the peer's (arm the close timer).
+ * - `Closed`: the closing handshake is complete, the connection failed, or the transport
+ *   ended. Close the transport once {@link Connection.transportShouldClose} is true.
+ */
+export const ConnectionState = { Open: 1, Closing: 2, Closed: 3 } as const;
+
+/** A value of {@link ConnectionState}. */
+export type ConnectionStateValue = 1 | 2 | 3;
+
+/** Options of a {@link Connection}. Every limit has a safe default. */
+export interface ConnectionOptions {
+  /** `'server'` requires masked frames and sends unmasked ones; `'client'` the reverse. */
+  role: Role;
+  /** Largest payload of one received frame, in bytes; larger fails with 1009. Default 64 MiB. */
+  maxPayloadLength?: number;
+  /**
+   * Largest received message (after reassembly and decompression), in bytes; larger fails
+   * with 1009. Default 64 MiB.
+   */
+  maxMessageSize?: number;
+  /** Most frames one received message may span; more fails with 1008. Default 1024. */
+  maxFragments?: number;
+  /** Answer pings with a pong carrying the same payload. Default `true`. */
+  autoPong?: boolean;
+  /** The negotiated extensions, in the order of the `Sec-WebSocket-Extensions` response. */
+  extensions?: readonly MessageExtension[];
+  /**
+   * Fills a buffer with cryptographically strong random bytes, for client mask keys (drawn
+   * from a pool refilled in blocks). Default `globalThis.crypto.getRandomValues`.
+   */
+  randomFill?: (bytes: Uint8Array) => void;
+  /**
+   * Bytes of received frames held while an asynchronous extension decodes an earlier one.
+   * Above it {@link Connection.wantsInput} turns false (pause reading); at twice this the
+   * connection fails with 1008. Default 16 MiB.
+   */
+  maxBufferedInput?: number;
+  /**
+   * Outgoing payloads up to this many bytes are copied next to their header in a shared
+   * output buffer, so that small frames leave in one chunk; larger payloads follow their
+   * header by reference (unmasked frames). `0` disables copying. Default 1024.
+   */
+  coalesceLimit?: number;
+}
+
+/**
+ * What a {@link Connection} reports, called synchronously from inside its methods. One
+ * object per connection: no closure or event object is allocated per message.
+ * Handlers must not call {@link Connection.receive} re-entrantly.
+ */
+export interface ConnectionHandler {
+  /**
+   * A complete message. Text is already validated as UTF-8 (decode it with a
+   * non-fatal `TextDecoder`). `data` may be a view of a received chunk; it stays valid.
+   */
+  onMessage(data: Uint8Array, isBinary: boolean): void;
+  /** A ping arrived; with `autoPong` the pong is already queued. */
+  onPing(data: Uint8Array): void;
+  /** A pong arrived. */
+  onPong(data: Uint8Array): void;
+  /**
+   * The peer's close frame arrived (`code` 1005 when it carried none). The reply (echoing
+   * the code) is already queued unless this end had sent its close frame first.
+   */
+  onClose(code: number, reason: string): void;
+  /**
+   * The peer broke a rule (or an extension failed): a close frame with `error.closeCode` is
+   * queued and input is ignored from now on. Flush the output, then close the transport.
+   */
+  onFail(error: ProtocolError): void;
+  /** The output queue went from empty to non-empty: schedule a flush ({@link Connection.takeOutput}). */
+  onOutput(): void;
+  /** {@link Connection.wantsInput} became true again: resume reading. */
+  onResumeInput?(): void;
+}
+
+/** Options of one `sendText` / `sendBinary` call. */
+export interface SendOptions {
+  /**
+   * Default `true`. `false` sends a fragment: the next call of the same kind continues the
+   * message. Fragmented messages are never compressed.
+   */
+  fin?: boolean;
+  /** Transform with the extensions (compress); default: ask each one (`shouldEncode`). */
+  compress?: boolean;
+  /** Called once the message's frames are in the output queue (not called if dropped). */
+  done?: () => void;
+}
+
+const DEFAULT_MAX_PAYLOAD_LENGTH = 64 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+const DEFAULT_MAX_FRAGMENTS = 1024;
+const DEFAULT_MAX_BUFFERED_INPUT = 16 * 1024 * 1024;
+const DEFAULT_COALESCE_LIMIT = 1024;
+
+/** Mask keys drawn per refill of the random pool. */
+const MASK_KEY_POOL_BYTES = 256;
+
+const OPCODE_TEXT = 1;
+const OPCODE_BINARY = 2;
+const OPCODE_CLOSE = 8;
+const OPCODE_PING = 9;
+const OPCODE_PONG = 10;
+
+const EMPTY = new Uint8Array(0);
+
+/** A received frame held until an asynchronous decode before it completes. */
+interface HeldFrame {
+  /** 1 or 2 on a message's first frame, 0 on continuations, 8 for the close frame. */
+  opcode: number;
+  fin: boolean;
+  /** The RSV bits of the message's first frame (which extensions transformed it). */
+  rsv: number;
+  payload: Uint8Array;
+}
+
+/** A message (or the close frame) waiting for an asynchronous encode before it. */
+interface PendingSend {
+  /** The frame opcode: 1, 2, 0 (continuation) or 8 (close). */
+  opcode: number;
+  fin: boolean;
+  /** RSV bits collected from the extensions that transformed it so far. */
+  rsv: number;
+  /** Bitmask of extension indices still to apply. */
+  encodeMask: number;
+  data: Uint8Array;
+  /** Length accepted from the caller (counted in `pendingLength`). */
+  size: number;
+  done: (() => void) | undefined;
+}
+
+function checkLimit(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  }
+  return value;
+}
+
+function defaultRandomFill(): (bytes: Uint8Array) => void {
+  const crypto = (
+    globalThis as { crypto?: { getRandomValues?: (bytes: Uint8Array) => Uint8Array } }
+  ).crypto;
+  if (typeof crypto?.getRandomValues !== 'function') {
+    throw new TypeError('no randomFill option and no globalThis.crypto.getRandomValues');
+  }
+  return (bytes) => {
+    crypto.getRandomValues!(bytes);
+  };
+}
+
+function toBytes(data: string | Uint8Array | undefined): Uint8Array {
+  if (data === undefined) return EMPTY;
+  return typeof data === 'string' ? encodeText(data) : data;
+}
+
+/** `reason` cut at a character boundary to fit a close frame (123 UTF-8 bytes). */
+function fitReason(reason: string): string {
+  if (reason.length <= 41) return reason; // 41 * 3 <= 123
+  let bytes = encodeText(reason);
+  if (bytes.length <= 123) return reason;
+  let end = 123;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  bytes = bytes.subarray(0, end);
+  return decodeText(bytes);
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * A sans-I/O WebSocket connection (RFC 6455) after the opening handshake.
+ *
+ * Feed it what the transport reads ({@link Connection.receive}, {@link Connection.receiveEof});
+ * it reports messages, pings, pongs, the peer's close and failures to the handler. Call the
+ * send methods; take the bytes to write with {@link Connection.takeOutput} whenever the
+ * handler's `onOutput` fires (receiving produces output too: pongs, close replies, failures).
+ *
+ * Peer input never throws: a broken rule becomes a failed connection (`onFail`, a close
+ * frame with the RFC 6455 §7.4 code queued). API misuse throws `RangeError` / `TypeError`.
+ *
+ * Order: data messages and the close frame are delivered in wire order, also while an
+ * asynchronous extension (inflate) works on an earlier message; pings and pongs are handled
+ * the moment they are parsed, so a pong answers promptly even behind a slow inflate.
+ * Outgoing messages leave in call order; pings and pongs may overtake messages still being
+ * compressed, the close frame never does.
+ */
+export class Connection {
+  /** `'client'` or `'server'`. */
+  readonly role: Role;
+
+  readonly #handler: ConnectionHandler;
+  readonly #parser: FrameParser;
+  readonly #sink: FrameSink;
+  readonly #output: OutputQueue;
+  readonly #extensions: readonly MessageExtension[];
+  /** RSV bits claimed by the negotiated extensions. */
+  readonly #allowedRsv: number;
+  readonly #maxMessageSize: number;
+  readonly #maxFragments: number;
+  readonly #maxBufferedInput: number;
+  readonly #autoPong: boolean;
+  /** Client: frames are masked on the way out and must be unmasked on the way in. */
+  readonly #client: boolean;
+  readonly #randomFill: ((bytes: Uint8Array) => void) | null;
+  readonly #maskKeys: Uint8Array;
+  #maskKeyOffset = MASK_KEY_POOL_BYTES;
+
+  #state: ConnectionStateValue = 1;
+  #closeSent = false;
+  #closeWritten = false;
+  #closeReceived = false;
+  /** Nothing more is parsed: a close frame was seen, the connection failed, or EOF. */
+  #inputClosed = false;
+  #failed = false;
+  #ended = false;
+  #disposed = false;
+
+  // Parse stage: the sequence of data frames as they arrive.
+  /** Opcode of the message being received (1 or 2), 0 between messages. */
+  #rxOpcode = 0;
+  #rxRsv = 0;
+  #rxFragments = 0;
+  #rxLength = 0;
+
+  // Delivery stage: reassembly, UTF-8, extension decoding.
+  #msgOpcode = 0;
+  #msgParts: Uint8Array[] = [];
+  #msgLength = 0;
+  readonly #utf8: Utf8Validator = new Utf8Validator();
+  #held: HeldFrame[] = [];
+  #heldHead = 0;
+  #heldBytes = 0;
+  #inputPaused = false;
+  #decoding = false;
+  #inDecodeCall = false;
+  #decOpcode = 0;
+  #decFin = false;
+  #decRsv = 0;
+  #decNext = -1;
+  #decData: Uint8Array = EMPTY;
+  readonly #decodeCallback: TransformCallback;
+
+  // Send side.
+  /** Opcode of the message being sent in fragments (1 or 2), 0 between messages. */
+  #txOpcode = 0;
+  #sendQueue: PendingSend[] = [];
+  #pendingLength = 0;
+  #encoding = false;
+  #inEncodeCall = false;
+  readonly #encodeCallback: TransformCallback;
+
+  /**
+   * @throws RangeError for a limit that is not a non-negative integer; TypeError for an
+   *   unknown role, two extensions claiming one RSV bit, or a client without a random source.
+   */
+  constructor(handler: ConnectionHandler, options: ConnectionOptions) {
+    const role = options.role;
+    if (role !== 'client' && role !== 'server') {
+      throw new TypeError(`role must be 'client' or 'server', got ${String(role)}`);
+    }
+    this.role = role;
+    this.#handler = handler;
+    this.#client = role === 'client';
+    const maxPayloadLength = checkLimit(
+      'maxPayloadLength',
+      options.maxPayloadLength,
+      DEFAULT_MAX_PAYLOAD_LENGTH,
+    );
+    this.#maxMessageSize = checkLimit(
+      'maxMessageSize',
+      options.maxMessageSize,
+      DEFAULT_MAX_MESSAGE_SIZE,
+    );
+    this.#maxFragments = checkLimit('maxFragments', options.maxFragments, DEFAULT_MAX_FRAGMENTS);
+    this.#maxBufferedInput = checkLimit(
+      'maxBufferedInput',
+      options.maxBufferedInput,
+      DEFAULT_MAX_BUFFERED_INPUT,
+    );
+    this.#output = new OutputQueue(
+      checkLimit('coalesceLimit', options.coalesceLimit, DEFAULT_COALESCE_LIMIT),
+    );
+    this.#autoPong = options.autoPong ?? true;
+    const extensions = options.extensions ?? [];
+    let allowedRsv = 0;
+    for (const extension of extensions) {
+      const bit = extension.rsvBit;
+      if ((bit !== 0x40 && bit !== 0x20 && bit !== 0x10) || (allowedRsv & bit) !== 0) {
+        throw new TypeError(`extension ${extension.name} claims an unavailable RSV bit`);
+      }
+      allowedRsv |= bit;
+    }
+    this.#extensions = extensions;
+    this.#allowedRsv = allowedRsv;
+    this.#parser = new FrameParser({ maxPayloadLength });
+    this.#randomFill = this.#client ? (options.randomFill ?? defaultRandomFill()) : null;
+    this.#maskKeys = this.#client ? new Uint8Array(MASK_KEY_POOL_BYTES) : EMPTY;
+    // One sink and one callback per direction per connection, never one per frame.
+    this.#sink = { frame: (header, payload) => this.#onFrame(header, payload) };
+    this.#decodeCallback = (error, data) => this.#onDecoded(error, data);
+    this.#encodeCallback = (error, data) => this.#onEncoded(error, data);
+  }
+
+  /** 1 open, 2 closing (close frame sent, waiting for the peer's), 3 closed. */
+  get state(): ConnectionStateValue {
+    return this.#state;
+  }
+
+  /** A close frame from this end was queued (by `close`, as a reply, or by a failure). */
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  /** The peer's close frame was received and delivered (`onClose`). */
+  get closeReceived(): boolean {
+    return this.#closeReceived;
+  }
+
+  /** Bytes in the output queue, not yet taken. */
+  get outputLength(): number {
+    return this.#output.length;
+  }
+
+  /** Bytes accepted by `sendText`/`sendBinary` still waiting on an extension's encode. */
+  get pendingLength(): number {
+    return this.#pendingLength;
+  }
+
+  /**
+   * False while received frames held behind an asynchronous decode exceed
+   * `maxBufferedInput`: stop reading until `onResumeInput`.
+   */
+  get wantsInput(): boolean {
+    return !this.#inputPaused;
+  }
+
+  /**
+   * The connection is over (close frames exchanged, failed, or the transport ended) and
+   * nothing is left to send: close the transport once the taken output is written.
+   */
+  get transportShouldClose(): boolean {
+    if (this.#state !== 3 || this.#output.length !== 0) return false;
+    return this.#ended || (this.#closeWritten && this.#sendQueue.length === 0);
+  }
+
+  /**
+   * Feeds bytes read from the transport. The connection takes ownership of `chunk` (it
+   * unmasks in place and may hand out views of it). Never throws for bad peer input; input
+   * after the peer's close frame or a failure is ignored.
+   */
+  receive(chunk: Uint8Array): void {
+    if (this.#inputClosed) return;
+    try {
+      this.#parser.push(chunk, this.#sink);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.#fail(error);
+        return;
+      }
+      // Not peer input: a handler threw. The parser is unusable; fail, then report it.
+      this.#fail(new ProtocolError(1011, 'internal error', { cause: error }));
+      throw error;
+    }
+    if (this.#inputClosed) this.#parser.reset();
+  }
+
+  /**
+   * The transport ended (EOF or error). Without a close frame from the peer this is an
+   * abnormal closure (1006): `state` becomes closed at once and received frames still waiting
+   * for an asynchronous decode are dropped. If the peer's close frame was received but waits
+   * behind a decode, its messages and `onClose` still follow.
+   */
+  receiveEof(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#inputClosed = true;
+    this.#parser.reset();
+    this.#dropPendingSends();
+    if (!this.#closeFramePending()) {
+      this.#dropHeldInput();
+      this.#state = 3;
+      this.#dispose();
+    }
+  }
+
+  /**
+   * Sends a text message (a string is encoded as UTF-8; bytes must already be UTF-8).
+   * A no-op once a close frame was queued.
+   * @throws TypeError while a binary message is being sent in fragments.
+   */
+  sendText(data: string | Uint8Array, options?: SendOptions): void {
+    if (this.#closeSent) return;
+    this.#send(OPCODE_TEXT, typeof data === 'string' ? encodeText(data) : data, options);
+  }
+
+  /**
+   * Sends a binary message. The payload is not copied when large (see `coalesceLimit`): do
+   * not modify it until it was written. A no-op once a close frame was queued.
+   * @throws TypeError while a text message is being sent in fragments.
+   */
+  sendBinary(data: Uint8Array, options?: SendOptions): void {
+    if (this.#closeSent) return;
+    this.#send(OPCODE_BINARY, data, options);
+  }
+
+  /**
+   * Sends a ping. A no-op once a close frame was queued.
+   * @throws RangeError for a payload over 125 bytes.
+   */
+  ping(data?: string | Uint8Array): void {
+    this.#sendControl(OPCODE_PING, toBytes(data));
+  }
+
+  /**
+   * Sends an (unsolicited, or with `autoPong: false` answering) pong. A no-op once a close
+   * frame was queued.
+   * @throws RangeError for a payload over 125 bytes.
+   */
+  pong(data?: string | Uint8Array): void {
+    this.#sendControl(OPCODE_PONG, toBytes(data));
+  }
+
+  /**
+   * Starts the closing handshake: queues a close frame (after messages still being
+   * compressed) and moves to `Closing`; arm the close timer. Messages keep arriving until
+   * the peer's close frame. A no-op once a close frame was queued.
+   * @throws RangeError for a code that may not be sent (1000, 3000–4999 and the other wire
+   *   codes may) or a reason over 123 UTF-8 bytes.
+   */
+  close(code?: number, reason?: string): void {
+    const payload = encodeClosePayload(code, reason);
+    if (this.#closeSent) return;
+    this.#closeSent = true;
+    if (this.#state === 1) this.#state = 2;
+    this.#queueClose(payload);
+  }
+
+  /**
+   * Fails the connection from this end (e.g. 1008 for a policy, 1011 for an internal error):
+   * queues a close frame at once (dropping messages still being compressed) and ignores all
+   * further input. No `onFail` is reported for a local failure.
+   * @throws RangeError for a code that may not be sent.
+   */
+  fail(code: number, reason?: string): void {
+    if (!isValidWireCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
+    const payload = encodeClosePayload(code, fitReason(reason ?? ''));
+    if (this.#failed || this.#ended) return;
+    this.#failed = true;
+    this.#terminate(payload);
+  }
+
+  /**
+   * Removes and returns the bytes to write, in order. Small frames are coalesced into one
+   * chunk; large payloads come as chunks of their own. The chunks are the caller's.
+   */
+  takeOutput(): Uint8Array[] {
+    return this.#output.take();
+  }
+
+  // ---- receiving ------------------------------------------------------------------------
+
+  #onFrame(header: FrameHeader, payload: Uint8Array): boolean {
+    if (this.#inputClosed) return false;
+    if (header.masked !== !this.#client) {
+      return this.#peerError(
+        1002,
+        this.#client ? 'masked frame from the server' : 'unmasked frame from the client',
+      );
+    }
+    if (header.masked && payload.length !== 0) mask(payload, header.maskKey);
+    const opcode = header.opcode;
+    if (opcode >= 8) return this.#onControlFrame(opcode, header.rsv, payload);
+    if (opcode === 0) {
+      if (this.#rxOpcode === 0) {
+        return this.#peerError(1002, 'continuation frame without a message to continue');
+      }
+      if (header.rsv !== 0) return this.#peerError(1002, 'RSV bits set on a continuation frame');
+      if (++this.#rxFragments > this.#maxFragments) {
+        return this.#peerError(1008, `message of more than ${this.#maxFragments} fragments`);
+      }
+    } else {
+      if (opcode > 2) return this.#peerError(1002, `reserved opcode ${opcode}`);
+      if (this.#rxOpcode !== 0) {
+        return this.#peerError(1002, 'new message started inside an unfinished one');
+      }
+      if ((header.rsv & ~this.#allowedRsv) !== 0) {
+        return this.#peerError(1002, 'RSV bits set without a negotiated extension');
+      }
+      this.#rxOpcode = opcode;
+      this.#rxRsv = header.rsv;
+      this.#rxFragments = 1;
+      this.#rxLength = 0;
+    }
+    const rsv = this.#rxRsv;
+    if (rsv === 0) {
+      // Uncompressed: the wire size is the message size, so fail before buffering more.
+      const length = this.#rxLength + payload.length;
+      if (length > this.#maxMessageSize) {
+        return this.#peerError(1009, `message over the limit of ${this.#maxMessageSize} bytes`);
+      }
+      this.#rxLength = length;
+    }
+    const fin = header.fin;
+    if (fin) this.#rxOpcode = 0;
+    if (this.#decoding || this.#heldHead < this.#held.length) {
+      this.#hold(opcode, fin, rsv, payload);
+    } else if (rsv === 0) {
+      this.#assemble(opcode, fin, payload);
+    } else {
+      this.#decode(opcode, fin, rsv, payload);
+    }
+    return !this.#inputClosed;
+  }
+
+  #onControlFrame(opcode: number, rsv: number, payload: Uint8Array): boolean {
+    if (rsv !== 0) return this.#peerError(1002, 'RSV bits set on a control frame');
+    if (opcode === OPCODE_PING) {
+      if (this.#autoPong && !this.#closeSent) this.#writeFrame(true, 0, OPCODE_PONG, payload);
+      this.#handler.onPing(payload);
+    } else if (opcode === OPCODE_PONG) {
+      this.#handler.onPong(payload);
+    } else if (opcode === OPCODE_CLOSE) {
+      // Nothing after a close frame is read (RFC 6455 §5.5.1).
+      this.#inputClosed = true;
+      if (this.#decoding || this.#heldHead < this.#held.length) {
+        this.#hold(OPCODE_CLOSE, true, 0, payload);
+      } else {
+        this.#onCloseFrame(payload);
+      }
+    } else {
+      return this.#peerError(1002, `reserved opcode ${opcode}`);
+    }
+    return !this.#inputClosed;
+  }
+
+  #onCloseFrame(payload: Uint8Array): void {
+    let code: number;
+    let reason: string;
+    try {
+      const decoded = decodeClosePayload(payload);
+      code = decoded.code;
+      reason = decoded.reason;
+    } catch (error) {
+      this.#fail(
+        error instanceof ProtocolError ? error : new ProtocolError(1002, 'invalid close frame'),
+      );
+      return;
+    }
+    this.#inputClosed = true;
+    this.#closeReceived = true;
+    this.#resetMessage();
+    if (!this.#closeSent) {
+      this.#closeSent = true;
+      // Echo the peer's code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
+      this.#queueClose(code === 1005 ? EMPTY : encodeClosePayload(code));
+    }
+    this.#state = 3;
+    this.#handler.onClose(code, reason);
+    this.#disposeWhenIdle();
+  }
+
+  /** Adds a data frame's (decoded) payload to the message; delivers it on the last frame. */
+  #assemble(opcode: number, fin: boolean, data: Uint8Array): void {
+    if (opcode !== 0) {
+      if (fin) {
+        // A single-frame message: validated whole, delivered as it is (no copy).
+        if (data.length > this.#maxMessageSize) {
+          this.#peerError(1009, `message over the limit of ${this.#maxMessageSize} bytes`);
+          return;
+        }
+        if (opcode === OPCODE_TEXT && !isValidUtf8(data)) {
+          this.#peerError(1007, 'invalid UTF-8 in a text message');
+          return;
+        }
+        this.#handler.onMessage(data, opcode === OPCODE_BINARY);
+        return;
+      }
+      this.#msgOpcode = opcode;
+      this.#msgLength = 0;
+      if (opcode === OPCODE_TEXT) this.#utf8.reset();
+    }
+    const length = this.#msgLength + data.length;
+    if (length > this.#maxMessageSize) {
+      this.#peerError(1009, `message over the limit of ${this.#maxMessageSize} bytes`);
+      return;
+    }
+    // Across fragments, validate as the bytes arrive: fail at the first bad fragment.
+    if (this.#msgOpcode === OPCODE_TEXT && !this.#utf8.push(data, fin)) {
+      this.#peerError(1007, 'invalid UTF-8 in a text message');
+      return;
+    }
+    if (data.length !== 0) this.#msgParts.push(data);
+    this.#msgLength = length;
+    if (!fin) return;
+    const parts = this.#msgParts;
+    const message = parts.length === 0 ? EMPTY : concat(parts, length);
+    const isBinary = this.#msgOpcode === OPCODE_BINARY;
+    this.#resetMessage();
+    this.#handler.onMessage(message, isBinary);
+  }
+
+  #resetMessage(): void {
+    this.#msgOpcode = 0;
+    this.#msgLength = 0;
+    if (this.#msgParts.length !== 0) this.#msgParts = [];
+  }
+
+  /** Starts the extension chain (in reverse negotiation order) on one received frame. */
+  #decode(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
+    this.#decOpcode = opcode;
+    this.#decFin = fin;
+    this.#decRsv = rsv;
+    this.#decData = payload;
+    this.#decNext = this.#extensions.length - 1;
+    this.#runDecode();
+  }
+
+  /** Runs decode steps until one goes asynchronous or the frame is assembled. */
+  #runDecode(): void {
+    const extensions = this.#extensions;
+    for (;;) {
+      if (this.#failed) return;
+      let index = this.#decNext;
+      while (index >= 0 && (this.#decRsv & extensions[index]!.rsvBit) === 0) index--;
+      if (index < 0) {
+        const data = this.#decData;
+        this.#decData = EMPTY;
+        this.#assemble(this.#decOpcode, this.#decFin, data);
+        return;
+      }
+      this.#decNext = index - 1;
+      const maxSize = this.#maxMessageSize - (this.#decOpcode !== 0 ? 0 : this.#msgLength);
+      this.#decoding = true;
+      this.#inDecodeCall = true;
+      try {
+        extensions[index]!.decode(this.#decData, this.#decFin, maxSize, this.#decodeCallback);
+      } catch (error) {
+        this.#onDecoded(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        this.#inDecodeCall = false;
+      }
+      if (this.#decoding) return; // asynchronous: #onDecoded continues
+    }
+  }
+
+  #onDecoded(error: Error | null, data?: Uint8Array): void {
+    if (!this.#decoding || this.#failed) return;
+    this.#decoding = false;
+    if (error !== null) {
+      this.#decData = EMPTY;
+      this.#fail(
+        error instanceof ProtocolError
+          ? error
+          : new ProtocolError(1011, 'extension failed to decode', { cause: error }),
+      );
+      return;
+    }
+    this.#decData = data ?? EMPTY;
+    if (this.#inDecodeCall) return; // synchronous: #runDecode continues
+    this.#runDecode();
+    this.#drainHeld();
+  }
+
+  /** Keeps a frame that arrived while an earlier one is being decoded. */
+  #hold(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
+    this.#held.push({ opcode, fin, rsv, payload });
+    this.#heldBytes += payload.length;
+    if (this.#heldBytes > this.#maxBufferedInput) {
+      if (this.#heldBytes > 2 * this.#maxBufferedInput) {
+        this.#peerError(1008, 'received data held behind a decode over the input limit');
+        return;
+      }
+      this.#inputPaused = true;
+    }
+  }
+
+  /** Processes held frames in order until a decode goes asynchronous. */
+  #drainHeld(): void {
+    const held = this.#held;
+    while (!this.#decoding && !this.#failed && this.#heldHead < held.length) {
+      const frame = held[this.#heldHead]!;
+      held[this.#heldHead++] = undefined as unknown as HeldFrame;
+      this.#heldBytes -= frame.payload.length;
+      if (frame.opcode === OPCODE_CLOSE) this.#onCloseFrame(frame.payload);
+      else if (frame.rsv === 0) this.#assemble(frame.opcode, frame.fin, frame.payload);
+      else this.#decode(frame.opcode, frame.fin, frame.rsv, frame.payload);
+    }
+    if (this.#heldHead === held.length && this.#heldHead !== 0) {
+      this.#held = [];
+      this.#heldHead = 0;
+    }
+    if (this.#ended && !this.#closeFramePending() && this.#state !== 3) {
+      this.#state = 3;
+      this.#dispose();
+    }
+    if (this.#inputPaused && this.#heldBytes <= this.#maxBufferedInput) {
+      this.#inputPaused = false;
+      this.#handler.onResumeInput?.();
+    }
+  }
+
+  /** A close frame was parsed but waits behind a decode. */
+  #closeFramePending(): boolean {
+    const held = this.#held;
+    for (let i = this.#heldHead; i < held.length; i++) {
+      if (held[i]!.opcode === OPCODE_CLOSE) return true;
+    }
+    return false;
+  }
+
+  #dropHeldInput(): void {
+    this.#held = [];
+    this.#heldHead = 0;
+    this.#heldBytes = 0;
+    this.#decoding = false;
+    this.#decData = EMPTY;
+    this.#resetMessage();
+    if (this.#inputPaused) {
+      this.#inputPaused = false;
+      this.#handler.onResumeInput?.();
+    }
+  }
+
+  /** The peer broke a rule: fail with `code`. Returns false (stop parsing). */
+  #peerError(code: 1002 | 1007 | 1008 | 1009, reason: string): false {
+    this.#fail(new ProtocolError(code, reason));
+    return false;
+  }
+
+  /** _Fail the WebSocket Connection_ (RFC 6455 §7.1.7) for a peer or extension error. */
+  #fail(error: ProtocolError): void {
+    if (this.#failed || this.#ended) return;
+    this.#failed = true;
+    // 1011's reason stays off the wire: it would describe this end's internals.
+    const reason = error.closeCode === 1011 ? '' : fitReason(error.message);
+    this.#terminate(encodeClosePayload(error.closeCode, reason));
+    this.#handler.onFail(error);
+  }
+
+  /** Shared by peer and local failures: close frame now, input off, pending work dropped. */
+  #terminate(closePayload: Uint8Array): void {
+    this.#inputClosed = true;
+    this.#state = 3;
+    this.#dropHeldInput();
+    this.#dropPendingSends();
+    if (!this.#closeWritten) {
+      this.#closeSent = true;
+      this.#writeClose(closePayload);
+    }
+    this.#dispose();
+  }
+
+  // ---- sending --------------------------------------------------------------------------
+
+  #send(opcode: number, data: Uint8Array, options: SendOptions | undefined): void {
+    let fin = true;
+    let compress: boolean | undefined;
+    let done: (() => void) | undefined;
+    if (options !== undefined) {
+      fin = options.fin ?? true;
+      compress = options.compress;
+      done = options.done;
+    }
+    let frameOpcode = opcode;
+    let encodeMask = 0;
+    if (this.#txOpcode !== 0) {
+      if (this.#txOpcode !== opcode) {
+        throw new TypeError(
+          this.#txOpcode === OPCODE_TEXT
+            ? 'a text message is being sent in fragments: continue it with sendText'
+            : 'a binary message is being sent in fragments: continue it with sendBinary',
+        );
+      }
+      frameOpcode = 0;
+      if (fin) this.#txOpcode = 0;
+    } else if (!fin) {
+      this.#txOpcode = opcode;
+    } else if (this.#extensions.length !== 0 && compress !== false) {
+      const extensions = this.#extensions;
+      for (let i = 0; i < extensions.length; i++) {
+        if (compress === true || extensions[i]!.shouldEncode(data.length, opcode === 2)) {
+          encodeMask |= 1 << i;
+        }
+      }
+    }
+    if (encodeMask === 0 && !this.#encoding && this.#sendQueue.length === 0) {
+      this.#writeFrame(fin, 0, frameOpcode, data);
+      done?.();
+      return;
+    }
+    this.#sendQueue.push({
+      opcode: frameOpcode,
+      fin,
+      rsv: 0,
+      encodeMask,
+      data,
+      size: data.length,
+      done,
+    });
+    this.#pendingLength += data.length;
+    if (!this.#encoding) this.#pumpSends();
+  }
+
+  #sendControl(opcode: number, payload: Uint8Array): void {
+    if (payload.length > 125) {
+      throw new RangeError(`a control frame carries at most 125 bytes, got ${payload.length}`);
+    }
+    if (this.#closeSent) return;
+    this.#writeFrame(true, 0, opcode, payload);
+  }
+
+  #queueClose(payload: Uint8Array): void {
+    if (this.#encoding || this.#sendQueue.length !== 0) {
+      this.#sendQueue.push({
+        opcode: OPCODE_CLOSE,
+        fin: true,
+        rsv: 0,
+        encodeMask: 0,
+        data: payload,
+        size: 0,
+        done: undefined,
+      });
+    } else {
+      this.#writeClose(payload);
+    }
+  }
+
+  /** Writes queued sends in order, starting encodes; stops while one is asynchronous. */
+  #pumpSends(): void {
+    const queue = this.#sendQueue;
+    const extensions = this.#extensions;
+    while (queue.length !== 0 && !this.#encoding && !this.#failed && !this.#ended) {
+      const item = queue[0]!;
+      if (item.encodeMask !== 0) {
+        const index = 31 - Math.clz32(item.encodeMask & -item.encodeMask);
+        item.encodeMask &= item.encodeMask - 1;
+        item.rsv |= extensions[index]!.rsvBit;
+        this.#encoding = true;
+        this.#inEncodeCall = true;
+        try {
+          extensions[index]!.encode(item.data, this.#encodeCallback);
+        } catch (error) {
+          this.#onEncoded(error instanceof Error ? error : new Error(String(error)));
+        } finally {
+          this.#inEncodeCall = false;
+        }
+        continue;
+      }
+      queue.shift();
+      if (item.opcode === OPCODE_CLOSE) {
+        this.#writeClose(item.data);
+        continue;
+      }
+      this.#pendingLength -= item.size;
+      this.#writeFrame(item.fin, item.rsv, item.opcode, item.data);
+      item.done?.();
+    }
+    this.#disposeWhenIdle();
+  }
+
+  #onEncoded(error: Error | null, data?: Uint8Array): void {
+    if (!this.#encoding || this.#failed || this.#ended) return;
+    this.#encoding = false;
+    if (error !== null) {
+      this.#fail(
+        error instanceof ProtocolError
+          ? error
+          : new ProtocolError(1011, 'extension failed to encode', { cause: error }),
+      );
+      return;
+    }
+    this.#sendQueue[0]!.data = data ?? EMPTY;
+    if (!this.#inEncodeCall) this.#pumpSends();
+  }
+
+  #dropPendingSends(): void {
+    if (this.#sendQueue.length !== 0) this.#sendQueue = [];
+    this.#pendingLength = 0;
+    this.#encoding = false;
+  }
+
+  #writeClose(payload: Uint8Array): void {
+    this.#closeWritten = true;
+    this.#writeFrame(true, 0, OPCODE_CLOSE, payload);
+  }
+
+  #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
+    // After the transport ended there is nowhere to write to.
+    if (this.#ended) return;
+    const output = this.#output;
+    const wasEmpty = output.length === 0;
+    if (this.#client) output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey());
+    else output.write(fin, rsv, opcode, payload);
+    if (wasEmpty) this.#handler.onOutput();
+  }
+
+  /** The next mask key from the random pool (refilled in blocks, not once per frame). */
+  #nextMaskKey(): number {
+    let offset = this.#maskKeyOffset;
+    const keys = this.#maskKeys;
+    if (offset === MASK_KEY_POOL_BYTES) {
+      this.#randomFill!(keys);
+      offset = 0;
+    }
+    this.#maskKeyOffset = offset + 4;
+    return (
+      ((keys[offset]! << 24) |
+        (keys[offset + 1]! << 16) |
+        (keys[offset + 2]! << 8) |
+        keys[offset + 3]!) >>>
+      0
+    );
+  }
+
+  // ---- teardown -------------------------------------------------------------------------
+
+  /** Disposes the extensions once the handshake is complete and nothing is in flight. */
+  #disposeWhenIdle(): void {
+    if (
+      this.#state === 3 &&
+      this.#closeWritten &&
+      !this.#encoding &&
+      !this.#decoding &&
+      this.#sendQueue.length === 0
+    ) {
+      this.#dispose();
+    }
+  }
+
+  #dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const extension of this.#extensions) extension.dispose();
+  }
+}
