@@ -1,0 +1,23 @@
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { setUtf8Validator } from '@strata-ws/codec';
+import { setSha1 } from '@strata-ws/handshake';
+
+let installed = false;
+
+function nodeSha1(data: Uint8Array): Uint8Array {
+  return createHash('sha1').update(data).digest();
+}
+
+/**
+ * Hands the portable layers Node's fast paths: native UTF-8 validation (`buffer.isUtf8`)
+ * and SHA-1 from node:crypto for `Sec-WebSocket-Accept`. Masking stays the codec's
+ * 32-bit-word JavaScript loop (no native dependency). Idempotent; called by the server
+ * constructor rather than at import so that the package stays free of import side effects.
+ */
+export function installNodeHost(): void {
+  if (installed) return;
+  installed = true;
+  setUtf8Validator(isUtf8);
+  setSha1(nodeSha1);
+}

@@ -1,0 +1,31 @@
+/**
+ * Package-internal seams between the server and its connections. Not exported from the
+ * package entry: `WebSocketServer` (and the topics/pub-sub layer to come) use them to drive
+ * connections without widening the public surface.
+ */
+import type { ResolvedOptions } from './options.js';
+import type { ServerWebSocket } from './websocket.js';
+
+/** Operations the server (and the topics layer) run on a connection; see `connectionInternals`. */
+export interface ConnectionInternals {
+  /** One heartbeat step: ping a silent connection, terminate one that stayed silent. */
+  heartbeat(ws: ServerWebSocket<unknown>): void;
+  /** Closes (1001) a connection idle for `idleTimeout` at `now`. */
+  idleCheck(ws: ServerWebSocket<unknown>, now: number): void;
+  /**
+   * Queues pre-encoded frame bytes (complete, unmasked server frames) on a connection's
+   * output, after everything already queued, with the same per-tick coalescing and
+   * backpressure accounting as `send`. Returns false when the bytes were not queued
+   * (connection closing, a fragmented message in progress, or the backpressure policy).
+   * This is the path for "publish one encoded frame to many sockets".
+   */
+  writeEncoded(ws: ServerWebSocket<unknown>, frame: Uint8Array): boolean;
+}
+/** What a connection needs from the server that accepted it. */
+export interface ConnectionHost {
+  readonly limits: ResolvedOptions;
+  /** A coarse clock (ms), refreshed by the server's sweeps; read per message for idle tracking. */
+  readonly now: number;
+  /** Called once when the connection's socket has closed. */
+  connectionClosed(ws: object): void;
+}

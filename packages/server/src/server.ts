@@ -1,0 +1,546 @@
+import { EventEmitter } from 'node:events';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import {
+  HandshakeError,
+  negotiateUpgrade,
+  type ServerHandshake,
+  serializeRejection,
+  serializeSwitchingProtocols,
+  type ValidatedUpgradeRequest,
+  validateUpgradeRequest,
+} from '@strata-ws/handshake';
+import type { ConnectionOptions } from '@strata-ws/protocol';
+import { createDeflateSupport, type DeflateSupport } from './deflate.js';
+import { installNodeHost } from './host.js';
+import type { ConnectionHost } from './internal.js';
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type UpgradeDecision,
+  type UpgradeInfo,
+  type WebSocketServerOptions,
+} from './options.js';
+import { connectionInternals, ServerWebSocket } from './websocket.js';
+
+/** Events of a {@link WebSocketServer} (listener argument lists). */
+export interface WebSocketServerEvents<Data> {
+  /** A connection is open (after the 101 was written). */
+  connection: [socket: ServerWebSocket<Data>, request: IncomingMessage];
+  /** The server this created is listening. */
+  listening: [];
+  /** An error of the http server this created or attached to (e.g. EADDRINUSE). */
+  error: [error: Error];
+  /** {@link WebSocketServer.close} finished. */
+  close: [];
+  /**
+   * The 101 response headers are about to be written: listeners may push `"Name: value"`
+   * lines onto `headers` (as in `ws`).
+   */
+  headers: [headers: string[], request: IncomingMessage];
+  /**
+   * A handshake was refused (bad request, origin, authentication, timeout, hook failure):
+   * the response was already written and the socket is closing. Informational only.
+   */
+  wsClientError: [error: Error, socket: Socket, request: IncomingMessage];
+}
+
+/** Callback of {@link WebSocketServer.handleUpgrade}. */
+export type UpgradeCallback<Data> = (socket: ServerWebSocket<Data>, request: IncomingMessage) => void;
+
+interface PendingHandshake {
+  readonly socket: Socket;
+  readonly timer: NodeJS.Timeout;
+  done: boolean;
+}
+
+/** A refused handshake from the authentication hook, carried to the response writer. */
+class Refusal extends Error {
+  readonly status: number;
+  readonly headers: OutgoingHttpHeaders | undefined;
+  readonly body: string | undefined;
+  constructor(status: number, headers: OutgoingHttpHeaders | undefined, body: string | undefined) {
+    super(body ?? `Refused with ${status}`);
+    this.name = 'UpgradeRefused';
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+  }
+}
+
+function headerInit(headers: OutgoingHttpHeaders | undefined): Array<[string, string]> {
+  const list: Array<[string, string]> = [];
+  if (headers === undefined) return list;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) list.push([name, String(v)]);
+    else list.push([name, String(value)]);
+  }
+  return list;
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function onPendingSocketError(): void {
+  // The pending handshake's 'close' listener cleans up.
+}
+
+/**
+ * A WebSocket server for Node.js: listens on its own port, attaches to an http/https
+ * server, or (with `noServer`) takes upgrades from any framework through
+ * {@link WebSocketServer.handleUpgrade}. Protocol logic comes from `@strata-ws/protocol`,
+ * `@strata-ws/handshake` and `@strata-ws/permessage-deflate`; this class owns sockets,
+ * timers and limits.
+ */
+export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServerEvents<Data>> {
+  /** The options with defaults applied. */
+  readonly options: ResolvedOptions;
+
+  readonly #userOptions: WebSocketServerOptions<Data>;
+  readonly #server: HttpServer | HttpsServer | null;
+  readonly #ownsServer: boolean;
+  readonly #clients = new Set<ServerWebSocket<Data>>();
+  readonly #pending = new Set<PendingHandshake>();
+  readonly #host: ConnectionHost;
+  readonly #baseConnectionOptions: ConnectionOptions;
+  readonly #deflate: DeflateSupport | null;
+  readonly #checkOrigin: ((origin: string | undefined) => boolean) | readonly string[] | undefined;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+  #idleTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+  #onUpgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | null = null;
+  #onListening: (() => void) | null = null;
+  #onError: ((error: Error) => void) | null = null;
+
+  /**
+   * @param options - see {@link WebSocketServerOptions}; exactly one of `port`, `server`, `noServer`
+   * @param callback - with `port`: called once listening
+   * @throws TypeError/RangeError for invalid options
+   */
+  constructor(options: WebSocketServerOptions<Data>, callback?: () => void) {
+    super();
+    installNodeHost();
+    const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
+    if (modes.filter(Boolean).length !== 1) {
+      throw new TypeError('exactly one of the "port", "server" and "noServer" options must be set');
+    }
+    this.#userOptions = options;
+    const limits = resolveOptions(options as WebSocketServerOptions<unknown>);
+    this.options = limits;
+    const server = this;
+    let now = Date.now();
+    this.#host = {
+      limits,
+      get now() {
+        return now;
+      },
+      connectionClosed(ws) {
+        server.#clients.delete(ws as ServerWebSocket<Data>);
+      },
+    };
+    this.#baseConnectionOptions = Object.freeze({
+      role: 'server' as const,
+      maxPayloadLength: limits.maxPayload,
+      maxMessageSize: limits.maxMessageSize,
+      maxFragments: limits.maxFragments,
+      autoPong: limits.autoPong,
+      maxBufferedInput: limits.maxBufferedInput,
+    });
+    this.#deflate = options.perMessageDeflate
+      ? createDeflateSupport(options.perMessageDeflate === true ? {} : options.perMessageDeflate)
+      : null;
+    const origins = options.origins;
+    if (origins === undefined) this.#checkOrigin = undefined;
+    else if (origins instanceof RegExp) this.#checkOrigin = (o) => o !== undefined && origins.test(o);
+    else if (typeof origins === 'function') this.#checkOrigin = undefined; // checked with the request
+    else this.#checkOrigin = origins;
+
+    if (limits.heartbeatInterval > 0) {
+      this.#heartbeatTimer = setInterval(() => {
+        for (const ws of this.#clients) connectionInternals.heartbeat(ws as ServerWebSocket<unknown>);
+      }, limits.heartbeatInterval);
+      this.#heartbeatTimer.unref();
+    }
+    if (limits.idleTimeout > 0) {
+      const tick = Math.max(50, Math.min(limits.idleTimeout / 4, 5_000));
+      this.#idleTimer = setInterval(() => {
+        now = Date.now();
+        for (const ws of this.#clients) connectionInternals.idleCheck(ws as ServerWebSocket<unknown>, now);
+      }, tick);
+      this.#idleTimer.unref();
+    }
+
+    if (options.port !== undefined) {
+      const serverOptions = {
+        maxHeaderSize: limits.maxHeaderSize,
+        // The request phase of an upgrade belongs to node:http: bound it by the handshake
+        // timeout, and check often enough that a byte-at-a-time client is cut off in time.
+        headersTimeout: limits.handshakeTimeout,
+        requestTimeout: limits.handshakeTimeout,
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.handshakeTimeout / 4)),
+        keepAliveTimeout: 5_000,
+      };
+      const onRequest = (_req: IncomingMessage, res: ServerResponse) => {
+        const body = 'Upgrade Required';
+        res.writeHead(426, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+          Upgrade: 'websocket',
+          Connection: 'close',
+        });
+        res.end(body);
+      };
+      this.#server = options.tls
+        ? createHttpsServer({ ...options.tls, ...serverOptions }, onRequest)
+        : createHttpServer(serverOptions, onRequest);
+      this.#ownsServer = true;
+      this.#server.listen(options.port, options.host, options.backlog);
+    } else {
+      this.#server = options.server ?? null;
+      this.#ownsServer = false;
+    }
+
+    const httpServer = this.#server;
+    if (httpServer !== null) {
+      this.#onListening = () => this.emit('listening');
+      this.#onError = (error) => this.emit('error', error);
+      this.#onUpgrade = (req, socket, head) => {
+        if (!this.shouldHandle(req)) {
+          // Another upgrade listener may serve this path; when we are the only one,
+          // answer 400 rather than leave the socket without an owner.
+          if (httpServer.listenerCount('upgrade') === 1) this.#refuseRaw(socket, 400, 'Unknown path');
+          return;
+        }
+        this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+      };
+      httpServer.on('listening', this.#onListening);
+      httpServer.on('error', this.#onError);
+      httpServer.on('upgrade', this.#onUpgrade);
+      if (callback) this.once('listening', callback);
+    }
+  }
+
+  /** The open connections (empty when `clientTracking` is false). */
+  get clients(): ReadonlySet<ServerWebSocket<Data>> {
+    return this.options.clientTracking ? this.#clients : EMPTY_SET;
+  }
+
+  /** The http(s) server this one created or attached to, if any. */
+  get server(): HttpServer | HttpsServer | null {
+    return this.#server;
+  }
+
+  /** The bound address of the server this created (null otherwise or before listening). */
+  address(): AddressInfo | string | null {
+    return this.#server?.address() ?? null;
+  }
+
+  /** Whether an upgrade request is for this server (its `path`, when set). */
+  shouldHandle(request: IncomingMessage): boolean {
+    const path = this.options.path;
+    return path === undefined || pathOf(request.url) === path;
+  }
+
+  /**
+   * Completes (or refuses) a WebSocket upgrade for any framework: pass the `upgrade`
+   * event's arguments. The callback receives the open connection; it is not called when the
+   * handshake was refused (the response is written and the socket destroyed). The handshake
+   * timeout covers validation, `verifyClient` and `authenticate`.
+   */
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    callback: UpgradeCallback<Data>,
+  ): void {
+    socket.on('error', onPendingSocketError);
+    if (this.#closed) {
+      this.#refuse(request, socket, new HandshakeError('request-head', 'Server closing', { status: 503 }));
+      return;
+    }
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const pending: PendingHandshake = {
+      socket,
+      timer: setTimeout(() => this.#handshakeTimedOut(pending, request), this.options.handshakeTimeout),
+      done: false,
+    };
+    this.#pending.add(pending);
+    const onClose = () => this.#finishPending(pending);
+    socket.once('close', onClose);
+
+    let validated: ValidatedUpgradeRequest;
+    try {
+      validated = validateUpgradeRequest(
+        {
+          method: request.method ?? '',
+          httpVersion: request.httpVersion,
+          url: request.url,
+          headers: request.headers,
+        },
+        { checkOrigin: this.#originCheck(request) },
+      );
+    } catch (error) {
+      this.#finishPending(pending);
+      socket.off('close', onClose);
+      this.#refuse(request, socket, error);
+      return;
+    }
+    const info: UpgradeInfo = {
+      origin: validated.origin,
+      secure: (socket as TLSSocket).encrypted === true,
+      protocols: validated.protocols,
+    };
+    const proceed = (decision: UpgradeDecision<Data>) => {
+      if (pending.done) return;
+      this.#finishPending(pending);
+      socket.off('close', onClose);
+      if (socket.destroyed) return;
+      try {
+        this.#complete(request, socket, head, validated, decision, callback);
+      } catch (error) {
+        this.#refuse(request, socket, error);
+      }
+    };
+    const fail = (error: unknown) => {
+      if (pending.done) return;
+      this.#finishPending(pending);
+      socket.off('close', onClose);
+      if (!socket.destroyed) this.#refuse(request, socket, error);
+    };
+    try {
+      const verify = this.#userOptions.verifyClient;
+      if (verify !== undefined) {
+        this.#runVerifyClient(verify, request, info, (ok, status, message, headers) => {
+          if (!ok) fail(new Refusal(status ?? 401, headers, message));
+          else this.#runAuthenticate(request, info, proceed, fail);
+        });
+      } else {
+        this.#runAuthenticate(request, info, proceed, fail);
+      }
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  /**
+   * Stops accepting connections: detaches from the http server (closing it if this server
+   * created it), stops the heartbeat and refuses pending handshakes. Open connections are
+   * left alone (close them first for a graceful shutdown); a server this created finishes
+   * closing once they are gone. The callback (and `close`) follow.
+   */
+  close(callback?: (error?: Error) => void): void {
+    if (this.#closed) {
+      if (callback) process.nextTick(callback, new Error('The server is not running'));
+      return;
+    }
+    this.#closed = true;
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+    if (this.#idleTimer !== null) clearInterval(this.#idleTimer);
+    this.#heartbeatTimer = null;
+    this.#idleTimer = null;
+    for (const pending of this.#pending) {
+      this.#finishPending(pending);
+      pending.socket.destroy();
+    }
+    const server = this.#server;
+    if (server !== null) {
+      server.off('upgrade', this.#onUpgrade!);
+      server.off('listening', this.#onListening!);
+      server.off('error', this.#onError!);
+    }
+    const done = (error?: Error) => {
+      if (callback) callback(error);
+      this.emit('close');
+    };
+    if (server !== null && this.#ownsServer && server.listening) {
+      server.close((error) => done(error));
+    } else {
+      process.nextTick(done);
+    }
+  }
+
+  #originCheck(
+    request: IncomingMessage,
+  ): ((origin: string | undefined) => boolean) | readonly string[] | undefined {
+    const origins = this.#userOptions.origins;
+    if (typeof origins === 'function') return (origin) => origins(origin, request);
+    return this.#checkOrigin;
+  }
+
+  #runVerifyClient(
+    verify: NonNullable<WebSocketServerOptions<Data>['verifyClient']>,
+    request: IncomingMessage,
+    info: UpgradeInfo,
+    next: (ok: boolean, status?: number, message?: string, headers?: OutgoingHttpHeaders) => void,
+  ): void {
+    const wsInfo = { origin: info.origin, secure: info.secure, req: request };
+    if (verify.length >= 2) {
+      let called = false;
+      verify(wsInfo, (result, code, message, headers) => {
+        if (called) return;
+        called = true;
+        next(result, code, message, headers);
+      });
+    } else {
+      next(Boolean((verify as (i: typeof wsInfo) => boolean)(wsInfo)));
+    }
+  }
+
+  #runAuthenticate(
+    request: IncomingMessage,
+    info: UpgradeInfo,
+    proceed: (decision: UpgradeDecision<Data>) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    const hook = this.#userOptions.authenticate;
+    if (hook === undefined) {
+      proceed(true);
+      return;
+    }
+    const result = hook(request, info);
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<UpgradeDecision<Data>>).then(proceed, fail);
+    } else {
+      proceed(result as UpgradeDecision<Data>);
+    }
+  }
+
+  #complete(
+    request: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    validated: ValidatedUpgradeRequest,
+    decision: UpgradeDecision<Data>,
+    callback: UpgradeCallback<Data>,
+  ): void {
+    let data: Data | undefined;
+    let extraHeaders: OutgoingHttpHeaders | undefined;
+    if (decision === false) throw new Refusal(401, undefined, undefined);
+    if (decision !== true && decision !== undefined) {
+      if ('reject' in decision) {
+        const r = decision.reject;
+        throw new Refusal(r.status ?? 401, r.headers, r.body);
+      }
+      if ('accept' in decision) {
+        data = decision.accept.data;
+        extraHeaders = decision.accept.headers;
+      } else {
+        throw new TypeError('authenticate must return a boolean, { accept } or { reject }');
+      }
+    }
+    const handleProtocols = this.#userOptions.handleProtocols;
+    const preferred = this.#userOptions.protocols;
+    const deflate = this.#deflate;
+    const handshake: ServerHandshake = negotiateUpgrade(validated, {
+      handleProtocols:
+        handleProtocols !== undefined
+          ? (offered) => handleProtocols(new Set(offered), request) || undefined
+          : preferred !== undefined
+            ? (offered) => preferred.find((p) => offered.includes(p))
+            : undefined,
+      extensions: deflate === null ? undefined : [deflate.negotiator],
+    });
+    const extra = headerInit(extraHeaders);
+    if (this.listenerCount('headers') > 0) {
+      const lines: string[] = [];
+      this.emit('headers', lines, request);
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) throw new TypeError(`not a header line: ${JSON.stringify(line)}`);
+        extra.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+      }
+    }
+    const response = serializeSwitchingProtocols(handshake, extra);
+    let connectionOptions = this.#baseConnectionOptions;
+    let extensionsHeader = '';
+    let sharedWindowBits = 0;
+    if (handshake.extensions.length > 0 && deflate !== null) {
+      const negotiated = handshake.extensions[0]!;
+      const engine = deflate.createEngine(negotiated.params);
+      connectionOptions = { ...connectionOptions, extensions: [engine.extension] };
+      sharedWindowBits = engine.sharedWindowBits;
+      for (const [name, value] of handshake.headers) {
+        if (name === 'Sec-WebSocket-Extensions') extensionsHeader = value;
+      }
+    }
+    socket.write(response);
+    if (head.length > 0) socket.unshift(head);
+    socket.off('error', onPendingSocketError);
+    const ws = new ServerWebSocket<Data>(
+      socket,
+      this.#host,
+      connectionOptions,
+      handshake.protocol ?? '',
+      extensionsHeader,
+      data as Data,
+      sharedWindowBits,
+    );
+    this.#clients.add(ws);
+    callback(ws, request);
+  }
+
+  #finishPending(pending: PendingHandshake): void {
+    if (pending.done) return;
+    pending.done = true;
+    clearTimeout(pending.timer);
+    this.#pending.delete(pending);
+  }
+
+  #handshakeTimedOut(pending: PendingHandshake, request: IncomingMessage): void {
+    if (pending.done) return;
+    this.#finishPending(pending);
+    this.#refuse(request, pending.socket, new HandshakeError('request-head', 'Handshake timeout', { status: 408 }));
+  }
+
+  #refuse(request: IncomingMessage, socket: Socket, error: unknown): void {
+    let bytes: Uint8Array;
+    let reported: Error;
+    if (error instanceof HandshakeError) {
+      bytes = serializeRejection(error);
+      reported = error;
+    } else if (error instanceof Refusal) {
+      let status = error.status;
+      if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
+      try {
+        bytes = serializeRejection(status, { message: error.body, headers: headerInit(error.headers) });
+      } catch {
+        bytes = serializeRejection(500);
+      }
+      reported = error;
+    } else {
+      bytes = serializeRejection(500);
+      reported = error instanceof Error ? error : new Error(String(error));
+    }
+    if (socket.writable) socket.end(bytes);
+    const timer = setTimeout(() => socket.destroy(), 1_000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', reported, socket, request);
+  }
+
+  #refuseRaw(socket: Socket, status: number, message: string): void {
+    socket.on('error', onPendingSocketError);
+    if (socket.writable) socket.end(serializeRejection(status, { message }));
+    const timer = setTimeout(() => socket.destroy(), 1_000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+}
+
+const EMPTY_SET: ReadonlySet<never> = new Set<never>();
