@@ -74,10 +74,14 @@ function fail(code: HandshakeErrorCode, what: string, message: string, at: numbe
   });
 }
 
-function checkLength(value: string, what: string, options: GrammarOptions | undefined): void {
+function checkLength(
+  value: string,
+  what: string,
+  code: HandshakeErrorCode,
+  options: GrammarOptions | undefined,
+): void {
   const max = options?.maxLength ?? DEFAULT_MAX_HEADER_VALUE_LENGTH;
   if (value.length > max) {
-    const code = options?.code ?? 'request-head';
     throw new HandshakeError(code, `${what} header is too long (${value.length} > ${max})`, {
       status: code.startsWith('request-') ? 431 : 0,
     });
@@ -133,8 +137,8 @@ function walkList(
  */
 export function parseTokenList(value: string, options?: GrammarOptions): string[] {
   const what = 'token list';
-  checkLength(value, what, options);
   const code = options?.code ?? 'request-head';
+  checkLength(value, what, code, options);
   const out: string[] = [];
   walkList(value, what, code, (start) => {
     const end = scanToken(value, start, value.length);
@@ -152,8 +156,8 @@ export function parseTokenList(value: string, options?: GrammarOptions): string[
  */
 export function parseUpgradeList(value: string, options?: GrammarOptions): string[] {
   const what = 'Upgrade';
-  checkLength(value, what, options);
   const code = options?.code ?? 'request-upgrade';
+  checkLength(value, what, code, options);
   const n = value.length;
   const out: string[] = [];
   walkList(value, what, code, (start) => {
@@ -222,8 +226,8 @@ function scanQuoted(
  */
 export function parseExtensionList(value: string, options?: GrammarOptions): ExtensionOffer[] {
   const what = 'Sec-WebSocket-Extensions';
-  checkLength(value, what, options);
   const code = options?.code ?? 'request-extensions';
+  checkLength(value, what, code, options);
   const n = value.length;
   const out: ExtensionOffer[] = [];
   walkList(value, what, code, (start) => {
