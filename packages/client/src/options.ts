@@ -1,0 +1,202 @@
+/**
+ * The Node-only options of `WebSocket` and `WebSocketStream` (the browser has none of these),
+ * their defaults, and their normalisation into one internal record.
+ */
+
+import type { ClientHttp2Session } from 'node:http2';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+
+/** Request headers in any of the usual shapes. */
+export type HeadersInput =
+  | Record<string, string | readonly string[] | number | undefined>
+  | Iterable<readonly [string, string]>;
+
+/** The permessage-deflate (RFC 7692) settings a client offers. */
+export interface ClientDeflateOptions {
+  /** Offer `client_no_context_takeover` (the client resets its compressor after each message). */
+  clientNoContextTakeover?: boolean;
+  /** Ask the server for `server_no_context_takeover`. */
+  serverNoContextTakeover?: boolean;
+  /** Offer `client_max_window_bits` (8-15, or true for the bare parameter). Default true. */
+  clientMaxWindowBits?: number | boolean;
+  /** Ask for `server_max_window_bits` (8-15). */
+  serverMaxWindowBits?: number;
+  /** zlib level used to compress (0-9). */
+  level?: number;
+  /** zlib memLevel used to compress (1-9). */
+  memLevel?: number;
+  /** Messages smaller than this many bytes are sent uncompressed. */
+  threshold?: number;
+  /** At most this many zlib jobs of this process run at once. */
+  concurrencyLimit?: number;
+}
+
+/** Heartbeat settings: ping the server and fail the connection when it stops answering. */
+export interface HeartbeatOptions {
+  /** Milliseconds between pings (a ping is sent only when nothing was received meanwhile). */
+  interval: number;
+  /** Milliseconds to wait for any data (a pong) after a ping before failing. Default: `interval`. */
+  timeout?: number;
+}
+
+/** A proxy to tunnel through with HTTP `CONNECT`. */
+export interface ProxyOptions {
+  /** `http://[user:pass@]host:port` or `https://...` (TLS to the proxy itself). */
+  url: string | URL;
+  /** Extra headers for the `CONNECT` request (e.g. `Proxy-Authorization`). */
+  headers?: HeadersInput;
+  /** TLS options for an `https:` proxy. */
+  tls?: TlsConnectionOptions;
+}
+
+/**
+ * Node extras of `new WebSocket(url, protocols, options)` and
+ * `new WebSocketStream(url, { ...options })`. Every limit has a safe default.
+ */
+export interface WebSocketOptions {
+  /** Extra request headers (e.g. `Authorization`, `Cookie`). The handshake's own headers cannot be overridden. */
+  headers?: HeadersInput;
+  /** The `Origin` header to send. Browsers always send one; Node sends none by default. */
+  origin?: string;
+  /** TLS options for `wss:` (CA, client certificate and key, `rejectUnauthorized`, `servername` ...). */
+  tls?: TlsConnectionOptions;
+  /** Milliseconds from the constructor to the open event; then the connection fails. Default 30000. */
+  handshakeTimeout?: number;
+  /** Milliseconds to wait for the closing handshake and the server's TCP close. Default 30000. */
+  closeTimeout?: number;
+  /** Largest frame payload accepted, in bytes; larger ones fail the connection (1009). Default 64 MiB. */
+  maxPayload?: number;
+  /** Largest (decompressed) message accepted, in bytes (1009). Default 64 MiB. */
+  maxMessageSize?: number;
+  /** Largest response head accepted from the server, in bytes. Default 16 KiB. */
+  maxResponseHeadSize?: number;
+  /**
+   * `bufferedAmount` above which the socket is "flagged as full" and closed (error, then close
+   * 1006), as the standard allows. Default 1 GiB.
+   */
+  maxBufferedAmount?: number;
+  /** Offer permessage-deflate (RFC 7692), as browsers do. Default true. */
+  perMessageDeflate?: boolean | ClientDeflateOptions;
+  /** Tunnel through an HTTP(S) proxy with `CONNECT`. */
+  proxy?: string | URL | ProxyOptions;
+  /**
+   * Read the proxy from `HTTPS_PROXY`/`https_proxy` (wss:), `HTTP_PROXY`/`http_proxy` (ws:),
+   * `ALL_PROXY`, honouring `NO_PROXY`. Ignored when `proxy` is set. Default false.
+   */
+  proxyFromEnvironment?: boolean;
+  /** Ping-based liveness check. A number is the interval in milliseconds. Default off. */
+  heartbeat?: number | HeartbeatOptions;
+  /**
+   * Bootstrap over HTTP/2 (RFC 8441 extended CONNECT): `true` to open (or reuse) a session to
+   * the URL's origin, or an existing `ClientHttp2Session` to open the stream on. When the
+   * server does not enable extended CONNECT, the client falls back to HTTP/1.1. Default false.
+   */
+  http2?: boolean | ClientHttp2Session;
+}
+
+/** The options after defaults. */
+export interface NormalizedOptions {
+  headers: [string, string][];
+  origin: string | null;
+  tls: TlsConnectionOptions;
+  handshakeTimeout: number;
+  closeTimeout: number;
+  maxPayload: number;
+  maxMessageSize: number;
+  maxResponseHeadSize: number;
+  maxBufferedAmount: number;
+  perMessageDeflate: ClientDeflateOptions | null;
+  proxy: ProxyOptions | null;
+  proxyFromEnvironment: boolean;
+  heartbeat: { interval: number; timeout: number } | null;
+  http2: boolean | ClientHttp2Session;
+}
+
+/** Default handshake timeout: 30 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
+/** Default close timeout: 30 s. */
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+/** Default limit on a frame payload and a message: 64 MiB. */
+export const DEFAULT_MAX_PAYLOAD: number = 64 * 1024 * 1024;
+/** Default limit on the response head: 16 KiB. */
+export const DEFAULT_MAX_RESPONSE_HEAD: number = 16 * 1024;
+/** Default `bufferedAmount` limit: 1 GiB. */
+export const DEFAULT_MAX_BUFFERED_AMOUNT: number = 1024 * 1024 * 1024;
+
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new TypeError(`The ${name} option must be a positive number`);
+  }
+  return value;
+}
+
+/** Flattens any accepted header shape into name/value pairs, refusing CR/LF injection. */
+export function normalizeHeaders(input: HeadersInput | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  if (input === undefined || input === null) return out;
+  const push = (name: string, value: unknown): void => {
+    const v = String(value);
+    if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(v)) {
+      throw new TypeError(`Invalid header ${JSON.stringify(name)}`);
+    }
+    out.push([name, v]);
+  };
+  if (typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const pair of input as Iterable<readonly [string, string]>) push(pair[0], pair[1]);
+    return out;
+  }
+  for (const [name, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) push(name, v);
+    else push(name, value);
+  }
+  return out;
+}
+
+/** Applies the defaults and checks the types of {@link WebSocketOptions}. */
+export function normalizeOptions(options: WebSocketOptions | undefined): NormalizedOptions {
+  const o = options ?? {};
+  let heartbeat: NormalizedOptions['heartbeat'] = null;
+  if (typeof o.heartbeat === 'number') {
+    const interval = positive(o.heartbeat, 'heartbeat', 0);
+    heartbeat = { interval, timeout: interval };
+  } else if (o.heartbeat) {
+    const interval = positive(o.heartbeat.interval, 'heartbeat.interval', 0);
+    heartbeat = { interval, timeout: positive(o.heartbeat.timeout, 'heartbeat.timeout', interval) };
+  }
+  let proxy: ProxyOptions | null = null;
+  if (o.proxy !== undefined && o.proxy !== null) {
+    proxy =
+      typeof o.proxy === 'string' || o.proxy instanceof URL ? { url: o.proxy } : { ...o.proxy };
+  }
+  let deflate: ClientDeflateOptions | null = {};
+  if (o.perMessageDeflate === false) deflate = null;
+  else if (typeof o.perMessageDeflate === 'object' && o.perMessageDeflate !== null) {
+    deflate = { ...o.perMessageDeflate };
+  }
+  return {
+    headers: normalizeHeaders(o.headers),
+    origin: o.origin === undefined ? null : String(o.origin),
+    tls: o.tls ?? {},
+    handshakeTimeout: positive(o.handshakeTimeout, 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT),
+    closeTimeout: positive(o.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT),
+    maxPayload: positive(o.maxPayload, 'maxPayload', DEFAULT_MAX_PAYLOAD),
+    maxMessageSize: positive(o.maxMessageSize, 'maxMessageSize', DEFAULT_MAX_PAYLOAD),
+    maxResponseHeadSize: positive(
+      o.maxResponseHeadSize,
+      'maxResponseHeadSize',
+      DEFAULT_MAX_RESPONSE_HEAD,
+    ),
+    maxBufferedAmount: positive(
+      o.maxBufferedAmount,
+      'maxBufferedAmount',
+      DEFAULT_MAX_BUFFERED_AMOUNT,
+    ),
+    perMessageDeflate: deflate,
+    proxy,
+    proxyFromEnvironment: o.proxyFromEnvironment === true,
+    heartbeat,
+    http2: o.http2 ?? false,
+  };
+}

@@ -1,0 +1,449 @@
+/**
+ * One client connection's I/O: opens the transport, runs the opening handshake, drives a
+ * `@strata-ws/protocol` `Connection` with the socket's bytes, flushes its output corked,
+ * owns every timer (handshake, close, heartbeat) and reports to the API object above
+ * (`WebSocket` or `WebSocketStream`) through a {@link SessionListener}.
+ *
+ * No protocol rule lives here: framing, masking, the closing handshake and limits are the
+ * engine's; the request, the response checks and extension negotiation are the handshake's.
+ */
+
+import { randomFillSync } from 'node:crypto';
+import type { ClientHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { ProtocolError } from '@strata-ws/codec';
+import {
+  type ClientHandshake,
+  type ClientHandshakeResult,
+  createClientHandshake,
+  type HeaderRecord,
+  serializeUpgradeRequest,
+  validateHandshakeResponse,
+} from '@strata-ws/handshake';
+import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
+import { openSocket, readResponseHead } from './connect.js';
+import { buildExtensions, clientNegotiators } from './extensions.js';
+import { openHttp2Stream } from './http2.js';
+import type { NormalizedOptions } from './options.js';
+import type { ClientUrl } from './url.js';
+
+/** What a session reports to the API object. Called from I/O callbacks, never inside an API call. */
+export interface SessionListener {
+  /** The handshake succeeded: the subprotocol and the `Sec-WebSocket-Extensions` value. */
+  onOpen(protocol: string, extensions: string): void;
+  /** A complete message (text already validated as UTF-8). */
+  onMessage(data: Uint8Array, isBinary: boolean): void;
+  /** The server's close frame arrived: the closing handshake has started. */
+  onClosing(): void;
+  /** `bytes` of application data handed to `send` were written to the network. */
+  onWritten(bytes: number): void;
+  /**
+   * The connection is closed (delivered in a task of its own). `failed`: the connection was
+   * failed (the standard's error event precedes close).
+   */
+  onClose(wasClean: boolean, code: number, reason: string, failed: boolean, cause: unknown): void;
+  /** The transport can take more data again (after {@link ClientSession.needsDrain}). */
+  onDrain?(): void;
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+const FINISHED = 2;
+
+function randomFill(bytes: Uint8Array): void {
+  randomFillSync(bytes);
+}
+
+/** Header record of a node:http2 response, as the handshake validator wants it. */
+function h2Headers(headers: Record<string, string | string[] | number | undefined>): HeaderRecord {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = typeof value === 'number' ? String(value) : value;
+  }
+  return out;
+}
+
+/** The I/O side of one client WebSocket connection. */
+export class ClientSession implements ConnectionHandler {
+  readonly #url: ClientUrl;
+  readonly #options: NormalizedOptions;
+  readonly #listener: SessionListener;
+  readonly #protocols: readonly string[];
+  readonly #handshake: ClientHandshake;
+  #phase = CONNECTING;
+  #socket: Duplex | null = null;
+  readonly #tracked: Duplex[] = [];
+  #connection: Connection | null = null;
+  #aborted = false;
+  #failed = false;
+  #finalized = false;
+  #cause: unknown = null;
+  #closeFrameReceived = false;
+  #closeCode = 1006;
+  #closeReason = '';
+  #ending = false;
+  #flushScheduled = false;
+  #sentBytes = 0;
+  #accountedBytes = 0;
+  #readPaused = false;
+  #received = false;
+  #handshakeTimer: NodeJS.Timeout | null = null;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+  #pongTimer: NodeJS.Timeout | null = null;
+  #releaseHttp2: (() => void) | null = null;
+
+  /**
+   * Starts connecting at once. Input errors (headers the handshake reserves, bad values)
+   * throw synchronously; every connection failure is reported through `onClose`.
+   */
+  constructor(
+    url: ClientUrl,
+    protocols: readonly string[],
+    options: NormalizedOptions,
+    listener: SessionListener,
+  ) {
+    this.#url = url;
+    this.#protocols = protocols;
+    this.#options = options;
+    this.#listener = listener;
+    this.#handshake = this.#createHandshake(1);
+    this.#handshakeTimer = setTimeout(() => {
+      this.destroy(new Error('The opening handshake timed out'), true);
+    }, options.handshakeTimeout);
+    this.#handshakeTimer.unref();
+    this.#start().catch((error: unknown) => {
+      this.destroy(error, true);
+    });
+  }
+
+  /** True when the transport's buffer is above its high-water mark (wait for `onDrain`). */
+  get needsDrain(): boolean {
+    const socket = this.#socket;
+    if (socket === null) return false;
+    const c = this.#connection;
+    return (
+      socket.writableNeedDrain ||
+      (c !== null && c.pendingLength + c.outputLength > socket.writableHighWaterMark)
+    );
+  }
+
+  /**
+   * Sends a message. Returns false (and sends nothing) once the closing handshake started or
+   * the connection failed.
+   */
+  send(data: Uint8Array, isBinary: boolean): boolean {
+    const c = this.#connection;
+    if (c === null || this.#phase !== OPEN || c.closeSent || this.#failed) return false;
+    this.#sentBytes += data.byteLength;
+    if (isBinary) {
+      // An asynchronous extension reads the payload later: keep the caller's bytes stable.
+      c.sendBinary(this.#hasExtensions ? data.slice() : data);
+    } else {
+      c.sendText(data);
+    }
+    return true;
+  }
+
+  #hasExtensions = false;
+
+  /** Starts the closing handshake (code null: a close frame without a body). */
+  close(code: number | null, reason: string | null): void {
+    const c = this.#connection;
+    if (c === null || this.#phase !== OPEN) return;
+    let closeCode = code ?? undefined;
+    if (closeCode === undefined && reason !== null && reason !== '') closeCode = 1000;
+    c.close(closeCode, closeCode === undefined ? undefined : (reason ?? ''));
+    this.#armCloseTimer();
+  }
+
+  /**
+   * Fails the connection from this end without a closing handshake: destroys the transport.
+   * `failed` marks it as failed (error before close).
+   */
+  destroy(cause: unknown, failed: boolean): void {
+    if (this.#finalized) return;
+    if (failed) this.#failed = true;
+    if (this.#cause === null) this.#cause = cause;
+    this.#aborted = true;
+    if (this.#tracked.length === 0) {
+      this.#finalize();
+      return;
+    }
+    for (const s of this.#tracked) s.destroy();
+  }
+
+  /** Stops reading from the transport (a stream reader is slow). */
+  pauseReading(): void {
+    this.#readPaused = true;
+    this.#socket?.pause();
+  }
+
+  /** Resumes reading unless the engine still holds too much input. */
+  resumeReading(): void {
+    this.#readPaused = false;
+    const c = this.#connection;
+    if (this.#phase === OPEN && (c === null || c.wantsInput)) this.#socket?.resume();
+  }
+
+  // ---- ConnectionHandler --------------------------------------------------------------
+
+  /** @internal */
+  onMessage(data: Uint8Array, isBinary: boolean): void {
+    this.#listener.onMessage(data, isBinary);
+  }
+
+  /** @internal */
+  onPing(): void {}
+
+  /** @internal */
+  onPong(): void {}
+
+  /** @internal */
+  onClose(code: number, reason: string): void {
+    this.#closeFrameReceived = true;
+    this.#closeCode = code;
+    this.#closeReason = reason;
+    this.#armCloseTimer();
+    this.#listener.onClosing();
+  }
+
+  /** @internal */
+  onFail(error: ProtocolError): void {
+    this.#failed = true;
+    if (this.#cause === null) this.#cause = error;
+    this.#accountedBytes = this.#sentBytes;
+    this.#armCloseTimer();
+    this.#scheduleFlush();
+  }
+
+  /** @internal */
+  onOutput(): void {
+    this.#scheduleFlush();
+  }
+
+  /** @internal */
+  onResumeInput(): void {
+    if (!this.#readPaused) this.#socket?.resume();
+  }
+
+  // ---- connecting -----------------------------------------------------------------------
+
+  #createHandshake(httpVersion: 1 | 2): ClientHandshake {
+    const o = this.#options;
+    return createClientHandshake({
+      url: this.#url,
+      protocols: this.#protocols,
+      extensions: clientNegotiators(o),
+      ...(o.origin === null ? {} : { origin: o.origin }),
+      headers: o.headers,
+      randomFill,
+      httpVersion,
+    });
+  }
+
+  #track = (socket: Duplex): void => {
+    this.#tracked.push(socket);
+    socket.on('error', this.#onError);
+    socket.on('close', () => {
+      if (this.#phase !== OPEN || socket === this.#socket) this.#finalize();
+    });
+    if (this.#aborted) socket.destroy();
+  };
+
+  #onError = (error: Error): void => {
+    if (this.#cause === null) this.#cause = error;
+  };
+
+  async #start(): Promise<void> {
+    if (this.#options.http2 !== false) {
+      const opened = await openHttp2Stream(
+        this.#url,
+        this.#options,
+        () => this.#createHandshake(2),
+        this.#track,
+        () => this.#aborted,
+      );
+      if (this.#aborted) {
+        opened?.release();
+        return;
+      }
+      if (opened !== null) {
+        this.#releaseHttp2 = opened.release;
+        this.#establish(
+          opened.stream,
+          opened.handshake,
+          opened.status,
+          h2Headers(opened.headers),
+          new Uint8Array(0),
+        );
+        return;
+      }
+      // The server does not offer RFC 8441: fall back to an HTTP/1.1 upgrade.
+    }
+    const socket = await openSocket(this.#url, this.#options, this.#track);
+    if (this.#aborted) return;
+    socket.write(serializeUpgradeRequest(this.#handshake));
+    const { head, rest } = await readResponseHead(socket, this.#options.maxResponseHeadSize);
+    if (this.#aborted) return;
+    this.#establish(socket, this.#handshake, head.status, head.headers, rest);
+  }
+
+  #establish(
+    socket: Duplex,
+    handshake: ClientHandshake,
+    status: number,
+    headers: HeaderRecord,
+    rest: Uint8Array,
+  ): void {
+    const result: ClientHandshakeResult = validateHandshakeResponse(handshake, { status, headers });
+    if (this.#protocols.length > 0 && result.protocol === '') {
+      // WHATWG "establish a WebSocket connection": protocols were requested, none was selected.
+      throw new Error('The server selected none of the requested subprotocols');
+    }
+    const extensions: MessageExtension[] = buildExtensions(result.extensions, this.#options);
+    this.#hasExtensions = extensions.length > 0;
+    const connection = new Connection(this, {
+      role: 'client',
+      maxPayloadLength: this.#options.maxPayload,
+      maxMessageSize: this.#options.maxMessageSize,
+      extensions,
+      randomFill,
+    });
+    this.#connection = connection;
+    this.#socket = socket;
+    this.#phase = OPEN;
+    if (this.#handshakeTimer !== null) {
+      clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = null;
+    }
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('drain', this.#onDrain);
+    this.#startHeartbeat();
+    this.#listener.onOpen(result.protocol, result.extensionsHeader);
+    if (rest.length > 0) this.#onData(rest);
+    if (!this.#readPaused && connection.wantsInput) socket.resume();
+  }
+
+  // ---- open -------------------------------------------------------------------------------
+
+  #onData = (chunk: Uint8Array): void => {
+    this.#received = true;
+    if (this.#pongTimer !== null) {
+      clearTimeout(this.#pongTimer);
+      this.#pongTimer = null;
+    }
+    const c = this.#connection!;
+    c.receive(chunk);
+    if (!c.wantsInput) this.#socket?.pause();
+    if (c.transportShouldClose) this.#scheduleFlush();
+  };
+
+  #onEnd = (): void => {
+    const c = this.#connection;
+    if (c === null) return;
+    c.receiveEof();
+    this.#scheduleFlush();
+  };
+
+  #onDrain = (): void => {
+    this.#listener.onDrain?.();
+  };
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flush);
+  }
+
+  #flush = (): void => {
+    this.#flushScheduled = false;
+    const socket = this.#socket;
+    const c = this.#connection;
+    if (socket === null || c === null || socket.destroyed) return;
+    const chunks = c.takeOutput();
+    const n = chunks.length;
+    if (n > 0 && !this.#ending) {
+      const bytes = this.#sentBytes - this.#accountedBytes - c.pendingLength;
+      this.#accountedBytes += bytes;
+      const callback =
+        bytes > 0
+          ? (error?: Error | null): void => {
+              if (!error) this.#listener.onWritten(bytes);
+            }
+          : undefined;
+      if (n === 1) {
+        socket.write(chunks[0]!, callback);
+      } else {
+        socket.cork();
+        for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
+        socket.write(chunks[n - 1]!, callback);
+        socket.uncork();
+      }
+    }
+    if (c.transportShouldClose && !this.#ending) {
+      this.#ending = true;
+      // Close frames exchanged, or the connection failed: half-close and wait for the
+      // server's TCP close (RFC 6455 §7.1.1), bounded by the close timer.
+      socket.end();
+      this.#armCloseTimer();
+    }
+  };
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== null || this.#finalized) return;
+    this.#closeTimer = setTimeout(() => {
+      this.destroy(new Error('The closing handshake timed out'), false);
+    }, this.#options.closeTimeout);
+    this.#closeTimer.unref();
+  }
+
+  #startHeartbeat(): void {
+    const heartbeat = this.#options.heartbeat;
+    if (heartbeat === null) return;
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#received) {
+        this.#received = false;
+        return;
+      }
+      const c = this.#connection;
+      if (this.#pongTimer !== null || c === null || c.closeSent) return;
+      c.ping();
+      this.#pongTimer = setTimeout(() => {
+        this.destroy(new Error('The server did not answer a heartbeat ping'), true);
+      }, heartbeat.timeout);
+      this.#pongTimer.unref();
+    }, heartbeat.interval);
+    this.#heartbeatTimer.unref();
+  }
+
+  // ---- closed -------------------------------------------------------------------------------
+
+  #finalize(): void {
+    if (this.#finalized) return;
+    this.#finalized = true;
+    this.#phase = FINISHED;
+    for (const timer of [this.#handshakeTimer, this.#closeTimer, this.#pongTimer]) {
+      if (timer !== null) clearTimeout(timer);
+    }
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+    for (const s of this.#tracked) if (!s.destroyed) s.destroy();
+    const c = this.#connection;
+    c?.receiveEof();
+    const received = this.#closeFrameReceived;
+    const failed = this.#failed || !received;
+    const code = received ? this.#closeCode : 1006;
+    const reason = received ? this.#closeReason : '';
+    const wasClean = received && !this.#failed && c?.closeSent === true;
+    const cause = this.#cause;
+    this.#releaseHttp2?.();
+    this.#releaseHttp2 = null;
+    setImmediate(() => {
+      this.#listener.onClose(wasClean, code, reason, failed, cause);
+    });
+  }
+}
+
+export type { ClientHttp2Stream };

@@ -1,0 +1,444 @@
+/**
+ * The WHATWG `WebSocket` interface (WebSockets Standard §3-4) on top of a {@link ClientSession}.
+ *
+ * Event timing: every event is dispatched from a task of its own origin — a socket callback
+ * (open, message, closing) or a `setImmediate` (close, error) — never synchronously inside a
+ * method call, and always after the attribute changes the standard orders before it.
+ */
+
+import { isAnyArrayBuffer, isSharedArrayBuffer } from 'node:util/types';
+import {
+  CloseEvent,
+  checkCloseArguments,
+  domException,
+  toClampedUnsignedShort,
+  toUSVString,
+} from './dom.js';
+import { type NormalizedOptions, normalizeOptions, type WebSocketOptions } from './options.js';
+import { ClientSession, type SessionListener } from './session.js';
+import { parseClientUrl, parseProtocolList } from './url.js';
+
+/** How binary messages are exposed: `Blob` (the default) or `ArrayBuffer`. */
+export type BinaryType = 'blob' | 'arraybuffer';
+
+/** What `send()` accepts. */
+export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+/** The second constructor argument may carry the protocols and the Node options together. */
+export interface WebSocketInit extends WebSocketOptions {
+  /** Subprotocols to offer, most preferred first. */
+  protocols?: string | readonly string[];
+}
+
+type HandlerType = 'open' | 'message' | 'error' | 'close';
+type EventHandler = ((this: WebSocket, event: Event) => unknown) | object | null;
+
+interface HandlerSlot {
+  value: EventHandler;
+  listener: ((event: Event) => void) | null;
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/** A send that waits behind a Blob being read, or the close that follows such sends. */
+type QueuedItem =
+  | { kind: 'data'; data: Uint8Array; isBinary: boolean }
+  | { kind: 'blob'; blob: Blob }
+  | { kind: 'close'; code: number | null; reason: string | null };
+
+function isPlainOptionsObject(value: unknown): value is WebSocketInit {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+  );
+}
+
+/**
+ * A WebSocket client that behaves like the browser's (WHATWG WebSockets Standard), for Node.js.
+ *
+ * ```ts
+ * const ws = new WebSocket('wss://example.com/chat', ['chat.v2']);
+ * ws.binaryType = 'arraybuffer';
+ * ws.onopen = () => ws.send('hello');
+ * ws.onmessage = (event) => console.log(event.data);
+ * ws.onclose = (event) => console.log(event.code, event.reason, event.wasClean);
+ * ```
+ *
+ * Node extras go in a third argument (or in the second, as an object with `protocols`).
+ */
+export class WebSocket extends EventTarget {
+  /** The connection has not yet been established. */
+  declare static readonly CONNECTING: 0;
+  /** The connection is established and communication is possible. */
+  declare static readonly OPEN: 1;
+  /** The closing handshake is under way, or `close()` was called. */
+  declare static readonly CLOSING: 2;
+  /** The connection has been closed or could not be opened. */
+  declare static readonly CLOSED: 3;
+  /** The connection has not yet been established. */
+  declare readonly CONNECTING: 0;
+  /** The connection is established and communication is possible. */
+  declare readonly OPEN: 1;
+  /** The closing handshake is under way, or `close()` was called. */
+  declare readonly CLOSING: 2;
+  /** The connection has been closed or could not be opened. */
+  declare readonly CLOSED: 3;
+
+  readonly #url: string;
+  readonly #origin: string;
+  #readyState: number = CONNECTING;
+  #bufferedAmount = 0;
+  #extensions = '';
+  #protocol = '';
+  #binaryType: BinaryType = 'blob';
+  readonly #session: ClientSession;
+  readonly #options: NormalizedOptions;
+  #queue: QueuedItem[] | null = null;
+  readonly #handlers: Record<HandlerType, HandlerSlot> = {
+    open: { value: null, listener: null },
+    message: { value: null, listener: null },
+    error: { value: null, listener: null },
+    close: { value: null, listener: null },
+  };
+
+  /**
+   * @param url - a `ws:`, `wss:`, `http:` or `https:` URL without a fragment
+   * @param protocols - a subprotocol or a list of them (tokens, no duplicates); or an object
+   *   `{ protocols, ...options }`
+   * @param options - Node extras (headers, TLS, timeouts, limits, compression, proxy,
+   *   heartbeat, HTTP/2)
+   * @throws SyntaxError DOMException for an invalid URL, scheme, fragment or protocol list
+   */
+  constructor(
+    url: string | URL,
+    protocols?: string | readonly string[] | WebSocketInit,
+    options?: WebSocketOptions,
+  ) {
+    super();
+    // biome-ignore lint/complexity/noArguments: Web IDL counts the arguments actually passed
+    if (arguments.length === 0) {
+      throw new TypeError(
+        "Failed to construct 'WebSocket': 1 argument required, but only 0 present.",
+      );
+    }
+    let opts: WebSocketOptions | undefined = options;
+    let protocolInput: unknown = protocols;
+    if (isPlainOptionsObject(protocols)) {
+      opts = { ...protocols, ...options };
+      protocolInput = protocols.protocols;
+    }
+    const urlRecord = parseClientUrl(toUSVString(url));
+    const protocolList = parseProtocolList(protocolInput);
+    this.#options = normalizeOptions(opts);
+    this.#url = urlRecord.href;
+    this.#origin = urlRecord.origin;
+    this.#session = new ClientSession(urlRecord, protocolList, this.#options, this.#listener());
+  }
+
+  /** The URL the connection was established with, serialized. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): number {
+    return this.#readyState;
+  }
+
+  /**
+   * Bytes of application data queued by `send()` and not yet written to the network (framing
+   * and compression excluded). Data sent once closing has started stays counted forever.
+   */
+  get bufferedAmount(): number {
+    return this.#bufferedAmount;
+  }
+
+  /** The extensions the server selected (the response's `Sec-WebSocket-Extensions`). */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** The subprotocol the server selected, or `''`. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** `'blob'` (default) or `'arraybuffer'`; other values are ignored. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    const v = String(value);
+    if (v === 'blob' || v === 'arraybuffer') this.#binaryType = v;
+  }
+
+  /** Handler of `open` events. */
+  get onopen(): EventHandler {
+    return this.#handlers.open.value;
+  }
+  set onopen(value: EventHandler) {
+    this.#setHandler('open', value);
+  }
+  /** Handler of `message` events. */
+  get onmessage(): EventHandler {
+    return this.#handlers.message.value;
+  }
+  set onmessage(value: EventHandler) {
+    this.#setHandler('message', value);
+  }
+  /** Handler of `error` events. */
+  get onerror(): EventHandler {
+    return this.#handlers.error.value;
+  }
+  set onerror(value: EventHandler) {
+    this.#setHandler('error', value);
+  }
+  /** Handler of `close` events. */
+  get onclose(): EventHandler {
+    return this.#handlers.close.value;
+  }
+  set onclose(value: EventHandler) {
+    this.#setHandler('close', value);
+  }
+
+  /**
+   * Sends a message: text for a string, binary for an `ArrayBuffer`, a view or a `Blob`.
+   * @throws InvalidStateError DOMException while CONNECTING
+   */
+  send(data: WebSocketData): void {
+    // biome-ignore lint/complexity/noArguments: Web IDL counts the arguments actually passed
+    if (arguments.length === 0) {
+      throw new TypeError(
+        "Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.",
+      );
+    }
+    if (this.#readyState === CONNECTING) {
+      throw domException(
+        'InvalidStateError',
+        "Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.",
+      );
+    }
+    let item: QueuedItem;
+    let size: number;
+    if (typeof data === 'string') {
+      const bytes = Buffer.from(data, 'utf8');
+      size = bytes.byteLength;
+      item = { kind: 'data', data: bytes, isBinary: false };
+    } else if (ArrayBuffer.isView(data)) {
+      if (isSharedArrayBuffer(data.buffer)) {
+        throw new TypeError(
+          "Failed to execute 'send' on 'WebSocket': The provided ArrayBufferView value must not be shared.",
+        );
+      }
+      size = data.byteLength;
+      item = {
+        kind: 'data',
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        isBinary: true,
+      };
+    } else if (isAnyArrayBuffer(data)) {
+      if (isSharedArrayBuffer(data)) {
+        throw new TypeError(
+          "Failed to execute 'send' on 'WebSocket': The provided ArrayBuffer value must not be shared.",
+        );
+      }
+      size = data.byteLength;
+      item = { kind: 'data', data: new Uint8Array(data), isBinary: true };
+    } else if (data instanceof Blob) {
+      size = data.size;
+      item = { kind: 'blob', blob: data };
+    } else {
+      const bytes = Buffer.from(toUSVString(data), 'utf8');
+      size = bytes.byteLength;
+      item = { kind: 'data', data: bytes, isBinary: false };
+    }
+    this.#bufferedAmount += size;
+    if (this.#readyState !== OPEN) return; // closing started: counted, never sent
+    if (this.#bufferedAmount > this.#options.maxBufferedAmount) {
+      // "flag the WebSocket as full and then close the WebSocket connection"
+      this.#session.destroy('the send buffer is full (maxBufferedAmount)', true);
+      return;
+    }
+    if (this.#queue !== null) {
+      this.#queue.push(item);
+      return;
+    }
+    if (item.kind === 'blob') {
+      this.#queue = [item];
+      this.#drainQueue();
+      return;
+    }
+    if (!this.#session.send(item.data, item.isBinary)) {
+      // The connection cannot take it (a failure is on its way): the bytes stay counted.
+    }
+  }
+
+  /**
+   * Starts the closing handshake (or fails a connection still being established).
+   * @param code - 1000 or 3000-4999, else InvalidAccessError
+   * @param reason - at most 123 UTF-8 bytes, else SyntaxError
+   */
+  close(code?: number, reason?: string): void {
+    const c = code === undefined ? null : toClampedUnsignedShort(code);
+    const r = reason === undefined ? null : toUSVString(reason);
+    checkCloseArguments(c, r);
+    const state = this.#readyState;
+    if (state === CLOSING || state === CLOSED) return;
+    this.#readyState = CLOSING;
+    if (state === CONNECTING) {
+      this.#session.destroy('WebSocket was closed before the connection was established', true);
+      return;
+    }
+    if (this.#queue !== null) {
+      this.#queue.push({ kind: 'close', code: c, reason: r });
+      return;
+    }
+    this.#session.close(c, r);
+  }
+
+  async #drainQueue(): Promise<void> {
+    const queue = this.#queue;
+    if (queue === null) return;
+    while (queue.length > 0) {
+      const item = queue[0]!;
+      if (item.kind === 'blob') {
+        let bytes: Uint8Array;
+        try {
+          bytes = new Uint8Array(await item.blob.arrayBuffer());
+        } catch {
+          // An unreadable Blob cannot be sent: fail the connection as the standard does for
+          // data that cannot be sent.
+          this.#session.destroy('a Blob could not be read', true);
+          this.#queue = null;
+          return;
+        }
+        this.#session.send(bytes, true);
+      } else if (item.kind === 'data') {
+        this.#session.send(item.data, item.isBinary);
+      } else {
+        this.#session.close(item.code, item.reason);
+      }
+      queue.shift();
+    }
+    this.#queue = null;
+  }
+
+  #setHandler(type: HandlerType, value: unknown): void {
+    const slot = this.#handlers[type];
+    const handler =
+      typeof value === 'function' || (typeof value === 'object' && value !== null)
+        ? (value as EventHandler)
+        : null;
+    if (handler === null) {
+      if (slot.listener !== null) {
+        this.removeEventListener(type, slot.listener);
+        slot.listener = null;
+      }
+      slot.value = null;
+      return;
+    }
+    slot.value = handler;
+    if (slot.listener === null) {
+      const listener = (event: Event): void => {
+        const fn = slot.value;
+        // [LegacyTreatNonObjectAsNull]: a non-callable object is kept but does nothing.
+        if (typeof fn !== 'function') return;
+        const result = (fn as (this: WebSocket, event: Event) => unknown).call(this, event);
+        if (result === false) event.preventDefault();
+      };
+      slot.listener = listener;
+      this.addEventListener(type, listener);
+    }
+  }
+
+  #listener(): SessionListener {
+    return {
+      onOpen: (protocol: string, extensions: string): void => {
+        if (this.#readyState !== CONNECTING) return;
+        this.#readyState = OPEN;
+        this.#extensions = extensions;
+        this.#protocol = protocol;
+        this.dispatchEvent(new Event('open'));
+      },
+      onMessage: (data: Uint8Array, isBinary: boolean): void => {
+        if (this.#readyState !== OPEN) return;
+        let value: string | ArrayBuffer | Blob;
+        if (!isBinary) {
+          value = toBuffer(data).toString('utf8');
+        } else if (this.#binaryType === 'arraybuffer') {
+          value = toArrayBuffer(data);
+        } else {
+          value = new Blob([data]);
+        }
+        this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
+      },
+      onClosing: (): void => {
+        if (this.#readyState === OPEN) this.#readyState = CLOSING;
+      },
+      onWritten: (bytes: number): void => {
+        this.#bufferedAmount -= bytes;
+      },
+      onClose: (wasClean: boolean, code: number, reason: string, failed: boolean): void => {
+        this.#readyState = CLOSED;
+        this.#queue = null;
+        if (failed) this.dispatchEvent(new Event('error'));
+        this.dispatchEvent(new CloseEvent('close', { wasClean, code, reason }));
+      },
+    };
+  }
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function toArrayBuffer(data: Uint8Array): ArrayBuffer {
+  const buffer = data.buffer;
+  // A message assembled into its own buffer can be handed over as is; a view of a larger
+  // (received or pooled) buffer is copied out.
+  if (
+    data.byteOffset === 0 &&
+    data.byteLength === buffer.byteLength &&
+    !isSharedArrayBuffer(buffer) &&
+    !Buffer.isBuffer(data)
+  ) {
+    return buffer as ArrayBuffer;
+  }
+  return buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+}
+
+const constants = {
+  CONNECTING: { value: CONNECTING, enumerable: true },
+  OPEN: { value: OPEN, enumerable: true },
+  CLOSING: { value: CLOSING, enumerable: true },
+  CLOSED: { value: CLOSED, enumerable: true },
+} as const;
+Object.defineProperties(WebSocket, constants);
+Object.defineProperties(WebSocket.prototype, constants);
+Object.defineProperty(WebSocket.prototype, Symbol.toStringTag, {
+  value: 'WebSocket',
+  configurable: true,
+});
+for (const name of [
+  'url',
+  'readyState',
+  'bufferedAmount',
+  'extensions',
+  'protocol',
+  'binaryType',
+  'onopen',
+  'onmessage',
+  'onerror',
+  'onclose',
+  'send',
+  'close',
+]) {
+  const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
+  if (descriptor)
+    Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
+}

@@ -1,0 +1,31 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CloseEvent, WebSocket } from '../src/index.js';
+import { nextEvent, startWsServer } from './helpers.js';
+
+let cleanup: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = null;
+});
+
+describe('smoke', () => {
+  it('echoes text and binary with a ws server', async () => {
+    const peer = await startWsServer({ perMessageDeflate: false });
+    cleanup = peer.close;
+    peer.server.on('connection', (socket) => {
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+    });
+    const ws = new WebSocket(peer.url);
+    ws.binaryType = 'arraybuffer';
+    await nextEvent(ws, 'open');
+    ws.send('hello');
+    const m1 = await nextEvent<MessageEvent>(ws, 'message');
+    expect(m1.data).toBe('hello');
+    ws.send(new Uint8Array([1, 2, 3]));
+    const m2 = await nextEvent<MessageEvent>(ws, 'message');
+    expect(new Uint8Array(m2.data as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
+    ws.close(1000, 'bye');
+    const c = await nextEvent<CloseEvent>(ws, 'close');
+    expect([c.code, c.reason, c.wasClean]).toEqual([1000, 'bye', true]);
+  });
+});
