@@ -1,7 +1,7 @@
 /** Test helpers: frames as bytes, a recording handler, output decoded back into frames. */
 
 import type { ProtocolError as ProtocolErrorLike } from '@strata-ws/codec';
-import { encodeFrame, FrameParser, mask } from '@strata-ws/codec';
+import { FrameParser, mask } from '@strata-ws/codec';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from '@strata-ws/protocol';
 
 export { Connection };
@@ -43,21 +43,41 @@ export interface FrameSpec {
   masked?: boolean;
 }
 
-/** One frame as wire bytes (masked with {@link TEST_MASK_KEY} unless `masked: false`). */
+/**
+ * One frame as wire bytes (masked with {@link TEST_MASK_KEY} unless `masked: false`). Built
+ * by hand, without the codec's checks, so tests can build frames that break the rules.
+ */
 export function frame(
   opcode: number,
   payload: Uint8Array | string = new Uint8Array(0),
   spec: FrameSpec = {},
 ): Uint8Array {
   const data = typeof payload === 'string' ? utf8(payload) : payload;
-  const [header, body] = encodeFrame({
-    fin: spec.fin ?? true,
-    rsv: spec.rsv ?? 0,
-    opcode,
-    payload: data,
-    ...(spec.masked === false ? {} : { maskKey: TEST_MASK_KEY }),
-  });
-  return concatBytes(header, body);
+  const masked = spec.masked !== false;
+  const n = data.length;
+  const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
+  const headerLength = 2 + lengthBytes + (masked ? 4 : 0);
+  const out = new Uint8Array(headerLength + n);
+  out[0] = ((spec.fin ?? true) ? 0x80 : 0) | (spec.rsv ?? 0) | opcode;
+  out[1] = (masked ? 0x80 : 0) | (n < 126 ? n : n < 65536 ? 126 : 127);
+  if (lengthBytes === 2) {
+    out[2] = n >> 8;
+    out[3] = n & 0xff;
+  } else if (lengthBytes === 8) {
+    const high = Math.floor(n / 2 ** 32);
+    for (let i = 0; i < 4; i++) out[2 + i] = (high >>> (24 - 8 * i)) & 0xff;
+    for (let i = 0; i < 4; i++) out[6 + i] = (n >>> (24 - 8 * i)) & 0xff;
+  }
+  out.set(data, headerLength);
+  if (masked) {
+    const key = headerLength - 4;
+    out[key] = TEST_MASK_KEY >>> 24;
+    out[key + 1] = (TEST_MASK_KEY >>> 16) & 0xff;
+    out[key + 2] = (TEST_MASK_KEY >>> 8) & 0xff;
+    out[key + 3] = TEST_MASK_KEY & 0xff;
+    mask(out.subarray(headerLength), TEST_MASK_KEY);
+  }
+  return out;
 }
 
 /** A close frame payload: code + reason. */
@@ -182,4 +202,24 @@ export function client(options: Partial<ConnectionOptions> = {}): {
     ...options,
   });
   return { conn, rec, out: () => parseFrames(conn.takeOutput()) };
+}
+
+/** Feeds `data` to the engine in chunks of `size` bytes (copies: the engine owns chunks). */
+export function feed(conn: Connection, data: Uint8Array, size: number = data.length): void {
+  if (data.length === 0) {
+    conn.receive(new Uint8Array(0));
+    return;
+  }
+  for (let i = 0; i < data.length; i += size) conn.receive(data.slice(i, i + size));
+}
+
+/** The close code of the failure recorded, or undefined. */
+export function failCode(rec: Recorder): number | undefined {
+  const fail = rec.events.find((e) => e[0] === 'fail');
+  return fail === undefined ? undefined : (fail[1] as number);
+}
+
+/** Asserts the output is exactly one close frame with `code`; returns it. */
+export function closeFrameCode(frames: WireFrame[]): number[] {
+  return frames.filter((f) => f.opcode === 8).map((f) => closeCodeOf(f.payload));
 }
