@@ -5,31 +5,23 @@
 
 import type { ClientHttp2Session } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type {
+  ClientDeflateOptions as DeflateOfferOptions,
+  DeflateEngineOptions,
+} from '@strata-ws/permessage-deflate/node';
 
 /** Request headers in any of the usual shapes. */
 export type HeadersInput =
   | Record<string, string | readonly string[] | number | undefined>
   | Iterable<readonly [string, string]>;
 
-/** The permessage-deflate (RFC 7692) settings a client offers. */
-export interface ClientDeflateOptions {
-  /** Offer `client_no_context_takeover` (the client resets its compressor after each message). */
-  clientNoContextTakeover?: boolean;
-  /** Ask the server for `server_no_context_takeover`. */
-  serverNoContextTakeover?: boolean;
-  /** Offer `client_max_window_bits` (8-15, or true for the bare parameter). Default true. */
-  clientMaxWindowBits?: number | boolean;
-  /** Ask for `server_max_window_bits` (8-15). */
-  serverMaxWindowBits?: number;
-  /** zlib level used to compress (0-9). */
-  level?: number;
-  /** zlib memLevel used to compress (1-9). */
-  memLevel?: number;
-  /** Messages smaller than this many bytes are sent uncompressed. */
-  threshold?: number;
-  /** At most this many zlib jobs of this process run at once. */
-  concurrencyLimit?: number;
-}
+/**
+ * permessage-deflate (RFC 7692) settings: what the client offers (`@strata-ws/permessage-deflate`'s
+ * `ClientDeflateOptions`: `serverNoContextTakeover`, `clientNoContextTakeover`,
+ * `serverMaxWindowBits`, `clientMaxWindowBits`, or several `offers`) and how its engine runs
+ * (`DeflateEngineOptions`: `level`, `memLevel`, `threshold`, `memoryMode`, `syncLimit`, `limiter`).
+ */
+export type ClientDeflateOptions = DeflateOfferOptions & DeflateEngineOptions;
 
 /** Heartbeat settings: ping the server and fail the connection when it stops answering. */
 export interface HeartbeatOptions {
@@ -123,6 +115,9 @@ export const DEFAULT_MAX_RESPONSE_HEAD: number = 16 * 1024;
 /** Default `bufferedAmount` limit: 1 GiB. */
 export const DEFAULT_MAX_BUFFERED_AMOUNT: number = 1024 * 1024 * 1024;
 
+// One shared object, so that the negotiator built for it is shared too.
+const DEFAULT_DEFLATE: ClientDeflateOptions = {};
+
 function positive(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0)) {
@@ -170,10 +165,10 @@ export function normalizeOptions(options: WebSocketOptions | undefined): Normali
     proxy =
       typeof o.proxy === 'string' || o.proxy instanceof URL ? { url: o.proxy } : { ...o.proxy };
   }
-  let deflate: ClientDeflateOptions | null = {};
+  let deflate: ClientDeflateOptions | null = DEFAULT_DEFLATE;
   if (o.perMessageDeflate === false) deflate = null;
   else if (typeof o.perMessageDeflate === 'object' && o.perMessageDeflate !== null) {
-    deflate = { ...o.perMessageDeflate };
+    deflate = o.perMessageDeflate;
   }
   return {
     headers: normalizeHeaders(o.headers),

@@ -29,3 +29,27 @@ describe('smoke', () => {
     expect([c.code, c.reason, c.wasClean]).toEqual([1000, 'bye', true]);
   });
 });
+
+describe('smoke with compression', () => {
+  it('negotiates permessage-deflate with ws and echoes large messages', async () => {
+    const peer = await startWsServer({ perMessageDeflate: { threshold: 0 } });
+    cleanup = peer.close;
+    peer.server.on('connection', (socket) => {
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+    });
+    const ws = new WebSocket(peer.url);
+    await nextEvent(ws, 'open');
+    expect(ws.extensions).toMatch(/^permessage-deflate/);
+    const big = 'x'.repeat(200_000);
+    ws.send(big);
+    const m1 = await nextEvent<MessageEvent>(ws, 'message');
+    expect(m1.data).toBe(big);
+    ws.send(new Uint8Array(100_000).fill(7));
+    const m2 = await nextEvent<MessageEvent>(ws, 'message');
+    expect(m2.data).toBeInstanceOf(Blob);
+    expect((m2.data as Blob).size).toBe(100_000);
+    ws.close();
+    const c = await nextEvent<CloseEvent>(ws, 'close');
+    expect([c.code, c.reason, c.wasClean]).toEqual([1005, '', true]);
+  });
+});
