@@ -9,6 +9,7 @@ export type {
   BackpressurePolicy,
   HandleProtocols,
   OriginPolicy,
+  ResolvedOptions,
   UpgradeAcceptance,
   UpgradeDecision,
   UpgradeInfo,
@@ -17,7 +18,6 @@ export type {
   WebSocketServerOptions,
 } from './options.js';
 export { defaultLimits } from './options.js';
-export type { ResolvedOptions } from './options.js';
 export type { UpgradeCallback, WebSocketServerEvents } from './server.js';
 export { WebSocketServer } from './server.js';
 export type {

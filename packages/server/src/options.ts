@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
 import type { PerMessageDeflateOptions } from './deflate.js';
 

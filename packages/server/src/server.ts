@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import {
   createServer as createHttpServer,
+  type Server as HttpServer,
   type IncomingMessage,
   type OutgoingHttpHeaders,
-  type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -54,7 +54,10 @@ export interface WebSocketServerEvents<Data> {
 }
 
 /** Callback of {@link WebSocketServer.handleUpgrade}. */
-export type UpgradeCallback<Data> = (socket: ServerWebSocket<Data>, request: IncomingMessage) => void;
+export type UpgradeCallback<Data> = (
+  socket: ServerWebSocket<Data>,
+  request: IncomingMessage,
+) => void;
 
 interface PendingHandshake {
   readonly socket: Socket;
@@ -133,7 +136,11 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   constructor(options: WebSocketServerOptions<Data>, callback?: () => void) {
     super();
     installNodeHost();
-    const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
+    const modes = [
+      options.port !== undefined,
+      options.server !== undefined,
+      options.noServer === true,
+    ];
     if (modes.filter(Boolean).length !== 1) {
       throw new TypeError('exactly one of the "port", "server" and "noServer" options must be set');
     }
@@ -164,13 +171,16 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       : null;
     const origins = options.origins;
     if (origins === undefined) this.#checkOrigin = undefined;
-    else if (origins instanceof RegExp) this.#checkOrigin = (o) => o !== undefined && origins.test(o);
-    else if (typeof origins === 'function') this.#checkOrigin = undefined; // checked with the request
+    else if (origins instanceof RegExp)
+      this.#checkOrigin = (o) => o !== undefined && origins.test(o);
+    else if (typeof origins === 'function')
+      this.#checkOrigin = undefined; // checked with the request
     else this.#checkOrigin = origins;
 
     if (limits.heartbeatInterval > 0) {
       this.#heartbeatTimer = setInterval(() => {
-        for (const ws of this.#clients) connectionInternals.heartbeat(ws as ServerWebSocket<unknown>);
+        for (const ws of this.#clients)
+          connectionInternals.heartbeat(ws as ServerWebSocket<unknown>);
       }, limits.heartbeatInterval);
       this.#heartbeatTimer.unref();
     }
@@ -178,7 +188,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       const tick = Math.max(50, Math.min(limits.idleTimeout / 4, 5_000));
       this.#idleTimer = setInterval(() => {
         now = Date.now();
-        for (const ws of this.#clients) connectionInternals.idleCheck(ws as ServerWebSocket<unknown>, now);
+        for (const ws of this.#clients)
+          connectionInternals.idleCheck(ws as ServerWebSocket<unknown>, now);
       }, tick);
       this.#idleTimer.unref();
     }
@@ -221,10 +232,13 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         if (!this.shouldHandle(req)) {
           // Another upgrade listener may serve this path; when we are the only one,
           // answer 400 rather than leave the socket without an owner.
-          if (httpServer.listenerCount('upgrade') === 1) this.#refuseRaw(socket, 400, 'Unknown path');
+          if (httpServer.listenerCount('upgrade') === 1)
+            this.#refuseRaw(socket, 400, 'Unknown path');
           return;
         }
-        this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+        this.handleUpgrade(req, socket, head, (ws, request) =>
+          this.emit('connection', ws, request),
+        );
       };
       httpServer.on('listening', this.#onListening);
       httpServer.on('error', this.#onError);
@@ -268,7 +282,11 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   ): void {
     socket.on('error', onPendingSocketError);
     if (this.#closed) {
-      this.#refuse(request, socket, new HandshakeError('request-head', 'Server closing', { status: 503 }));
+      this.#refuse(
+        request,
+        socket,
+        new HandshakeError('request-head', 'Server closing', { status: 503 }),
+      );
       return;
     }
     if (!socket.readable || !socket.writable) {
@@ -277,7 +295,10 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     }
     const pending: PendingHandshake = {
       socket,
-      timer: setTimeout(() => this.#handshakeTimedOut(pending, request), this.options.handshakeTimeout),
+      timer: setTimeout(
+        () => this.#handshakeTimedOut(pending, request),
+        this.options.handshakeTimeout,
+      ),
       done: false,
     };
     this.#pending.add(pending);
@@ -414,7 +435,11 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       return;
     }
     const result = hook(request, info);
-    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as Promise<unknown>).then === 'function'
+    ) {
       (result as Promise<UpgradeDecision<Data>>).then(proceed, fail);
     } else {
       proceed(result as UpgradeDecision<Data>);
@@ -505,7 +530,11 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   #handshakeTimedOut(pending: PendingHandshake, request: IncomingMessage): void {
     if (pending.done) return;
     this.#finishPending(pending);
-    this.#refuse(request, pending.socket, new HandshakeError('request-head', 'Handshake timeout', { status: 408 }));
+    this.#refuse(
+      request,
+      pending.socket,
+      new HandshakeError('request-head', 'Handshake timeout', { status: 408 }),
+    );
   }
 
   #refuse(request: IncomingMessage, socket: Socket, error: unknown): void {
@@ -518,7 +547,10 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       let status = error.status;
       if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
       try {
-        bytes = serializeRejection(status, { message: error.body, headers: headerInit(error.headers) });
+        bytes = serializeRejection(status, {
+          message: error.body,
+          headers: headerInit(error.headers),
+        });
       } catch {
         bytes = serializeRejection(500);
       }
@@ -531,7 +563,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     const timer = setTimeout(() => socket.destroy(), 1_000);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
-    if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', reported, socket, request);
+    if (this.listenerCount('wsClientError') > 0)
+      this.emit('wsClientError', reported, socket, request);
   }
 
   #refuseRaw(socket: Socket, status: number, message: string): void {

@@ -120,7 +120,8 @@ function notOpenError(state: number): Error {
 function toBytes(data: SendData): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError('data must be a string, an ArrayBuffer or an ArrayBufferView');
 }
 
@@ -344,14 +345,17 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<WebSocketMessage> {
     if (this.#iterator !== null) throw new Error('a message iterator is already active');
-    const it = new MessageIterator(() => {
-      this.#flags &= ~PAUSE_ITERATOR;
-      this.#updatePause();
-    }, () => {
-      this.#iterator = null;
-      this.#flags &= ~PAUSE_ITERATOR;
-      this.#updatePause();
-    });
+    const it = new MessageIterator(
+      () => {
+        this.#flags &= ~PAUSE_ITERATOR;
+        this.#updatePause();
+      },
+      () => {
+        this.#iterator = null;
+        this.#flags &= ~PAUSE_ITERATOR;
+        this.#updatePause();
+      },
+    );
     if (this.#flags & CLOSED) it.end();
     else this.#iterator = it;
     return it;
@@ -491,7 +495,9 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     if (n > 0) {
       const chunks = out!;
       const done =
-        callbacks === null ? undefined : (error?: Error | null) => invokeCallbacks(callbacks, error);
+        callbacks === null
+          ? undefined
+          : (error?: Error | null) => invokeCallbacks(callbacks, error);
       if (n === 1) {
         socket.write(chunks[0]!, done);
       } else {

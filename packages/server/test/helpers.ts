@@ -20,7 +20,10 @@ export async function stopServer(wss: WebSocketServer<unknown>): Promise<void> {
 }
 
 /** Opens a `ws` client and waits for it to be open. */
-export async function openClient(url: string, options?: WebSocket.ClientOptions): Promise<WebSocket> {
+export async function openClient(
+  url: string,
+  options?: WebSocket.ClientOptions,
+): Promise<WebSocket> {
   const ws = new WebSocket(url, options);
   await once(ws, 'open');
   return ws;

@@ -1,0 +1,220 @@
+// Server benchmarks: Strata's echo server against `ws` (+ bufferutil) and Bun's server
+// (uWebSockets inside), in the same run, under the same raw-TCP load generator
+// (loadgen.js, a separate process). Each scenario starts each server fresh, runs the load,
+// reads the server's CPU time and RSS from /proc, and reports Strata's ratio to `ws`.
+//
+// Usage (after `npx turbo run build`):
+//   node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,idle] [--seconds 5]
+//        [--servers strata,ws,bun] [--idle 10000]
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+function opt(name, fallback) {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+}
+const seconds = Number(opt('seconds', '5'));
+const only = opt('only', 'echo64,rtt,big,handshake,idle').split(',');
+const serverNames = opt('servers', 'strata,ws,bun').split(',');
+const idleCount = Number(opt('idle', '10000'));
+
+const SERVERS = {
+  strata: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-strata.js'), '0'] },
+  ws: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-ws.js'), '0'] },
+  bun: { cmd: 'npx', args: ['--no-install', 'bun', join(here, 'bun-echo.js'), '0'] },
+};
+
+const SCENARIOS = {
+  echo64: {
+    title: '64 B echo, 50 connections x 100 in flight (msgs/s)',
+    load: ['--mode', 'echo', '--connections', '50', '--inflight', '100', '--size', '64'],
+    metric: (r) => r.messagesPerSecond,
+  },
+  rtt: {
+    title: '64 B round trips, 1 connection, 1 in flight (round trips/s)',
+    load: ['--mode', 'echo', '--connections', '1', '--inflight', '1', '--size', '64'],
+    metric: (r) => r.messagesPerSecond,
+  },
+  big: {
+    title: '1 MiB echo, 4 connections x 2 in flight (MB/s)',
+    load: ['--mode', 'echo', '--connections', '4', '--inflight', '2', '--size', String(1 << 20)],
+    metric: (r) => r.megabytesPerSecond,
+  },
+  handshake: {
+    title: 'handshakes/s, 2000 connections, 50 at a time',
+    load: ['--mode', 'handshake', '--connections', '2000', '--concurrency', '50'],
+    metric: (r) => r.handshakesPerSecond,
+  },
+  idle: {
+    title: `RSS per idle connection, ${idleCount} open (bytes, lower is better)`,
+    load: ['--mode', 'idle', '--connections', String(idleCount), '--concurrency', '200'],
+    metric: (r) => r.bytesPerConnection,
+    lowerIsBetter: true,
+  },
+};
+
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  return { cpuSeconds: ticks / 100, rss: rssKb * 1024 };
+}
+
+/** The pid of the actual server (npx wraps bun in a shell process tree). */
+function serverPid(child, port) {
+  // Find the process listening on `port` among the child's descendants via /proc/net/tcp.
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[1].endsWith(`:${hexPort}`) && cols[3] === '0A')
+        inodes.add(cols[9]);
+    }
+  }
+  const candidates = [child.pid];
+  const seen = new Set();
+  while (candidates.length > 0) {
+    const pid = candidates.shift();
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    try {
+      const fds = readdirSync(`/proc/${pid}/fd`);
+      for (const fd of fds) {
+        let link = '';
+        try {
+          link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {}
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1])) return pid;
+      }
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      if (children) for (const c of children.split(' ')) candidates.push(Number(c));
+    } catch {}
+  }
+  return child.pid;
+}
+
+
+function startServer(name) {
+  const { cmd, args } = SERVERS[name];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: here });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        const port = Number(m[1]);
+        resolve({ child, port, pid: serverPid(child, port) });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+function stopServer(server) {
+  return new Promise((resolve) => {
+    if (server.child.exitCode !== null) return resolve();
+    server.child.on('exit', resolve);
+    if (server.pid !== server.child.pid) {
+      try {
+        process.kill(server.pid, 'SIGTERM');
+      } catch {}
+    }
+    server.child.kill('SIGTERM');
+  });
+}
+
+function runLoad(port, loadArgs, onReady) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(here, 'loadgen.js'), '--port', String(port), '--seconds', String(seconds), ...loadArgs],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', async (chunk) => {
+      out += chunk;
+      if (onReady && out.includes('"ready"')) {
+        const ready = onReady;
+        onReady = null;
+        await ready();
+        child.stdin.end();
+      }
+    });
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`loadgen exited with ${code}`));
+      const lines = out.trim().split('\n');
+      resolve(JSON.parse(lines[lines.length - 1]));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function measure(name, scenario) {
+  const server = await startServer(name);
+  try {
+    await sleep(300);
+    if (scenario === SCENARIOS.idle) {
+      process.kill(server.pid, 'SIGUSR2');
+      await sleep(500);
+      const before = procStat(server.pid);
+      let after;
+      const result = await runLoad(server.port, scenario.load, async () => {
+        await sleep(2000);
+        process.kill(server.pid, 'SIGUSR2');
+        await sleep(1000);
+        after = procStat(server.pid);
+      });
+      result.rssBefore = before.rss;
+      result.rssAfter = after.rss;
+      result.bytesPerConnection = Math.round((after.rss - before.rss) / result.connections);
+      return result;
+    }
+    const before = procStat(server.pid);
+    const result = await runLoad(server.port, scenario.load);
+    const after = procStat(server.pid);
+    result.serverCpuSeconds = Math.round((after.cpuSeconds - before.cpuSeconds) * 100) / 100;
+    result.serverRssMb = Math.round(after.rss / 1e5) / 10;
+    return result;
+  } finally {
+    await stopServer(server);
+  }
+}
+
+const report = [];
+for (const key of only) {
+  const scenario = SCENARIOS[key];
+  if (!scenario) throw new Error(`unknown scenario ${key}`);
+  const values = {};
+  for (const name of serverNames) {
+    try {
+      const r = await measure(name, scenario);
+      values[name] = { value: scenario.metric(r), detail: r };
+    } catch (error) {
+      values[name] = { value: null, error: String(error) };
+    }
+  }
+  report.push({ key, scenario, values });
+  const line = serverNames
+    .map((n) => `${n} ${values[n].value ?? `failed (${values[n].error})`}`)
+    .join(' | ');
+  const ratio = (a, b) =>
+    values[a]?.value && values[b]?.value
+      ? scenario.lowerIsBetter
+        ? (values[a].value / values[b].value).toFixed(2)
+        : (values[a].value / values[b].value).toFixed(2)
+      : 'n/a';
+  process.stdout.write(
+    `${scenario.title}\n  ${line}\n  strata/ws = ${ratio('strata', 'ws')}  bun/ws = ${ratio('bun', 'ws')}\n`,
+  );
+}
+process.stdout.write(`${JSON.stringify(report.map((r) => ({ key: r.key, values: r.values })))}\n`);

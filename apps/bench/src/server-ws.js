@@ -1,0 +1,14 @@
+// Echo server on `ws` (with `bufferutil`, which ws loads when installed): the baseline of the
+// server benchmarks. Usage: node server-ws.js [port] — prints "listening <port>".
+// SIGUSR2 runs a full GC when started with --expose-gc (for RSS readings).
+import { WebSocketServer } from 'ws';
+
+const wss = new WebSocketServer({ port: Number(process.argv[2] ?? 0), host: '127.0.0.1' }, () => {
+  process.stdout.write(`listening ${wss.address().port}\n`);
+});
+wss.on('connection', (ws) => {
+  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  ws.on('error', () => {});
+});
+process.on('SIGUSR2', () => globalThis.gc?.());
+process.on('SIGTERM', () => process.exit(0));
