@@ -12,3 +12,11 @@ export type {
   WebSocketOptions,
 } from './options.js';
 export { type BinaryType, WebSocket, type WebSocketData, type WebSocketInit } from './websocket.js';
+export {
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  type WebSocketStreamChunk,
+  type WebSocketStreamCloseInfo,
+  type WebSocketStreamMessage,
+  type WebSocketStreamOptions,
+} from './websocket-stream.js';

@@ -6,8 +6,8 @@
 import type { ClientHttp2Session } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type {
-  ClientDeflateOptions as DeflateOfferOptions,
   DeflateEngineOptions,
+  ClientDeflateOptions as DeflateOfferOptions,
 } from '@strata-ws/permessage-deflate/node';
 
 /** Request headers in any of the usual shapes. */
