@@ -1,9 +1,45 @@
 import type { ExtensionParams, ServerExtensionNegotiator } from '@strata-ws/handshake';
+import {
+  type DeflateAgreement,
+  PerMessageDeflateServer,
+  type ServerDeflateOptions,
+} from '@strata-ws/permessage-deflate';
+import {
+  createPerMessageDeflate,
+  type DeflateEngineOptions,
+} from '@strata-ws/permessage-deflate/node';
 import type { MessageExtension } from '@strata-ws/protocol';
-// TEMPORARY while permessage-deflate lands (swapped for /tmp/deflate.real.ts)
-export interface PerMessageDeflateOptions { threshold?: number }
-export interface DeflateEngine { readonly extension: MessageExtension; readonly sharedWindowBits: number }
-export interface DeflateSupport { readonly negotiator: ServerExtensionNegotiator; createEngine(response: ExtensionParams): DeflateEngine }
-export function createDeflateSupport(_options: PerMessageDeflateOptions): DeflateSupport {
-  throw new Error('permessage-deflate not available yet');
+
+/** permessage-deflate options of the server: negotiation policy plus engine settings. */
+export interface PerMessageDeflateOptions extends ServerDeflateOptions, DeflateEngineOptions {}
+
+/** One negotiated connection's engine, and what a shared (topic) frame may use. */
+export interface DeflateEngine {
+  readonly extension: MessageExtension;
+  /** Window bits of a fresh-context compressed frame this connection accepts, 0 for none. */
+  readonly sharedWindowBits: number;
+}
+
+/** The server's permessage-deflate: one negotiator for all, one engine per connection. */
+export interface DeflateSupport {
+  readonly negotiator: ServerExtensionNegotiator;
+  createEngine(response: ExtensionParams): DeflateEngine;
+}
+
+/** Builds the negotiator and engine factory from the `perMessageDeflate` option. */
+export function createDeflateSupport(options: PerMessageDeflateOptions): DeflateSupport {
+  const negotiator = new PerMessageDeflateServer(options);
+  return {
+    negotiator,
+    createEngine(response) {
+      const agreement: DeflateAgreement = negotiator.agreement(response);
+      return {
+        extension: createPerMessageDeflate(agreement, options),
+        sharedWindowBits:
+          agreement.serverNoContextTakeover && agreement.serverMaxWindowBits >= 9
+            ? agreement.serverMaxWindowBits
+            : 0,
+      };
+    },
+  };
 }
