@@ -33,8 +33,8 @@ import { createOriginPolicy, type OriginPolicy } from './origin.js';
 
 /** What an HTTP/1.1 server facade knows of a request (the fields of Node's `IncomingMessage`). */
 export interface UpgradeRequest {
-  /** The request method, e.g. `GET`. */
-  readonly method: string;
+  /** The request method, e.g. `GET` (optional only because Node types it so; absent → 405). */
+  readonly method?: string | undefined;
   /** `major.minor`, e.g. `1.1` (Node's `req.httpVersion`); default `1.1`. */
   readonly httpVersion?: string;
   /** The request target, e.g. `/chat?room=1`; default `/`. */
@@ -234,7 +234,7 @@ export function validateUpgradeRequest(
   if (request.method !== 'GET') {
     throw new HandshakeError(
       'request-method',
-      `Invalid HTTP method for a WebSocket upgrade: ${request.method.slice(0, 32)}`,
+      `Invalid HTTP method for a WebSocket upgrade: ${(request.method ?? '(none)').slice(0, 32)}`,
       {
         status: 405,
         headers: [['Allow', 'GET']],
