@@ -101,7 +101,6 @@ function serverPid(child, port) {
   return child.pid;
 }
 
-
 function startServer(name) {
   const { cmd, args } = SERVERS[name];
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: here });

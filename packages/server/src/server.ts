@@ -217,6 +217,9 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       this.#server = options.tls
         ? createHttpsServer({ ...options.tls, ...serverOptions }, onRequest)
         : createHttpServer(serverOptions, onRequest);
+      // A client that connects and never sends a byte is not covered by headersTimeout:
+      // the idle-socket timeout closes it (upgraded sockets clear it).
+      this.#server.setTimeout(limits.handshakeTimeout);
       this.#ownsServer = true;
       this.#server.listen(options.port, options.host, options.backlog);
     } else {
