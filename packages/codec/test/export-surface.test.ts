@@ -1,0 +1,29 @@
+import { expect, test } from 'vitest';
+import * as codec from '../src/index.js';
+
+test('runtime exports of @strata-ws/codec', () => {
+  expect(Object.keys(codec).sort()).toEqual(
+    [
+      'CloseCode',
+      'FrameParser',
+      'Opcode',
+      'ProtocolError',
+      'Utf8Validator',
+      'closeCodeName',
+      'decodeClosePayload',
+      'encodeClosePayload',
+      'encodeFrame',
+      'frameHeaderLength',
+      'isControlOpcode',
+      'isReservedOpcode',
+      'isValidUtf8',
+      'isValidWireCloseCode',
+      'mask',
+      'opcodeName',
+      'parseHeader',
+      'setMaskImplementation',
+      'setUtf8Validator',
+      'writeFrameHeader',
+    ].sort(),
+  );
+});
