@@ -66,6 +66,11 @@ describe('WHATWG WebSocket constructor: URL', () => {
     expect(parseWebSocketUrl(new URLCtor('http://h.example/x')).href).toBe('ws://h.example/x');
   });
 
+  it('web-platform-tests Create-invalid-urls: relative "#test" and "?test" against a base', () => {
+    expect(thrown(() => parseWebSocketUrl('#test', 'http://h.example/')).code).toBe('url-fragment');
+    expect(parseWebSocketUrl('?test', 'http://h.example/a').resourceName).toBe('/a?test');
+  });
+
   it('exposes decoded credentials', () => {
     expect(parseWebSocketUrl('ws://us%20er:p%40ss@h.example/')).toMatchObject({
       username: 'us er',
@@ -83,6 +88,9 @@ describe('WHATWG WebSocket constructor: URL', () => {
     ['file:///x', 'invalid-url-scheme'],
     ['data:text/plain,x', 'invalid-url-scheme'],
     ['javascript:alert(1)', 'invalid-url-scheme'],
+    ['about:blank', 'invalid-url-scheme'],
+    ['mailto:example@example.org', 'invalid-url-scheme'],
+    ['/echo', 'invalid-url'],
     ['ws://example.com/#', 'url-fragment'],
     ['ws://example.com/#frag', 'url-fragment'],
     ['https://example.com/?a#b', 'url-fragment'],

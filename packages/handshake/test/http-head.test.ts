@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HandshakeError, RequestHeadParser, ResponseHeadParser } from '../src/index.js';
-import { bytes } from './helpers.js';
+import { bytes, countCharReads } from './helpers.js';
 
 const RESPONSE =
   'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -174,5 +174,31 @@ describe('RFC 9112 request head (server side)', () => {
       ),
     );
     expect(e).toMatchObject({ code: 'request-too-large', status: 431 });
+  });
+});
+
+describe('hostile heads: linear work', () => {
+  function head(size: number, line: string): Uint8Array {
+    const start = 'HTTP/1.1 101 Switching Protocols\r\n';
+    const lines = line.repeat(Math.floor((size - start.length - 2) / line.length));
+    return bytes(`${start}${lines}\r\n`);
+  }
+
+  it.each([
+    ['many repeated fields', 'X-A: a\r\n'],
+    ['many distinct-looking fields', 'Sec-WebSocket-Extensions: a; b="c", d\r\n'],
+    ['long values', `X-Long: ${'v'.repeat(4000)}\r\n`],
+  ])('%s: 1 MB costs 10x the reads of 100 KB, a few per byte', (_name, line) => {
+    const work = (size: number): number => {
+      const b = head(size, line);
+      return countCharReads(() => {
+        expect(new ResponseHeadParser({ maxHeaderBytes: Infinity }).push(b)).not.toBeNull();
+      });
+    };
+    const small = work(100 * 1024);
+    const large = work(1000 * 1024);
+    expect(large / (1000 * 1024)).toBeLessThanOrEqual(4);
+    expect(large / small).toBeGreaterThan(9);
+    expect(large / small).toBeLessThan(11);
   });
 });
