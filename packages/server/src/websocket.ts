@@ -286,7 +286,9 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     } else {
       conn.sendText(typeof data === 'string' ? data : toBytes(data), engineOptions);
     }
-    return this.bufferedAmount < limits.highWaterMark;
+    if (this.bufferedAmount < limits.highWaterMark) return true;
+    this.#flags |= WANT_DRAIN;
+    return false;
   }
 
   /** Promise form of {@link ServerWebSocket.send}: resolves once the bytes left for the socket. */
@@ -523,6 +525,10 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     ) {
       this.#flags |= PAUSE_BACKPRESSURE | WANT_DRAIN;
       this.#updatePause();
+    } else if (this.#flags & WANT_DRAIN && !socket.writableNeedDrain) {
+      // Everything went straight to the kernel: the socket will not emit 'drain' itself.
+      this.#flags &= ~WANT_DRAIN;
+      this.emit('drain');
     }
   }
 

@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import * as server from '../src/index.js';
+
+describe('export surface', () => {
+  it('exports exactly these runtime values', () => {
+    expect(Object.keys(server).sort()).toEqual([
+      'ServerWebSocket',
+      'WebSocketServer',
+      'defaultLimits',
+    ]);
+  });
+});
