@@ -118,15 +118,32 @@ export class ClientSession implements ConnectionHandler {
     });
   }
 
-  /** True when the transport's buffer is above its high-water mark (wait for `onDrain`). */
-  get needsDrain(): boolean {
-    const socket = this.#socket;
-    if (socket === null) return false;
-    const c = this.#connection;
-    return (
-      socket.writableNeedDrain ||
-      (c !== null && c.pendingLength + c.outputLength > socket.writableHighWaterMark)
-    );
+  /**
+   * Calls `callback` once everything sent so far has been handed to the transport and the
+   * transport is below its high-water mark (at once after the next flush if it is; on
+   * `drain` otherwise; when the connection ends at the latest).
+   */
+  whenWritable(callback: () => void): void {
+    if (this.#finalized) {
+      callback();
+      return;
+    }
+    this.#writableWaiters.push(callback);
+    this.#scheduleFlush();
+  }
+
+  #writableWaiters: (() => void)[] = [];
+
+  #releaseWritable(force: boolean): void {
+    const waiters = this.#writableWaiters;
+    if (waiters.length === 0) return;
+    if (!force) {
+      const socket = this.#socket;
+      const c = this.#connection;
+      if (socket === null || c === null || socket.writableNeedDrain || c.pendingLength > 0) return;
+    }
+    this.#writableWaiters = [];
+    for (const callback of waiters) callback();
   }
 
   /**
@@ -147,6 +164,7 @@ export class ClientSession implements ConnectionHandler {
   }
 
   #hasExtensions = false;
+  #awaitingClose = false;
 
   /** Starts the closing handshake (code null: a close frame without a body). */
   close(code: number | null, reason: string | null): void {
@@ -167,7 +185,9 @@ export class ClientSession implements ConnectionHandler {
     if (failed) this.#failed = true;
     if (this.#cause === null) this.#cause = cause;
     this.#aborted = true;
-    if (this.#tracked.length === 0) {
+    if (this.#tracked.length === 0 || this.#awaitingClose) {
+      this.#failed = true;
+      this.#awaitingClose = true; // stop waiting for a close frame: finalize now
       this.#finalize();
       return;
     }
@@ -207,6 +227,7 @@ export class ClientSession implements ConnectionHandler {
     this.#closeReason = reason;
     this.#armCloseTimer();
     this.#listener.onClosing();
+    if (this.#awaitingClose) this.#finalize();
   }
 
   /** @internal */
@@ -349,6 +370,7 @@ export class ClientSession implements ConnectionHandler {
   };
 
   #onDrain = (): void => {
+    this.#releaseWritable(false);
     this.#listener.onDrain?.();
   };
 
@@ -383,6 +405,7 @@ export class ClientSession implements ConnectionHandler {
         socket.uncork();
       }
     }
+    this.#releaseWritable(false);
     if (c.transportShouldClose && !this.#ending) {
       this.#ending = true;
       // Close frames exchanged, or the connection failed: half-close and wait for the
@@ -393,7 +416,11 @@ export class ClientSession implements ConnectionHandler {
   };
 
   #armCloseTimer(): void {
-    if (this.#closeTimer !== null || this.#finalized) return;
+    if (this.#finalized) return;
+    if (this.#closeTimer !== null) {
+      if (!this.#awaitingClose) return;
+      clearTimeout(this.#closeTimer);
+    }
     this.#closeTimer = setTimeout(() => {
       this.destroy(new Error('The closing handshake timed out'), false);
     }, this.#options.closeTimeout);
@@ -423,6 +450,17 @@ export class ClientSession implements ConnectionHandler {
 
   #finalize(): void {
     if (this.#finalized) return;
+    const connection = this.#connection;
+    if (connection !== null && !this.#closeFrameReceived && !this.#awaitingClose) {
+      connection.receiveEof();
+      if (connection.state !== 3 && !this.#failed) {
+        // The server's close frame was parsed but waits behind an asynchronous decode:
+        // its messages and onClose still follow (bounded by the close timer).
+        this.#awaitingClose = true;
+        this.#armCloseTimer();
+        return;
+      }
+    }
     this.#finalized = true;
     this.#phase = FINISHED;
     for (const timer of [this.#handshakeTimer, this.#closeTimer, this.#pongTimer]) {
@@ -440,6 +478,7 @@ export class ClientSession implements ConnectionHandler {
     const cause = this.#cause;
     this.#releaseHttp2?.();
     this.#releaseHttp2 = null;
+    this.#releaseWritable(true);
     setImmediate(() => {
       this.#listener.onClose(wasClean, code, reason, failed, cause);
     });

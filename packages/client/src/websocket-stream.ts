@@ -100,7 +100,6 @@ export class WebSocketStream {
   #readable: ReadableStreamDefaultController<WebSocketStreamMessage> | null = null;
   #readableDone = false;
   #writable: WritableStreamDefaultController | null = null;
-  #drainWaiters: (() => void)[] = [];
   #writableClosePromise: Deferred<void> | null = null;
 
   /**
@@ -222,16 +221,10 @@ export class WebSocketStream {
       isBinary = false;
     }
     if (this.#state !== OPEN) return undefined; // the closing handshake started: not sent
-    this.#session.send(data, isBinary);
-    if (!this.#session.needsDrain) return undefined;
-    return new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
-  }
-
-  #releaseWriters(): void {
-    const waiters = this.#drainWaiters;
-    if (waiters.length === 0) return;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (!this.#session.send(data, isBinary)) return undefined;
+    // "Wait until there is sufficient buffer space": the write settles once the message is
+    // in the socket and the socket is below its high-water mark.
+    return new Promise<void>((resolve) => this.#session.whenWritable(resolve));
   }
 
   #listener(): SessionListener {
@@ -292,12 +285,8 @@ export class WebSocketStream {
         if (this.#state === OPEN) this.#state = CLOSING;
       },
       onWritten: (): void => {},
-      onDrain: (): void => {
-        this.#releaseWriters();
-      },
       onClose: (wasClean: boolean, code: number, reason: string): void => {
         this.#state = CLOSED;
-        this.#releaseWriters();
         if (this.#handshakeAborted) return;
         if (!this.#wasEverConnected) {
           const error = createConnectionError(

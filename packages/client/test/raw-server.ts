@@ -107,7 +107,7 @@ export async function startRawServer(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     let request: RawRequest | null = null;
     const frames: ReceivedFrames['frames'] = [];
     const waiters: { opcode: number; resolve: (b: Buffer) => void }[] = [];
