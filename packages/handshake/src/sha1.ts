@@ -22,9 +22,8 @@ export function sha1(data: Uint8Array): Uint8Array {
   return hostSha1 === null ? sha1Portable(data) : hostSha1(data);
 }
 
-function rotl(x: number, n: number): number {
-  return (x << n) | (x >>> (32 - n));
-}
+// The message schedule is reused between calls: SHA-1 here is synchronous and never re-entered.
+const W = new Int32Array(80);
 
 /** The pure TypeScript SHA-1 (used when no host digest is set). */
 export function sha1Portable(data: Uint8Array): Uint8Array {
@@ -34,19 +33,32 @@ export function sha1Portable(data: Uint8Array): Uint8Array {
   const buf = new Uint8Array(total);
   buf.set(data);
   buf[len] = 0x80;
-  const view = new DataView(buf.buffer);
-  view.setUint32(total - 8, Math.floor(len / 0x20000000), false);
-  view.setUint32(total - 4, (len << 3) >>> 0, false);
+  const hiBits = Math.floor(len / 0x20000000);
+  const loBits = (len << 3) >>> 0;
+  buf[total - 8] = hiBits >>> 24;
+  buf[total - 7] = hiBits >>> 16;
+  buf[total - 6] = hiBits >>> 8;
+  buf[total - 5] = hiBits;
+  buf[total - 4] = loBits >>> 24;
+  buf[total - 3] = loBits >>> 16;
+  buf[total - 2] = loBits >>> 8;
+  buf[total - 1] = loBits;
 
   let h0 = 0x67452301;
-  let h1 = 0xefcdab89;
-  let h2 = 0x98badcfe;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
   let h3 = 0x10325476;
-  let h4 = 0xc3d2e1f0;
-  const w = new Int32Array(80);
+  let h4 = 0xc3d2e1f0 | 0;
+  const w = W;
   for (let off = 0; off < total; off += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getInt32(off + t * 4, false);
-    for (let t = 16; t < 80; t++) w[t] = rotl(w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!, 1);
+    for (let t = 0; t < 16; t++) {
+      const o = off + t * 4;
+      w[t] = (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
+    }
+    for (let t = 16; t < 80; t++) {
+      const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
+      w[t] = (x << 1) | (x >>> 31);
+    }
     let a = h0;
     let b = h1;
     let c = h2;
@@ -54,24 +66,14 @@ export function sha1Portable(data: Uint8Array): Uint8Array {
     let e = h4;
     for (let t = 0; t < 80; t++) {
       let f: number;
-      let k: number;
-      if (t < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (t < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (t < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6;
-      }
-      const tmp = (rotl(a, 5) + f + e + k + w[t]!) | 0;
+      if (t < 20) f = ((b & c) | (~b & d)) + 0x5a827999;
+      else if (t < 40) f = (b ^ c ^ d) + 0x6ed9eba1;
+      else if (t < 60) f = ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdc;
+      else f = (b ^ c ^ d) + 0xca62c1d6;
+      const tmp = (((a << 5) | (a >>> 27)) + f + e + w[t]!) | 0;
       e = d;
       d = c;
-      c = rotl(b, 30);
+      c = (b << 30) | (b >>> 2);
       b = a;
       a = tmp;
     }
@@ -82,11 +84,13 @@ export function sha1Portable(data: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0;
   }
   const out = new Uint8Array(20);
-  const ov = new DataView(out.buffer);
-  ov.setInt32(0, h0, false);
-  ov.setInt32(4, h1, false);
-  ov.setInt32(8, h2, false);
-  ov.setInt32(12, h3, false);
-  ov.setInt32(16, h4, false);
+  const hs = [h0, h1, h2, h3, h4];
+  for (let i = 0; i < 5; i++) {
+    const v = hs[i]!;
+    out[i * 4] = v >>> 24;
+    out[i * 4 + 1] = v >>> 16;
+    out[i * 4 + 2] = v >>> 8;
+    out[i * 4 + 3] = v;
+  }
   return out;
 }
