@@ -42,7 +42,7 @@ export interface SessionListener {
    * failed (the standard's error event precedes close).
    */
   onClose(wasClean: boolean, code: number, reason: string, failed: boolean, cause: unknown): void;
-  /** The transport can take more data again (after {@link ClientSession.needsDrain}). */
+  /** The transport drained its buffer. */
   onDrain?(): void;
 }
 

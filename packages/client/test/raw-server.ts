@@ -69,7 +69,7 @@ export function closePayload(code: number, reason = ''): Buffer {
   return b;
 }
 
-function parseFrames(buffer: Buffer, out: ReceivedFrames['frames']): Buffer {
+export function parseFrames(buffer: Buffer, out: ReceivedFrames['frames']): Buffer {
   let offset = 0;
   for (;;) {
     if (buffer.length - offset < 2) break;
