@@ -51,7 +51,7 @@ async function startTlsServer(requestCert = false) {
   const seen: string[] = [];
   wss.on('connection', (_socket, request) => {
     const peer = (request.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    seen.push(peer?.subject?.CN ?? '');
+    seen.push(String(peer?.subject?.CN ?? ''));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
