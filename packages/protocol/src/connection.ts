@@ -240,6 +240,8 @@ export class Connection {
   readonly #client: boolean;
   readonly #randomFill: ((bytes: Uint8Array) => void) | null;
   readonly #maskKeys: Uint8Array;
+  /** Strings up to this length are encoded straight into the output. */
+  readonly #shortStringMax: number;
   #maskKeyOffset = MASK_KEY_POOL_BYTES;
 
   #state: ConnectionStateValue = 1;
@@ -314,9 +316,14 @@ export class Connection {
       options.maxBufferedInput,
       DEFAULT_MAX_BUFFERED_INPUT,
     );
-    this.#output = new OutputQueue(
-      checkLimit('coalesceLimit', options.coalesceLimit, DEFAULT_COALESCE_LIMIT),
+    const coalesceLimit = checkLimit(
+      'coalesceLimit',
+      options.coalesceLimit,
+      DEFAULT_COALESCE_LIMIT,
     );
+    this.#output = new OutputQueue(coalesceLimit);
+    // A string of n UTF-16 units takes at most 3n bytes: encode directly when that fits.
+    this.#shortStringMax = Math.min(Math.floor(coalesceLimit / 3), 21845);
     this.#autoPong = options.autoPong ?? true;
     const extensions = options.extensions ?? [];
     let allowedRsv = 0;
@@ -422,21 +429,40 @@ export class Connection {
 
   /**
    * Sends a text message (a string is encoded as UTF-8; bytes must already be UTF-8).
-   * A no-op once a close frame was queued.
+   * A no-op once a close frame was queued or the transport ended.
    * @throws TypeError while a binary message is being sent in fragments.
    */
   sendText(data: string | Uint8Array, options?: SendOptions): void {
-    if (this.#closeSent) return;
-    this.#send(OPCODE_TEXT, typeof data === 'string' ? encodeText(data) : data, options);
+    if (this.#closeSent || this.#ended) return;
+    if (typeof data !== 'string') {
+      this.#send(OPCODE_TEXT, data, options);
+    } else if (
+      data.length <= this.#shortStringMax &&
+      !this.#encoding &&
+      this.#sendQueue.length === 0 &&
+      (this.#extensions.length === 0 || options?.compress === false)
+    ) {
+      // Short strings are encoded straight into the output: no TextEncoder call, no buffer.
+      const fin = options?.fin ?? true;
+      const frameOpcode = this.#frameOpcode(OPCODE_TEXT, fin);
+      const output = this.#output;
+      const wasEmpty = output.length === 0;
+      output.writeString(fin, frameOpcode, data, this.#client ? this.#nextMaskKey() : -1);
+      if (wasEmpty) this.#handler.onOutput();
+      options?.done?.();
+    } else {
+      this.#send(OPCODE_TEXT, encodeText(data), options);
+    }
   }
 
   /**
    * Sends a binary message. The payload is not copied when large (see `coalesceLimit`): do
-   * not modify it until it was written. A no-op once a close frame was queued.
+   * not modify it until it was written. A no-op once a close frame was queued or the
+   * transport ended.
    * @throws TypeError while a text message is being sent in fragments.
    */
   sendBinary(data: Uint8Array, options?: SendOptions): void {
-    if (this.#closeSent) return;
+    if (this.#closeSent || this.#ended) return;
     this.#send(OPCODE_BINARY, data, options);
   }
 
@@ -798,21 +824,9 @@ export class Connection {
       compress = options.compress;
       done = options.done;
     }
-    let frameOpcode = opcode;
+    const frameOpcode = this.#frameOpcode(opcode, fin);
     let encodeMask = 0;
-    if (this.#txOpcode !== 0) {
-      if (this.#txOpcode !== opcode) {
-        throw new TypeError(
-          this.#txOpcode === OPCODE_TEXT
-            ? 'a text message is being sent in fragments: continue it with sendText'
-            : 'a binary message is being sent in fragments: continue it with sendBinary',
-        );
-      }
-      frameOpcode = 0;
-      if (fin) this.#txOpcode = 0;
-    } else if (!fin) {
-      this.#txOpcode = opcode;
-    } else if (this.#extensions.length !== 0 && compress !== false) {
+    if (frameOpcode !== 0 && fin && this.#extensions.length !== 0 && compress !== false) {
       const extensions = this.#extensions;
       for (let i = 0; i < extensions.length; i++) {
         if (compress === true || extensions[i]!.shouldEncode(data.length, opcode === 2)) {
@@ -836,6 +850,28 @@ export class Connection {
     });
     this.#pendingLength += data.length;
     if (!this.#encoding) this.#pumpSends();
+  }
+
+  /**
+   * The opcode of the next data frame of a message of type `opcode` (0 when it continues a
+   * fragmented one), tracking fragmentation.
+   * @throws TypeError when a fragmented message of the other type is unfinished.
+   */
+  #frameOpcode(opcode: number, fin: boolean): number {
+    const current = this.#txOpcode;
+    if (current === 0) {
+      if (!fin) this.#txOpcode = opcode;
+      return opcode;
+    }
+    if (current !== opcode) {
+      throw new TypeError(
+        current === OPCODE_TEXT
+          ? 'a text message is being sent in fragments: continue it with sendText'
+          : 'a binary message is being sent in fragments: continue it with sendBinary',
+      );
+    }
+    if (fin) this.#txOpcode = 0;
+    return 0;
   }
 
   #sendControl(opcode: number, payload: Uint8Array): void {

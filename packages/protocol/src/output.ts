@@ -14,12 +14,16 @@
  * @internal
  */
 import { frameHeaderLength, mask, writeFrameHeader } from '@strata-ws/codec';
+import { encodeTextInto } from './text.js';
 
 /** Size of a shared slab. */
 const SLAB_SIZE = 64 * 1024;
 
 /** Below this length a masked payload is copied and masked in one byte loop. */
 const INLINE_MASK_MAX = 256;
+
+/** Below this length a byte loop copies faster than `TypedArray.prototype.set`. */
+const INLINE_COPY_MAX = 64;
 
 let slab: Uint8Array = new Uint8Array(0);
 let slabUsed = 0;
@@ -111,6 +115,19 @@ export class OutputQueue {
   /** Appends an unmasked frame. */
   write(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     const length = payload.length;
+    if (length < 126 && length <= this.#copyLimit) {
+      // The common small frame: a 2-byte header written in place, the payload copied after it.
+      const offset = this.#reserve(2 + length);
+      const target = slab;
+      target[offset] = (fin ? 0x80 : 0) | rsv | opcode;
+      target[offset + 1] = length;
+      if (length <= INLINE_COPY_MAX) {
+        for (let i = 0; i < length; i++) target[offset + 2 + i] = payload[i]!;
+      } else {
+        target.set(payload, offset + 2);
+      }
+      return;
+    }
     const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
     if (length <= this.#copyLimit) {
       const offset = this.#reserve(headerLength + length);
@@ -159,6 +176,37 @@ export class OutputQueue {
     }
   }
 
+  /**
+   * Appends a text frame whose payload is `text` encoded as UTF-8 straight into the slab (no
+   * intermediate buffer), masked with `maskKey` unless it is -1. For strings of at most
+   * 21845 UTF-16 units (3 bytes each at most, so the header takes at most 4 + 4 bytes).
+   */
+  writeString(fin: boolean, opcode: number, text: string, maskKey: number): void {
+    const masked = maskKey !== -1;
+    const room = 3 * text.length;
+    const roomHeader = frameHeaderLength(room, masked);
+    const offset = this.#reserve(roomHeader + room);
+    const target = slab;
+    const bodyStart = offset + roomHeader;
+    const written =
+      room === 0 ? 0 : encodeTextInto(text, target.subarray(bodyStart, bodyStart + room));
+    const headerLength = frameHeaderLength(written, masked);
+    if (headerLength < roomHeader) {
+      target.copyWithin(offset + headerLength, bodyStart, bodyStart + written);
+    }
+    if (masked) writeFrameHeader(target, offset, fin, 0, opcode, written, maskKey);
+    else writeFrameHeader(target, offset, fin, 0, opcode, written);
+    // Give the unused tail back: nothing was claimed after it (all of this is synchronous).
+    const unused = roomHeader + room - headerLength - written;
+    slabUsed -= unused;
+    this.#regionEnd -= unused;
+    this.#length -= unused;
+    if (masked) {
+      const start = offset + headerLength;
+      maskInPlace(target, start, start + written, maskKey);
+    }
+  }
+
   /** Removes and returns every queued chunk, in order. */
   take(): Uint8Array[] {
     this.#seal();
@@ -176,4 +224,14 @@ export class OutputQueue {
     this.#regionStart = 0;
     this.#regionEnd = 0;
   }
+}
+
+/** XORs `target[start..end)` with the mask key in place (short payloads). */
+function maskInPlace(target: Uint8Array, start: number, end: number, maskKey: number): void {
+  const key = [maskKey >>> 24, (maskKey >>> 16) & 0xff, (maskKey >>> 8) & 0xff, maskKey & 0xff];
+  if (end - start > INLINE_MASK_MAX) {
+    mask(target.subarray(start, end), maskKey);
+    return;
+  }
+  for (let i = start; i < end; i++) target[i] = target[i]! ^ key[(i - start) & 3]!;
 }
