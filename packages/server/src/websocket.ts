@@ -251,6 +251,8 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
    * `drain`) or the message was not queued. The callback runs once the bytes left for the
    * socket, or with an error if they never will.
    */
+  send(data: SendData, callback?: SendCallback): boolean;
+  send(data: SendData, options?: SendOptions, callback?: SendCallback): boolean;
   send(data: SendData, options?: SendOptions | SendCallback, callback?: SendCallback): boolean {
     let opts: SendOptions | undefined;
     if (typeof options === 'function') callback = options;

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultLimits, type WebSocketServer } from '../src/index.js';
+import { defaultLimits, type ServerWebSocket, type WebSocketServer } from '../src/index.js';
 import { echo, openClient, startServer, stopServer } from './helpers.js';
 
 let server: WebSocketServer<unknown> | undefined;
@@ -259,7 +259,7 @@ describe('backpressure (a client that sends but never reads)', () => {
     const connected = once(wss, 'connection');
     const { socket, received } = await rawUpgrade(port);
     socket.pause();
-    const [ws] = await connected;
+    const [ws] = (await connected) as [ServerWebSocket];
     const closed = once(ws, 'close');
     const chunk = Buffer.alloc(64 * 1024);
     let refused = 0;
@@ -286,7 +286,7 @@ describe('backpressure (a client that sends but never reads)', () => {
     const connected = once(wss, 'connection');
     const { socket } = await rawUpgrade(port);
     socket.pause();
-    const [ws] = await connected;
+    const [ws] = (await connected) as [ServerWebSocket];
     const chunk = Buffer.alloc(64 * 1024);
     let dropped = 0;
     // The kernel's socket buffers absorb several MB first; keep sending until one is dropped.
