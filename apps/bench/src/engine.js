@@ -61,8 +61,8 @@ function receiveInput(opcode, payload, count) {
 }
 
 function textPayload(size) {
-  const s = '{"type":"tick","seq":123456,"payload":"' + 'x'.repeat(size) + '"}';
-  return Buffer.from(s.slice(0, size - 2) + '"}');
+  const s = `{"type":"tick","seq":123456,"payload":"${'x'.repeat(size)}"}`;
+  return Buffer.from(`${s.slice(0, size - 2)}"}`);
 }
 
 /** How many calls of `fn` take about `targetMs` (after a warm-up). */
@@ -158,7 +158,7 @@ function wsSend(payload, count, { binary, client = false }) {
   const socket = {
     cork() {},
     uncork() {},
-    write(chunk, cb) {
+    write(_chunk, cb) {
       chunks++;
       if (typeof cb === 'function') cb();
       return true;
