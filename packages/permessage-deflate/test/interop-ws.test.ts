@@ -158,7 +158,7 @@ async function wsServerStrataClient(
   wsServer.cleanup();
 }
 
-const ENGINES: DeflateEngineOptions[] = [{ memoryMode: 'lazy' }, { memoryMode: 'dedicated' }];
+const ENGINES: DeflateEngineOptions[] = [{ memoryMode: 'pooled' }, { memoryMode: 'dedicated' }];
 
 describe('interop with ws permessage-deflate', () => {
   for (const engine of ENGINES) {

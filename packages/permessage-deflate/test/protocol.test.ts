@@ -57,7 +57,7 @@ const server: DeflateAgreement = {
 };
 
 describe('in the protocol engine', () => {
-  for (const memoryMode of ['lazy', 'dedicated'] as const) {
+  for (const memoryMode of ['pooled', 'dedicated'] as const) {
     it(`${memoryMode}: decodes the RFC 7692 frames, fragmented or not, with context takeover`, async () => {
       const { events, handler } = recorder();
       const conn = new Connection(handler, {

@@ -12,12 +12,13 @@ import { createPerMessageDeflate, type DeflateEngineOptions, PerMessageDeflate }
 import { ZlibLimiter } from './limiter.js';
 
 const MODES: DeflateEngineOptions[] = [
-  { memoryMode: 'lazy' },
-  { memoryMode: 'lazy', syncLimit: 0 }, // everything on the thread pool
+  { memoryMode: 'pooled' }, // default: small messages synchronous, large on the thread pool
+  { memoryMode: 'pooled', syncLimit: 0 }, // everything on the thread pool
+  { memoryMode: 'pooled', syncLimit: 1 << 30 }, // everything synchronous
   { memoryMode: 'dedicated' },
 ];
 const modeName = (o: DeflateEngineOptions): string =>
-  `${o.memoryMode}${o.syncLimit === 0 ? ' async' : ''}`;
+  `${o.memoryMode}${o.syncLimit === 0 ? ' (thread pool)' : o.syncLimit === undefined ? '' : ' (sync)'}`;
 
 function agreement(
   role: 'client' | 'server',
@@ -187,7 +188,7 @@ describe('context takeover (RFC 7692 §7.1.1, §7.2.1)', () => {
     });
   }
 
-  it('lazy mode keeps no state without takeover and at most the window with it', async () => {
+  it('pooled mode keeps no state without takeover and at most the window with it', async () => {
     const none = pair({ serverNoContextTakeover: true, clientNoContextTakeover: true });
     await decode(none.receiver, await encode(none.sender, sample(40000)));
     expect(none.sender.retainedBytes).toBe(0);
@@ -528,7 +529,7 @@ describe('threshold, order, limiter, dispose', () => {
     expect(() => new PerMessageDeflate(a, { level: 10 })).toThrow(RangeError);
     expect(() => new PerMessageDeflate(a, { memLevel: 0 })).toThrow(RangeError);
     expect(() => new PerMessageDeflate(a, { threshold: -1 })).toThrow(RangeError);
-    expect(() => new PerMessageDeflate(a, { memoryMode: 'shared' as never })).toThrow(RangeError);
+    expect(() => new PerMessageDeflate(a, { memoryMode: 'lazy' as never })).toThrow(RangeError);
     expect(() => new PerMessageDeflate({ ...a, serverMaxWindowBits: 7 })).toThrow(RangeError);
   });
 });

@@ -4,41 +4,40 @@
  *
  * Two memory modes:
  *
- * - `lazy` (default): no zlib context lives between messages. Each message gets a fresh
- *   context that is freed as soon as the message is done. Without context takeover nothing
- *   is retained at all; with context takeover the last 2^windowBits bytes of plain text are
- *   kept as a byte array and prime the next message's context as its preset dictionary
- *   (which is exactly the sliding window the peer's context holds). Small messages run
- *   synchronously (one native call, no thread-pool round trip); large ones run on the thread
- *   pool through the process-wide {@link ZlibLimiter}.
- * - `dedicated`: each direction keeps its own zlib stream for the connection's lifetime,
- *   as `ws` does; every message goes through the thread pool and the limiter. Costs about
- *   300 KB per compressing connection; saves re-priming the window for each message.
+ * - `pooled` (default): a connection owns no zlib context. A direction without context
+ *   takeover borrows a compressor or decompressor from a process-wide pool for one message
+ *   (it is reset and returned right after). A direction with context takeover keeps only the
+ *   last 2^windowBits bytes of plain text and primes a fresh context with them (as its preset
+ *   dictionary, which is exactly the window the peer's context holds) for each message; the
+ *   context is freed when the message is done.
+ * - `dedicated`: each direction keeps its own zlib stream for the connection's lifetime, as
+ *   `ws` does. About 300 KB per compressing connection; no re-priming per message.
+ *
+ * Thread-pool work goes through the process-wide {@link ZlibLimiter}. Messages up to
+ * `syncLimit` bytes are processed synchronously instead (one native call, no round trip),
+ * which is cheaper for small messages.
  */
 
-import {
-  constants,
-  createDeflateRaw,
-  createInflateRaw,
-  type DeflateRaw,
-  deflateRaw,
-  deflateRawSync,
-  type InflateRaw,
-  inflateRaw,
-  inflateRawSync,
-  type ZlibOptions,
-} from 'node:zlib';
+import { constants, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { ProtocolError } from '@strata-ws/codec';
 import type { MessageExtension, RsvBit, TransformCallback } from '@strata-ws/protocol';
 import type { DeflateAgreement } from '../params.js';
 import { sharedZlibLimiter, type ZlibLimiter } from './limiter.js';
+import {
+  createDeflateStream,
+  createInflateStream,
+  deflatePool,
+  inflatePoolFor,
+  type StreamPool,
+  type ZlibStream,
+} from './zlib-stream.js';
 
-/** How zlib contexts are held; see the package README for the trade-offs. */
-export type DeflateMemoryMode = 'lazy' | 'dedicated';
+/** How zlib contexts are held; see the module comment and the README for the trade-offs. */
+export type DeflateMemoryMode = 'pooled' | 'dedicated';
 
 /** Engine options (runtime behaviour; what was negotiated comes from the agreement). */
 export interface DeflateEngineOptions {
-  /** `lazy` (default): no context between messages; `dedicated`: one per direction, kept. */
+  /** `pooled` (default): no zlib context per connection; `dedicated`: one per direction, kept. */
   memoryMode?: DeflateMemoryMode;
   /** zlib compression level 0..9. Default 1 (fastest; JSON shrinks nearly as well as at 6). */
   level?: number;
@@ -47,9 +46,8 @@ export interface DeflateEngineOptions {
   /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
   threshold?: number;
   /**
-   * `lazy` mode: messages up to this many bytes (input for compression, output for
-   * decompression) are processed synchronously; larger ones on the thread pool. Default
-   * 64 KiB. 0 sends everything to the thread pool.
+   * `pooled` mode: messages up to this many bytes (plain text) are processed synchronously on
+   * the calling thread; larger ones on the thread pool. Default 4096. 0: always the thread pool.
    */
   syncLimit?: number;
   /** The concurrency limiter for thread-pool jobs. Default: {@link sharedZlibLimiter}(). */
@@ -57,6 +55,7 @@ export interface DeflateEngineOptions {
 }
 
 const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+const EMPTY = new Uint8Array(0);
 const MAX_OUTPUT = 2 ** 31 - 1;
 
 function isTrailer(out: Uint8Array): boolean {
@@ -73,25 +72,33 @@ function stripTrailer(out: Uint8Array): Uint8Array {
   return out.subarray(0, n);
 }
 
+/** A right-sized copy unless `out` already owns its buffer (decompressed messages go to users). */
+function ownBuffer(out: Uint8Array): Uint8Array {
+  return out.byteOffset === 0 && out.buffer.byteLength === out.length ? out : out.slice();
+}
+
 /** The last `cap` bytes of `history` followed by `data`, as a new array. */
 function appendHistory(history: Uint8Array | null, data: Uint8Array, cap: number): Uint8Array {
   const n = data.length;
   if (n >= cap) return data.slice(n - cap);
   const keep = history === null ? 0 : Math.min(history.length, cap - n);
   const out = new Uint8Array(keep + n);
-  if (keep > 0) out.set((history as Uint8Array).subarray(history!.length - keep));
+  if (history !== null && keep > 0) out.set(history.subarray(history.length - keep));
   out.set(data, keep);
   return out;
 }
 
-function concat(chunks: Uint8Array[], length: number, extra: Uint8Array | null): Uint8Array {
-  const out = new Uint8Array(length + (extra === null ? 0 : extra.length));
+function withTrailer(chunks: Uint8Array[] | null, last: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length + 4);
   let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
+  if (chunks !== null) {
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
   }
-  if (extra !== null) out.set(extra, o);
+  out.set(last, o);
+  out.set(TRAILER, o + last.length);
   return out;
 }
 
@@ -103,9 +110,17 @@ function tooBig(limit: number): ProtocolError {
   return new ProtocolError(1009, `Decompressed message exceeds ${limit} bytes`);
 }
 
-function inflateError(error: unknown): ProtocolError {
+function invalidData(error: unknown): ProtocolError {
   const message = error instanceof Error ? error.message : String(error);
   return new ProtocolError(1007, `Invalid compressed data: ${message}`, { cause: error });
+}
+
+function compressionFailed(error: unknown): ProtocolError {
+  return new ProtocolError(1011, 'Compression failed', { cause: error });
+}
+
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
 }
 
 function checkInteger(name: string, value: number, min: number, max: number): void {
@@ -138,9 +153,9 @@ export class PerMessageDeflate implements MessageExtension {
   readonly rsvBit: RsvBit = 0x40;
 
   readonly #outBits: number; // window we compress with (8 = we never compress)
-  readonly #outNoContextTakeover: boolean;
-  readonly #inHistoryCap: number; // bytes of peer history to keep with context takeover
-  readonly #inNoContextTakeover: boolean;
+  readonly #outTakeover: boolean;
+  readonly #inHistoryCap: number; // bytes of peer history kept with context takeover
+  readonly #inTakeover: boolean;
   readonly #level: number;
   readonly #memLevel: number;
   readonly #threshold: number;
@@ -149,10 +164,10 @@ export class PerMessageDeflate implements MessageExtension {
   readonly #limiter: ZlibLimiter;
 
   #disposed = false;
-  // Context takeover in lazy mode: the plain text the contexts would hold.
+  // Context takeover in pooled mode: the plain text the peer's context holds.
   #outHistory: Uint8Array | null = null;
   #inHistory: Uint8Array | null = null;
-  // Fragments of an incoming compressed message (lazy mode), inflated at FIN.
+  // Fragments of an incoming compressed message (pooled mode), inflated at FIN.
   #inFragments: Uint8Array[] | null = null;
   #inFragmentsLength = 0;
   // One job per direction at a time; more are queued (the protocol engine never sends more).
@@ -160,19 +175,12 @@ export class PerMessageDeflate implements MessageExtension {
   #decodeBusy = false;
   #encodeQueue: QueuedEncode[] | null = null;
   #decodeQueue: QueuedDecode[] | null = null;
-  // Dedicated mode.
-  #deflater: DeflateRaw | null = null;
-  #inflater: InflateRaw | null = null;
-  #outChunks: Uint8Array[] = [];
-  #outLength = 0;
-  #inChunks: Uint8Array[] = [];
-  #inLength = 0;
-  #inLimit = 0;
-  #encodeRelease: (() => void) | null = null;
-  #decodeRelease: (() => void) | null = null;
+  // The callbacks of the running jobs, so that dispose() can fail them.
   #encodeCallback: TransformCallback | null = null;
   #decodeCallback: TransformCallback | null = null;
-  #decodeFin = false;
+  // Streams owned by this connection (dedicated mode, or a primed stream of a large message).
+  #deflater: ZlibStream | null = null;
+  #inflater: ZlibStream | null = null;
 
   /**
    * @param agreement - the negotiated parameters (from the negotiators of the `.` entry point)
@@ -182,21 +190,21 @@ export class PerMessageDeflate implements MessageExtension {
   constructor(agreement: DeflateAgreement, options: DeflateEngineOptions = {}) {
     const server = agreement.role === 'server';
     this.#outBits = server ? agreement.serverMaxWindowBits : agreement.clientMaxWindowBits;
-    this.#outNoContextTakeover = server
+    this.#outTakeover = !(server
       ? agreement.serverNoContextTakeover
-      : agreement.clientNoContextTakeover;
+      : agreement.clientNoContextTakeover);
     const inBits = server ? agreement.clientMaxWindowBits : agreement.serverMaxWindowBits;
     // zlib-based peers silently widen an 8-bit window to 9: keep enough history for that.
     this.#inHistoryCap = 1 << Math.max(inBits, 9);
-    this.#inNoContextTakeover = server
+    this.#inTakeover = !(server
       ? agreement.clientNoContextTakeover
-      : agreement.serverNoContextTakeover;
+      : agreement.serverNoContextTakeover);
     checkInteger('window bits', this.#outBits, 8, 15);
     checkInteger('window bits', inBits, 8, 15);
 
-    const mode = options.memoryMode ?? 'lazy';
-    if (mode !== 'lazy' && mode !== 'dedicated') {
-      throw new RangeError(`memoryMode must be 'lazy' or 'dedicated', got ${String(mode)}`);
+    const mode = options.memoryMode ?? 'pooled';
+    if (mode !== 'pooled' && mode !== 'dedicated') {
+      throw new RangeError(`memoryMode must be 'pooled' or 'dedicated', got ${String(mode)}`);
     }
     this.#dedicated = mode === 'dedicated';
     this.#level = options.level ?? 1;
@@ -205,12 +213,16 @@ export class PerMessageDeflate implements MessageExtension {
     checkInteger('memLevel', this.#memLevel, 1, 9);
     this.#threshold = options.threshold ?? 1024;
     checkInteger('threshold', this.#threshold, 0, Number.MAX_SAFE_INTEGER);
-    this.#syncLimit = options.syncLimit ?? 64 * 1024;
+    this.#syncLimit = options.syncLimit ?? 4096;
     checkInteger('syncLimit', this.#syncLimit, 0, MAX_OUTPUT);
     this.#limiter = options.limiter ?? sharedZlibLimiter();
   }
 
-  /** Bytes of plain-text history held for context takeover (lazy mode), both directions. */
+  /**
+   * Bytes this connection holds between messages for compression: plain-text history kept
+   * for context takeover and buffered compressed fragments (pooled mode). Dedicated zlib
+   * contexts are not counted (about 300 KB for a compressor, 40 KB for a decompressor).
+   */
   get retainedBytes(): number {
     return (
       (this.#outHistory?.length ?? 0) + (this.#inHistory?.length ?? 0) + this.#inFragmentsLength
@@ -234,9 +246,28 @@ export class PerMessageDeflate implements MessageExtension {
       this.#encodeQueue.push({ data, callback });
       return;
     }
+    if (data.length === 0) {
+      // RFC 7692 §7.2.3.6: an empty stored block. zlib emits nothing for an empty sync flush
+      // on a stream that was just flushed, so it is written here for every mode.
+      callback(null, new Uint8Array(1));
+      return;
+    }
     this.#encodeBusy = true;
-    if (this.#dedicated && this.#outBits > 8) this.#encodeDedicated(data, callback);
-    else this.#encodeLazy(data, callback);
+    this.#encodeCallback = callback;
+    if (this.#outBits === 8) {
+      this.#encodeSync(data, this.#deflateOptions(data.length, null));
+    } else if (this.#dedicated) {
+      this.#encodeDedicated(data);
+    } else if (this.#outTakeover) {
+      const history = this.#outHistory;
+      if (data.length <= this.#syncLimit)
+        this.#encodeSync(data, this.#deflateOptions(data.length, history));
+      else this.#encodePrimed(data, history);
+    } else if (data.length <= this.#syncLimit) {
+      this.#encodeSync(data, this.#deflateOptions(data.length, null));
+    } else {
+      this.#encodePooled(data);
+    }
   }
 
   /** {@inheritDoc MessageExtension.decode} */
@@ -251,8 +282,55 @@ export class PerMessageDeflate implements MessageExtension {
       return;
     }
     this.#decodeBusy = true;
-    if (this.#dedicated) this.#decodeDedicated(data, fin, maxSize, callback);
-    else this.#decodeLazy(data, fin, maxSize, callback);
+    this.#decodeCallback = callback;
+    const limit = Math.min(Math.max(maxSize, 0), MAX_OUTPUT);
+    if (this.#dedicated) {
+      this.#decodeDedicated(fin ? withTrailer(null, data, data.length) : data, fin, limit);
+      return;
+    }
+    if (!fin) {
+      this.#inFragmentsLength += data.length;
+      // Compressed input beyond 9/8 of the allowed output (the fixed-Huffman worst case) plus
+      // slack can only be padding: refuse it rather than buffer it.
+      if (this.#inFragmentsLength > limit + (limit >>> 3) + 4096) {
+        this.#inFragments = null;
+        this.#inFragmentsLength = 0;
+        this.#decodeDone(tooBig(limit));
+        return;
+      }
+      if (this.#inFragments === null) this.#inFragments = [];
+      this.#inFragments.push(data.slice()); // the caller's buffer is not ours after the callback
+      this.#decodeDone(null, EMPTY);
+      return;
+    }
+    const input = withTrailer(this.#inFragments, data, this.#inFragmentsLength + data.length);
+    this.#inFragments = null;
+    this.#inFragmentsLength = 0;
+    const dictionary = this.#inTakeover ? this.#inHistory : null;
+    // Small enough to try synchronously: bounded by syncLimit bytes of output.
+    if (input.length <= this.#syncLimit >>> 2 || (this.#syncLimit > 0 && input.length <= 16)) {
+      const bound = Math.min(limit, this.#syncLimit);
+      let out: Uint8Array | null = null;
+      try {
+        out = inflateRawSync(input, this.#inflateOptions(dictionary, bound));
+      } catch (error) {
+        if (!isTooLarge(error)) {
+          this.#decodeDone(invalidData(error));
+          return;
+        }
+        if (bound >= limit) {
+          this.#decodeDone(tooBig(limit));
+          return;
+        }
+        // Larger than the synchronous budget, maybe within the limit: the thread pool decides.
+      }
+      if (out !== null) {
+        this.#decodeFinish(out, limit);
+        return;
+      }
+    }
+    if (dictionary === null) this.#decodePooled(input, limit);
+    else this.#decodePrimed(input, limit, dictionary);
   }
 
   /** {@inheritDoc MessageExtension.dispose} */
@@ -269,34 +347,27 @@ export class PerMessageDeflate implements MessageExtension {
     this.#inflater = null;
     deflater?.close();
     inflater?.close();
-    const encodeRelease = this.#encodeRelease;
-    const decodeRelease = this.#decodeRelease;
-    this.#encodeRelease = null;
-    this.#decodeRelease = null;
-    encodeRelease?.();
-    decodeRelease?.();
     const encodeCallback = this.#encodeCallback;
     const decodeCallback = this.#decodeCallback;
     this.#encodeCallback = null;
     this.#decodeCallback = null;
-    encodeCallback?.(disposedError());
-    decodeCallback?.(disposedError());
     const encodes = this.#encodeQueue;
     const decodes = this.#decodeQueue;
     this.#encodeQueue = null;
     this.#decodeQueue = null;
+    encodeCallback?.(disposedError());
+    decodeCallback?.(disposedError());
     if (encodes !== null) for (const job of encodes) job.callback(disposedError());
     if (decodes !== null) for (const job of decodes) job.callback(disposedError());
   }
 
   // ---- completion and queues ----
 
-  #encodeDone(callback: TransformCallback, error: Error | null, data?: Uint8Array): void {
+  #encodeDone(error: Error | null, data?: Uint8Array): void {
+    const callback = this.#encodeCallback;
+    if (callback === null) return; // disposed meanwhile: already told
+    this.#encodeCallback = null;
     this.#encodeBusy = false;
-    if (this.#disposed) {
-      callback(error ?? disposedError());
-      return;
-    }
     callback(error, data);
     const queue = this.#encodeQueue;
     if (queue !== null && queue.length > 0 && !this.#encodeBusy) {
@@ -305,12 +376,11 @@ export class PerMessageDeflate implements MessageExtension {
     }
   }
 
-  #decodeDone(callback: TransformCallback, error: Error | null, data?: Uint8Array): void {
+  #decodeDone(error: Error | null, data?: Uint8Array): void {
+    const callback = this.#decodeCallback;
+    if (callback === null) return;
+    this.#decodeCallback = null;
     this.#decodeBusy = false;
-    if (this.#disposed) {
-      callback(error ?? disposedError());
-      return;
-    }
     callback(error, data);
     const queue = this.#decodeQueue;
     if (queue !== null && queue.length > 0 && !this.#decodeBusy) {
@@ -319,18 +389,36 @@ export class PerMessageDeflate implements MessageExtension {
     }
   }
 
-  // ---- lazy mode ----
+  #encodeFinish(data: Uint8Array, out: Uint8Array): void {
+    if (this.#outTakeover && !this.#dedicated && !this.#disposed) {
+      this.#outHistory = appendHistory(this.#outHistory, data, 1 << this.#outBits);
+    }
+    this.#encodeDone(null, stripTrailer(out));
+  }
+
+  #decodeFinish(out: Uint8Array, limit: number): void {
+    if (out.length > limit) {
+      this.#decodeDone(tooBig(limit));
+      return;
+    }
+    if (this.#inTakeover && !this.#dedicated && !this.#disposed) {
+      this.#inHistory = appendHistory(this.#inHistory, out, this.#inHistoryCap);
+    }
+    this.#decodeDone(null, ownBuffer(out));
+  }
+
+  // ---- synchronous one-shot (small messages, 8-bit windows) ----
 
   #deflateOptions(size: number, dictionary: Uint8Array | null): ZlibOptions {
     let windowBits = this.#outBits;
     let memLevel = this.#memLevel;
     let level = this.#level;
     if (windowBits === 8) {
-      // Forced compression with an 8-bit window: stored blocks reference nothing.
+      // Compression forced with an 8-bit window: stored blocks reference nothing.
       windowBits = 9;
       level = 0;
     } else if (dictionary === null) {
-      // A fresh context only needs a window (and hash) as large as the message: cheaper init.
+      // A fresh context needs a window (and hash) only as large as the message: cheaper init.
       windowBits = Math.max(9, Math.min(windowBits, ceilLog2(size + 262)));
       memLevel = Math.max(1, Math.min(memLevel, windowBits - 6));
     }
@@ -344,120 +432,6 @@ export class PerMessageDeflate implements MessageExtension {
     return options;
   }
 
-  #encodeLazy(data: Uint8Array, callback: TransformCallback): void {
-    const dictionary = this.#outNoContextTakeover ? null : this.#outHistory;
-    const options = this.#deflateOptions(data.length, dictionary);
-    if (data.length <= this.#syncLimit) {
-      let out: Uint8Array;
-      try {
-        out = deflateRawSync(data, options);
-      } catch (error) {
-        this.#encodeDone(callback, new ProtocolError(1011, 'Compression failed', { cause: error }));
-        return;
-      }
-      this.#encodeFinish(data, out, callback);
-      return;
-    }
-    this.#limiter.run((release) => {
-      if (this.#disposed) {
-        release();
-        this.#encodeDone(callback, disposedError());
-        return;
-      }
-      deflateRaw(data, options, (error, out) => {
-        release();
-        if (error !== null) {
-          this.#encodeDone(
-            callback,
-            new ProtocolError(1011, 'Compression failed', { cause: error }),
-          );
-          return;
-        }
-        this.#encodeFinish(data, out, callback);
-      });
-    });
-  }
-
-  #encodeFinish(data: Uint8Array, out: Uint8Array, callback: TransformCallback): void {
-    if (!this.#outNoContextTakeover && this.#outBits > 8 && !this.#disposed) {
-      this.#outHistory = appendHistory(this.#outHistory, data, 1 << this.#outBits);
-    }
-    this.#encodeDone(callback, null, stripTrailer(out));
-  }
-
-  #decodeLazy(data: Uint8Array, fin: boolean, maxSize: number, callback: TransformCallback): void {
-    if (!fin) {
-      // Keep a copy: the caller's buffer is not ours after the callback.
-      this.#inFragmentsLength += data.length;
-      // Compressed input beyond 9/8 of the allowed output (fixed-Huffman worst case) plus
-      // slack can only be padding: refuse it instead of buffering it.
-      if (this.#inFragmentsLength > maxSize + (maxSize >>> 3) + 4096) {
-        this.#inFragments = null;
-        this.#inFragmentsLength = 0;
-        this.#decodeDone(callback, tooBig(maxSize));
-        return;
-      }
-      if (this.#inFragments === null) this.#inFragments = [];
-      this.#inFragments.push(data.slice());
-      this.#decodeDone(callback, null, new Uint8Array(0));
-      return;
-    }
-    let input: Uint8Array;
-    if (this.#inFragments === null) {
-      input = concat([data], data.length, TRAILER);
-    } else {
-      this.#inFragments.push(data);
-      input = concat(this.#inFragments, this.#inFragmentsLength + data.length, TRAILER);
-      this.#inFragments = null;
-      this.#inFragmentsLength = 0;
-    }
-    const dictionary = this.#inNoContextTakeover ? null : this.#inHistory;
-    const limit = Math.min(Math.max(maxSize, 0), MAX_OUTPUT);
-    if (input.length <= this.#syncLimit) {
-      // Try synchronously within min(limit, syncLimit) bytes of output.
-      const syncBound = Math.min(limit, Math.max(this.#syncLimit, 1));
-      let out: Uint8Array | null = null;
-      try {
-        out = inflateRawSync(input, this.#inflateOptions(dictionary, syncBound));
-      } catch (error) {
-        const code = (error as { code?: unknown } | null)?.code;
-        if (code !== 'ERR_BUFFER_TOO_LARGE') {
-          this.#decodeDone(callback, inflateError(error));
-          return;
-        }
-        if (syncBound >= limit) {
-          this.#decodeDone(callback, tooBig(maxSize));
-          return;
-        }
-        // Larger than the synchronous budget but maybe within the limit: go async.
-      }
-      if (out !== null) {
-        this.#decodeFinish(out, maxSize, callback);
-        return;
-      }
-    }
-    const options = this.#inflateOptions(dictionary, limit);
-    this.#limiter.run((release) => {
-      if (this.#disposed) {
-        release();
-        this.#decodeDone(callback, disposedError());
-        return;
-      }
-      inflateRaw(input, options, (error, out) => {
-        release();
-        if (error !== null) {
-          const code = (error as { code?: unknown }).code;
-          this.#decodeDone(
-            callback,
-            code === 'ERR_BUFFER_TOO_LARGE' ? tooBig(maxSize) : inflateError(error),
-          );
-          return;
-        }
-        this.#decodeFinish(out, maxSize, callback);
-      });
-    });
-  }
-
   #inflateOptions(dictionary: Uint8Array | null, maxOutputLength: number): ZlibOptions {
     // A 15-bit window decodes any peer window; it only lives for this call.
     const options: ZlibOptions = {
@@ -469,148 +443,148 @@ export class PerMessageDeflate implements MessageExtension {
     return options;
   }
 
-  #decodeFinish(out: Uint8Array, maxSize: number, callback: TransformCallback): void {
-    if (out.length > maxSize) {
-      this.#decodeDone(callback, tooBig(maxSize));
+  #encodeSync(data: Uint8Array, options: ZlibOptions): void {
+    let out: Uint8Array;
+    try {
+      out = deflateRawSync(data, options);
+    } catch (error) {
+      this.#encodeDone(compressionFailed(error));
       return;
     }
-    if (!this.#inNoContextTakeover && !this.#disposed) {
-      this.#inHistory = appendHistory(this.#inHistory, out, this.#inHistoryCap);
-    }
-    this.#decodeDone(callback, null, out);
+    this.#encodeFinish(data, out);
   }
 
-  // ---- dedicated mode ----
+  // ---- thread pool: pooled streams (no takeover) ----
 
-  #getDeflater(): DeflateRaw {
-    let deflater = this.#deflater;
-    if (deflater === null) {
-      deflater = createDeflateRaw({
-        level: this.#level,
-        memLevel: this.#memLevel,
-        windowBits: this.#outBits,
-      });
-      const current = deflater;
-      deflater.on('data', (chunk: Uint8Array) => {
-        if (this.#deflater !== current) return;
-        this.#outChunks.push(chunk);
-        this.#outLength += chunk.length;
-      });
-      deflater.on('error', (error: Error) => {
-        if (this.#deflater !== current) return;
-        this.#deflater = null;
-        const callback = this.#encodeCallback;
-        this.#encodeCallback = null;
-        this.#outChunks = [];
-        this.#outLength = 0;
-        const release = this.#encodeRelease;
-        this.#encodeRelease = null;
-        release?.();
-        if (callback !== null) {
-          this.#encodeDone(
-            callback,
-            new ProtocolError(1011, 'Compression failed', { cause: error }),
-          );
-        }
-      });
-      this.#deflater = deflater;
-    }
-    return deflater;
-  }
-
-  #encodeDedicated(data: Uint8Array, callback: TransformCallback): void {
+  #encodePooled(data: Uint8Array): void {
+    const pool = deflatePool(this.#level, this.#memLevel, this.#outBits, this.#limiter.concurrency);
     this.#limiter.run((release) => {
-      if (this.#disposed) {
-        release();
-        this.#encodeDone(callback, disposedError());
+      if (this.#encodeCallback === null) {
+        release(); // disposed while queued
         return;
       }
-      const deflater = this.#getDeflater();
-      this.#encodeCallback = callback;
-      this.#encodeRelease = release;
-      deflater.write(data);
-      deflater.flush(constants.Z_SYNC_FLUSH, () => {
+      const stream = pool.acquire();
+      stream.run(data, MAX_OUTPUT, (error, out) => {
+        pool.release(stream);
         release();
-        if (this.#encodeRelease === release) this.#encodeRelease = null;
-        if (this.#deflater !== deflater || this.#encodeCallback !== callback) return;
-        this.#encodeCallback = null;
-        const out = concat(this.#outChunks, this.#outLength, null);
-        this.#outChunks = [];
-        this.#outLength = 0;
-        if (this.#outNoContextTakeover) deflater.reset();
-        this.#encodeDone(callback, null, stripTrailer(out));
+        if (error !== null || out === null) this.#encodeDone(compressionFailed(error));
+        else this.#encodeFinish(data, out);
       });
     });
   }
 
-  #getInflater(): InflateRaw {
-    let inflater = this.#inflater;
-    if (inflater === null) {
-      inflater = createInflateRaw({ windowBits: 15 });
-      const current = inflater;
-      inflater.on('data', (chunk: Uint8Array) => {
-        if (this.#inflater !== current) return;
-        this.#inLength += chunk.length;
-        if (this.#inLength > this.#inLimit) {
-          // Stop here: fail now, drop the context (zlib finishes its slice of work, then closes).
-          this.#failInflater(current, tooBig(this.#inLimit));
-          return;
-        }
-        this.#inChunks.push(chunk);
-      });
-      inflater.on('error', (error: Error) => {
-        if (this.#inflater !== current) return;
-        this.#failInflater(current, inflateError(error));
-      });
-      this.#inflater = inflater;
-    }
-    return inflater;
-  }
-
-  #failInflater(inflater: InflateRaw, error: ProtocolError): void {
-    this.#inflater = null;
-    this.#inChunks = [];
-    this.#inLength = 0;
-    inflater.close();
-    const release = this.#decodeRelease;
-    this.#decodeRelease = null;
-    release?.();
-    const callback = this.#decodeCallback;
-    this.#decodeCallback = null;
-    if (callback !== null) this.#decodeDone(callback, error);
-  }
-
-  #decodeDedicated(
-    data: Uint8Array,
-    fin: boolean,
-    maxSize: number,
-    callback: TransformCallback,
-  ): void {
+  #decodePooled(input: Uint8Array, limit: number): void {
+    const pool: StreamPool = inflatePoolFor(this.#limiter.concurrency);
     this.#limiter.run((release) => {
-      if (this.#disposed) {
+      if (this.#decodeCallback === null) {
         release();
-        this.#decodeDone(callback, disposedError());
         return;
       }
-      const inflater = this.#getInflater();
-      this.#decodeCallback = callback;
-      this.#decodeRelease = release;
-      this.#decodeFin = fin;
-      this.#inLimit = Math.max(0, maxSize);
-      this.#inChunks = [];
-      this.#inLength = 0;
-      inflater.write(data);
-      if (fin) inflater.write(TRAILER);
-      inflater.flush(constants.Z_SYNC_FLUSH, () => {
+      const stream = pool.acquire();
+      stream.run(input, limit, (error, out) => {
+        pool.release(stream);
         release();
-        if (this.#decodeRelease === release) this.#decodeRelease = null;
-        if (this.#inflater !== inflater || this.#decodeCallback !== callback) return;
-        this.#decodeCallback = null;
-        const out = concat(this.#inChunks, this.#inLength, null);
-        this.#inChunks = [];
-        this.#inLength = 0;
-        if (this.#decodeFin && this.#inNoContextTakeover) inflater.reset();
-        this.#decodeDone(callback, null, out);
+        this.#decodeResult(error, out, limit);
+      });
+    });
+  }
+
+  #decodeResult(error: Error | null, out: Uint8Array | null, limit: number): void {
+    if (error !== null) this.#decodeDone(invalidData(error));
+    else if (out === null) this.#decodeDone(tooBig(limit));
+    else this.#decodeFinish(out, limit);
+  }
+
+  // ---- thread pool: a fresh stream primed with the history (takeover, large messages) ----
+
+  #encodePrimed(data: Uint8Array, history: Uint8Array | null): void {
+    this.#limiter.run((release) => {
+      if (this.#encodeCallback === null) {
+        release();
+        return;
+      }
+      const stream = createDeflateStream({
+        level: this.#level,
+        memLevel: this.#memLevel,
+        windowBits: this.#outBits,
+        dictionary: history ?? undefined,
+      });
+      this.#deflater = stream;
+      stream.run(data, MAX_OUTPUT, (error, out) => {
+        stream.close();
+        if (this.#deflater === stream) this.#deflater = null;
+        release();
+        if (error !== null || out === null) this.#encodeDone(compressionFailed(error));
+        else this.#encodeFinish(data, out);
+      });
+    });
+  }
+
+  #decodePrimed(input: Uint8Array, limit: number, history: Uint8Array): void {
+    this.#limiter.run((release) => {
+      if (this.#decodeCallback === null) {
+        release();
+        return;
+      }
+      const stream = createInflateStream(history);
+      this.#inflater = stream;
+      stream.run(input, limit, (error, out) => {
+        stream.close();
+        if (this.#inflater === stream) this.#inflater = null;
+        release();
+        this.#decodeResult(error, out, limit);
+      });
+    });
+  }
+
+  // ---- dedicated mode: one stream per direction for the connection's lifetime ----
+
+  #encodeDedicated(data: Uint8Array): void {
+    this.#limiter.run((release) => {
+      if (this.#encodeCallback === null) {
+        release();
+        return;
+      }
+      let stream = this.#deflater;
+      if (stream === null || stream.broken) {
+        stream = createDeflateStream({
+          level: this.#level,
+          memLevel: this.#memLevel,
+          windowBits: this.#outBits,
+        });
+        this.#deflater = stream;
+      }
+      const current = stream;
+      current.run(data, MAX_OUTPUT, (error, out) => {
+        release();
+        if (error !== null || out === null) {
+          this.#encodeDone(compressionFailed(error));
+          return;
+        }
+        if (!this.#outTakeover && !current.broken) current.stream.reset();
+        this.#encodeFinish(data, out);
+      });
+    });
+  }
+
+  #decodeDedicated(input: Uint8Array, fin: boolean, limit: number): void {
+    this.#limiter.run((release) => {
+      if (this.#decodeCallback === null) {
+        release();
+        return;
+      }
+      let stream = this.#inflater;
+      if (stream === null || stream.broken) {
+        stream = createInflateStream();
+        this.#inflater = stream;
+      }
+      const current = stream;
+      current.run(input, limit, (error, out) => {
+        release();
+        if (error === null && out !== null && fin && !this.#inTakeover && !current.broken) {
+          current.stream.reset();
+        }
+        this.#decodeResult(error, out, limit);
       });
     });
   }

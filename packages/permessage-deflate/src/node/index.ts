@@ -16,3 +16,4 @@ export type { DeflateEngineOptions, DeflateMemoryMode } from './engine.js';
 export { createPerMessageDeflate, PerMessageDeflate } from './engine.js';
 export type { ZlibTask } from './limiter.js';
 export { sharedZlibLimiter, ZlibLimiter } from './limiter.js';
+export { releasePooledZlibStreams } from './zlib-stream.js';

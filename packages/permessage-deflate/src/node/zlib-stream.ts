@@ -1,0 +1,224 @@
+/**
+ * A node:zlib raw stream driven one message at a time on the thread pool, and the
+ * process-wide pools of such streams that connections without context takeover borrow.
+ *
+ * Every stream is created with `flush: Z_SYNC_FLUSH`, so one `write` is one complete job:
+ * a single thread-pool round trip per message (ws needs two: `write`, then `flush`).
+ * The listeners are installed once per stream, not per message.
+ */
+
+import {
+  constants,
+  createDeflateRaw,
+  createInflateRaw,
+  type DeflateRaw,
+  type InflateRaw,
+} from 'node:zlib';
+
+/** Completion of one job: an error, or the output (null when the output limit was exceeded). */
+export type JobCallback = (error: Error | null, output: Uint8Array | null) => void;
+
+/** Output chunk size: one chunk covers most messages, so most jobs are one round trip. */
+const CHUNK_SIZE = 64 * 1024;
+
+/** One zlib stream and the message job it is running. @internal */
+export class ZlibStream {
+  readonly stream: DeflateRaw | InflateRaw;
+  /** True once the stream cannot be used again (error, end of stream, closed over the limit). */
+  broken = false;
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+  #limit = 0;
+  #callback: JobCallback | null = null;
+
+  constructor(stream: DeflateRaw | InflateRaw) {
+    this.stream = stream;
+    stream.on('data', (chunk: Uint8Array) => this.#onData(chunk));
+    stream.on('error', (error: Error) => this.#onError(error));
+    // A final DEFLATE block (BFINAL) ends the stream for good.
+    stream.on('end', () => {
+      this.broken = true;
+    });
+  }
+
+  /** True while a job runs. */
+  get busy(): boolean {
+    return this.#callback !== null;
+  }
+
+  /**
+   * Processes `input` with a sync flush. `limit`: output bytes allowed; beyond it the job
+   * stops at once (the stream is closed, its remaining work dropped) and reports `null`.
+   */
+  run(input: Uint8Array, limit: number, callback: JobCallback): void {
+    this.#chunks = [];
+    this.#length = 0;
+    this.#limit = limit;
+    this.#callback = callback;
+    this.stream.write(input, (error?: Error | null) => this.#onWritten(error ?? null));
+  }
+
+  /** Drops the stream. A running job is not reported. */
+  close(): void {
+    this.broken = true;
+    this.#callback = null;
+    this.#chunks = [];
+    this.stream.close();
+  }
+
+  #finish(error: Error | null, output: Uint8Array | null): void {
+    const callback = this.#callback;
+    if (callback === null) return;
+    this.#callback = null;
+    this.#chunks = [];
+    callback(error, output);
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#callback === null) return;
+    this.#length += chunk.length;
+    if (this.#length > this.#limit) {
+      // Stop inflating now: zlib sees the stream destroyed before its next slice of work.
+      this.broken = true;
+      this.stream.close();
+      this.#finish(null, null);
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  #onWritten(error: Error | null): void {
+    if (error !== null) {
+      this.broken = true;
+      this.#finish(error, null);
+      return;
+    }
+    const chunks = this.#chunks;
+    let output: Uint8Array;
+    if (chunks.length === 1) output = chunks[0] as Uint8Array;
+    else {
+      output = new Uint8Array(this.#length);
+      let offset = 0;
+      for (const c of chunks) {
+        output.set(c, offset);
+        offset += c.length;
+      }
+    }
+    this.#finish(null, output);
+  }
+
+  #onError(error: Error): void {
+    this.broken = true;
+    this.#finish(error, null);
+  }
+}
+
+/** Options of a compressing stream. @internal */
+export interface DeflateStreamOptions {
+  level: number;
+  memLevel: number;
+  windowBits: number;
+  dictionary?: Uint8Array | undefined;
+}
+
+/** A raw deflate stream with a sync flush per write. @internal */
+export function createDeflateStream(options: DeflateStreamOptions): ZlibStream {
+  return new ZlibStream(
+    createDeflateRaw({
+      level: options.level,
+      memLevel: options.memLevel,
+      windowBits: options.windowBits,
+      flush: constants.Z_SYNC_FLUSH,
+      chunkSize: CHUNK_SIZE,
+      ...(options.dictionary === undefined ? {} : { dictionary: options.dictionary }),
+    }),
+  );
+}
+
+/** A raw inflate stream with a 15-bit window (decodes any peer window). @internal */
+export function createInflateStream(dictionary?: Uint8Array): ZlibStream {
+  return new ZlibStream(
+    createInflateRaw({
+      windowBits: 15,
+      flush: constants.Z_SYNC_FLUSH,
+      chunkSize: CHUNK_SIZE,
+      ...(dictionary === undefined ? {} : { dictionary }),
+    }),
+  );
+}
+
+/**
+ * Idle streams of one configuration, shared by every connection of the process for messages
+ * without context takeover. At most `maxIdle` are kept; the thread-pool limiter bounds how
+ * many are in use at once.
+ * @internal
+ */
+export class StreamPool {
+  readonly #create: () => ZlibStream;
+  readonly #idle: ZlibStream[] = [];
+  readonly #maxIdle: number;
+
+  constructor(create: () => ZlibStream, maxIdle: number) {
+    this.#create = create;
+    this.#maxIdle = maxIdle;
+  }
+
+  /** Idle streams held. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  acquire(): ZlibStream {
+    return this.#idle.pop() ?? this.#create();
+  }
+
+  /** Returns a stream after its job: reset for the next message, or dropped if broken. */
+  release(stream: ZlibStream): void {
+    if (stream.broken || this.#idle.length >= this.#maxIdle) {
+      if (!stream.broken) stream.close();
+      return;
+    }
+    stream.stream.reset();
+    this.#idle.push(stream);
+  }
+
+  /** Closes every idle stream (their memory goes back to the allocator). */
+  drain(): void {
+    for (const s of this.#idle.splice(0)) s.close();
+  }
+}
+
+const deflatePools = new Map<string, StreamPool>();
+let inflatePool: StreamPool | null = null;
+
+/** The process-wide pool of compressors for one (level, memLevel, windowBits). @internal */
+export function deflatePool(
+  level: number,
+  memLevel: number,
+  windowBits: number,
+  maxIdle: number,
+): StreamPool {
+  const key = `${level}/${memLevel}/${windowBits}`;
+  let pool = deflatePools.get(key);
+  if (pool === undefined) {
+    pool = new StreamPool(() => createDeflateStream({ level, memLevel, windowBits }), maxIdle);
+    deflatePools.set(key, pool);
+  }
+  return pool;
+}
+
+/** The process-wide pool of decompressors. @internal */
+export function inflatePoolFor(maxIdle: number): StreamPool {
+  if (inflatePool === null) inflatePool = new StreamPool(() => createInflateStream(), maxIdle);
+  return inflatePool;
+}
+
+/**
+ * Closes every idle pooled zlib stream of the process, returning their memory (about 300 KB
+ * per compressor, 40 KB per decompressor) to the allocator. Pools refill on demand. Useful
+ * after a burst, or before a heap snapshot.
+ */
+export function releasePooledZlibStreams(): void {
+  for (const pool of deflatePools.values()) pool.drain();
+  inflatePool?.drain();
+}
