@@ -262,8 +262,12 @@ if (args.includes('--memory-child')) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, make] of Object.entries(IMPLEMENTATIONS)) {
       const r = await throughput(make, SECONDS);
-      (results[name] ??= []).push(r.rate);
-      (cpu[name] ??= []).push(r.cpuPerMessage);
+      if (results[name] === undefined) {
+        results[name] = [];
+        cpu[name] = [];
+      }
+      results[name].push(r.rate);
+      cpu[name].push(r.cpuPerMessage);
     }
   }
   // The machine may be shared: report the median of the rounds, wall clock and CPU time.
