@@ -74,6 +74,17 @@ function decodeComponent(text: string): string {
   }
 }
 
+/** Forbidden domain code points of the URL Standard (§3.1), checked for every runtime's parser. */
+function isValidDomainOrAddress(hostname: string): boolean {
+  if (hostname.length === 0) return false;
+  if (hostname.charCodeAt(0) === 0x5b) return hostname.charCodeAt(hostname.length - 1) === 0x5d;
+  for (let i = 0; i < hostname.length; i++) {
+    const c = hostname.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || ' #%/:<>?@[\\]^|'.includes(hostname[i]!)) return false;
+  }
+  return true;
+}
+
 /**
  * Parses a WebSocket URL as the WHATWG `WebSocket` constructor does: the URL parser (against
  * `base` if given), `http:`→`ws:` and `https:`→`wss:`, any other scheme refused, any fragment
@@ -102,6 +113,13 @@ export function parseWebSocketUrl(
     throw new HandshakeError(
       'invalid-url-scheme',
       `The URL's scheme must be "ws", "wss", "http" or "https"; ${JSON.stringify(parsed.protocol.slice(0, -1))} is not allowed`,
+    );
+  }
+  if (!isValidDomainOrAddress(parsed.hostname)) {
+    // Conforming URL parsers never produce these; some engines' parsers percent-encode instead.
+    throw new HandshakeError(
+      'invalid-url',
+      `Invalid URL host: ${JSON.stringify(parsed.hostname.slice(0, 200))}`,
     );
   }
   // The serializer writes '#' exactly when the fragment is non-null (also for an empty one).
