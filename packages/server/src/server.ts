@@ -121,6 +121,10 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   readonly #baseConnectionOptions: ConnectionOptions;
   readonly #deflate: DeflateSupport | null;
   readonly #checkOrigin: ((origin: string | undefined) => boolean) | readonly string[] | undefined;
+  /** Sockets of a server this created that have not upgraded yet, with their deadline. */
+  readonly #connecting = new Map<Socket, number>();
+  #forgetConnecting: ((this: Socket) => void) | null = null;
+  #connectingTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -215,11 +219,36 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         res.end(body);
       };
       this.#server = options.tls
-        ? createHttpsServer({ ...options.tls, ...serverOptions }, onRequest)
+        ? createHttpsServer(
+            { handshakeTimeout: limits.handshakeTimeout, ...options.tls, ...serverOptions },
+            onRequest,
+          )
         : createHttpServer(serverOptions, onRequest);
-      // A client that connects and never sends a byte is not covered by headersTimeout:
-      // the idle-socket timeout closes it (upgraded sockets clear it).
-      this.#server.setTimeout(limits.handshakeTimeout);
+      // A client that connects and never sends a byte is not covered by headersTimeout: a
+      // sweep destroys connections not upgraded by their deadline. One shared timer, and
+      // nothing left on an upgraded socket (socket.setTimeout would keep a Timeout on each).
+      const connecting = this.#connecting;
+      const forget = function (this: Socket) {
+        connecting.delete(this);
+      };
+      this.#forgetConnecting = forget;
+      this.#server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+        connecting.set(socket, Date.now() + limits.handshakeTimeout);
+        socket.once('close', forget);
+      });
+      this.#connectingTimer = setInterval(
+        () => {
+          const now = Date.now();
+          // Insertion order is deadline order (one timeout for all).
+          for (const [socket, deadline] of connecting) {
+            if (deadline > now) break;
+            connecting.delete(socket);
+            socket.destroy();
+          }
+        },
+        Math.max(50, Math.min(1_000, limits.handshakeTimeout / 4)),
+      );
+      this.#connectingTimer.unref();
       this.#ownsServer = true;
       this.#server.listen(options.port, options.host, options.backlog);
     } else {
@@ -232,6 +261,9 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       this.#onListening = () => this.emit('listening');
       this.#onError = (error) => this.emit('error', error);
       this.#onUpgrade = (req, socket, head) => {
+        if (this.#forgetConnecting !== null && this.#connecting.delete(socket)) {
+          socket.off('close', this.#forgetConnecting);
+        }
         if (!this.shouldHandle(req)) {
           // Another upgrade listener may serve this path; when we are the only one,
           // answer 400 rather than leave the socket without an owner.
@@ -376,6 +408,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#closed = true;
     if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
     if (this.#idleTimer !== null) clearInterval(this.#idleTimer);
+    if (this.#connectingTimer !== null) clearInterval(this.#connectingTimer);
+    this.#connectingTimer = null;
     this.#heartbeatTimer = null;
     this.#idleTimer = null;
     for (const pending of this.#pending) {
