@@ -336,7 +336,13 @@ export class Connection {
     }
     this.#extensions = extensions;
     this.#allowedRsv = allowedRsv;
-    this.#parser = new FrameParser({ maxPayloadLength });
+    // Without an extension a frame is never larger than its message: fail at the header.
+    this.#parser = new FrameParser({
+      maxPayloadLength:
+        extensions.length === 0
+          ? Math.min(maxPayloadLength, this.#maxMessageSize)
+          : maxPayloadLength,
+    });
     this.#randomFill = this.#client ? (options.randomFill ?? defaultRandomFill()) : null;
     this.#maskKeys = this.#client ? new Uint8Array(MASK_KEY_POOL_BYTES) : EMPTY;
     // One sink and one callback per direction per connection, never one per frame.

@@ -16,8 +16,11 @@
 import { frameHeaderLength, mask, writeFrameHeader } from '@strata-ws/codec';
 import { encodeTextInto } from './text.js';
 
-/** Size of a shared slab. */
-const SLAB_SIZE = 64 * 1024;
+/**
+ * Size of a shared slab. Small, like Node's 8 KiB Buffer pool: a view a stalled socket still
+ * holds keeps its whole slab alive, so this bounds what one stalled small frame can pin.
+ */
+const SLAB_SIZE = 16 * 1024;
 
 /** Below this length a masked payload is copied and masked in one byte loop. */
 const INLINE_MASK_MAX = 256;

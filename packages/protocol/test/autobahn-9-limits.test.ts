@@ -26,6 +26,12 @@ describe('9 limits', () => {
     expect(closeFrameCode(out())).toEqual([1009]);
   });
 
+  it('maxMessageSize: a single frame over it fails at its header (nothing buffered)', () => {
+    const { conn, rec } = server({ maxMessageSize: 1000 });
+    conn.receive(frame(2, new Uint8Array(5000)).slice(0, 8));
+    expect(failCode(rec)).toBe(1009);
+  });
+
   it('maxMessageSize: exactly at the limit passes, also in one frame', () => {
     const { conn, rec } = server({ maxMessageSize: 100 });
     conn.receive(concatBytes(frame(1, 'x'.repeat(60), { fin: false }), frame(0, 'x'.repeat(40))));

@@ -32,3 +32,31 @@ describe('send and receive (smoke)', () => {
     expect(conn.transportShouldClose).toBe(true);
   });
 });
+
+describe('handler errors', () => {
+  it('a handler that throws fails the connection with 1011 and the error reaches the caller', () => {
+    const { conn, rec, out } = server();
+    rec.onMessage = () => {
+      throw new Error('listener bug');
+    };
+    expect(() => conn.receive(frame(1, 'boom'))).toThrow('listener bug');
+    expect(rec.events.map((e) => e[0])).toEqual(['fail']);
+    expect(rec.errors[0]!.closeCode).toBe(1011);
+    const frames = out();
+    expect(frames.map((f) => [f.opcode, hex(f.payload)])).toEqual([[8, '03f3']]);
+    conn.receive(frame(1, 'after'));
+    expect(rec.events).toHaveLength(1);
+  });
+});
+
+describe('options', () => {
+  it('a client without randomFill uses globalThis.crypto', () => {
+    const c = client({ randomFill: undefined });
+    c.conn.sendText('x');
+    expect(c.out()[0]!.masked).toBe(true);
+  });
+
+  it('an unknown role is a TypeError', () => {
+    expect(() => server({ role: 'peer' as never })).toThrow(TypeError);
+  });
+});
