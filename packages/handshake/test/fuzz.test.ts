@@ -117,7 +117,7 @@ describe('fuzz: only HandshakeError escapes', () => {
     );
     fc.assert(
       fc.property(url, (u) => onlyHandshakeErrors(() => parseWebSocketUrl(u))),
-      { numRuns: 1500 },
+      { numRuns: 300 },
     );
   });
 });
