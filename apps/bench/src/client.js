@@ -1,0 +1,86 @@
+// Client throughput: Strata's WebSocket beside ws's client and Node's built-in WebSocket
+// (undici; --experimental-websocket on Node 20), IN THE SAME RUN, against one neutral echo
+// server (Bun.serve, uWebSockets). Each client runs in its own process and keeps a window of
+// messages in flight; reported: echoes per second (wall) and client CPU µs per echo, and
+// Strata's ratios to the faster of the two others.
+//
+// Usage: node src/client.js [--quick]    (build first: npx turbo run build)
+import { execFile, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
+
+const CASES = [
+  { size: 64, kind: 'text', count: quick ? 50_000 : 200_000, window: 64 },
+  { size: 16 * 1024, kind: 'binary', count: quick ? 10_000 : 40_000, window: 16 },
+  { size: 1024 * 1024, kind: 'binary', count: quick ? 200 : 600, window: 4 },
+];
+const IMPLS = ['strata', 'ws', 'undici'];
+
+function startBun() {
+  const bunBin = join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe');
+  const child = spawn(bunBin, [join(here, 'bun-echo.js'), '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) resolve({ child, port: Number(m[1]) });
+      else reject(new Error(`unexpected bun output ${d}`));
+    });
+    child.once('exit', (code) => reject(new Error(`bun exited with ${code}`)));
+  });
+}
+
+function runClient(impl, url, c) {
+  const args = [join(here, 'client-run.js'), impl, url, c.size, c.kind, c.count, c.window];
+  if (impl === 'undici') args.unshift('--experimental-websocket', '--no-warnings');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${impl}: ${stderr || error.message}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
+    });
+  });
+}
+
+const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+
+const { child, port } = await startBun();
+const url = `ws://127.0.0.1:${port}/`;
+try {
+  console.log(
+    `client throughput vs Bun echo server, node ${process.version}, ${ROUNDS} round(s), median`,
+  );
+  console.log('case                | impl   |   echoes/s | CPU µs/echo');
+  for (const c of CASES) {
+    const results = Object.fromEntries(IMPLS.map((i) => [i, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      // Interleaved, one at a time: the same machine state for every client.
+      for (const impl of IMPLS) results[impl].push(await runClient(impl, url, c));
+    }
+    const label = `${c.kind} ${c.size >= 1024 ? `${c.size / 1024} KiB` : `${c.size} B`}`.padEnd(19);
+    const summary = {};
+    for (const impl of IMPLS) {
+      const rate = median(results[impl].map((x) => (x.count / x.wallMs) * 1000));
+      const cpu = median(results[impl].map((x) => (x.cpuMs * 1000) / x.count));
+      summary[impl] = { rate, cpu };
+      console.log(
+        `${label} | ${impl.padEnd(6)} | ${rate.toFixed(0).padStart(10)} | ${cpu.toFixed(2).padStart(11)}`,
+      );
+    }
+    const bestRate = Math.max(summary.ws.rate, summary.undici.rate);
+    const bestCpu = Math.min(summary.ws.cpu, summary.undici.cpu);
+    console.log(
+      `${label} | ratio  | strata/faster: ${(summary.strata.rate / bestRate).toFixed(2)}x echoes/s, ` +
+        `${(bestCpu / summary.strata.cpu).toFixed(2)}x CPU efficiency` +
+        ` (vs ws ${(summary.strata.rate / summary.ws.rate).toFixed(2)}x, vs undici ${(summary.strata.rate / summary.undici.rate).toFixed(2)}x)`,
+    );
+  }
+} finally {
+  child.kill('SIGTERM');
+}
