@@ -107,7 +107,29 @@ describe('fuzz: only HandshakeError escapes', () => {
   it('parseWebSocketUrl', () => {
     const url = fc.oneof(
       fc.string({ maxLength: 30 }),
-      fc.webUrl({ withFragments: true, withQueryParameters: true }),
+      // URL-shaped strings (fc.webUrl is too slow to generate for a unit test)
+      fc
+        .array(
+          fc.constantFrom(
+            'ws://',
+            'h.example',
+            ':',
+            '80',
+            '443',
+            '/',
+            'a',
+            '?',
+            '#',
+            '@',
+            '%20',
+            '[::1]',
+            ' ',
+            '\\',
+            '..',
+          ),
+          { maxLength: 10 },
+        )
+        .map((p) => p.join('')),
       fc
         .tuple(
           fc.constantFrom('ws://', 'wss://', 'http://', 'ftp://', ''),
@@ -117,7 +139,7 @@ describe('fuzz: only HandshakeError escapes', () => {
     );
     fc.assert(
       fc.property(url, (u) => onlyHandshakeErrors(() => parseWebSocketUrl(u))),
-      { numRuns: 300 },
+      { numRuns: 1500 },
     );
   });
 });
