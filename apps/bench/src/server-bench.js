@@ -5,7 +5,10 @@
 //
 // Usage (after `npx turbo run build`):
 //   node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,idle] [--seconds 5]
-//        [--servers strata,ws,bun] [--idle 10000]
+//        [--servers strata,ws,bun] [--idle 10000] [--repeat 3]
+// Each scenario runs --repeat times per server, interleaved (strata, ws, bun, strata, ...),
+// and reports the median: the machine is shared, single runs are noisy. Alongside each
+// figure, the server's CPU time per message (from /proc) is printed where it applies.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +24,7 @@ const seconds = Number(opt('seconds', '5'));
 const only = opt('only', 'echo64,rtt,big,handshake,idle').split(',');
 const serverNames = opt('servers', 'strata,ws,bun').split(',');
 const idleCount = Number(opt('idle', '10000'));
+const repeat = Number(opt('repeat', '3'));
 
 const SERVERS = {
   strata: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-strata.js'), '0'] },
@@ -189,31 +193,58 @@ async function measure(name, scenario) {
   }
 }
 
+const median = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  return v.length === 0 ? null : v[Math.floor((v.length - 1) / 2)];
+};
+
 const report = [];
 for (const key of only) {
   const scenario = SCENARIOS[key];
   if (!scenario) throw new Error(`unknown scenario ${key}`);
-  const values = {};
-  for (const name of serverNames) {
-    try {
-      const r = await measure(name, scenario);
-      values[name] = { value: scenario.metric(r), detail: r };
-    } catch (error) {
-      values[name] = { value: null, error: String(error) };
+  const runs = Object.fromEntries(serverNames.map((n) => [n, []]));
+  const errors = {};
+  const runsFor = key === 'idle' ? 1 : repeat;
+  for (let i = 0; i < runsFor; i++) {
+    for (const name of serverNames) {
+      try {
+        runs[name].push(await measure(name, scenario));
+      } catch (error) {
+        errors[name] = String(error);
+      }
     }
   }
-  report.push({ key, scenario, values });
+  const values = {};
+  for (const name of serverNames) {
+    const results = runs[name];
+    const value = median(results.map(scenario.metric));
+    const cpuPerMessage = median(
+      results.map((r) =>
+        r.serverCpuSeconds !== undefined && r.totalMessages
+          ? Math.round((r.serverCpuSeconds / r.totalMessages) * 1e8) / 100
+          : null,
+      ),
+    );
+    values[name] = {
+      value,
+      cpuMicrosPerMessage: cpuPerMessage,
+      runs: results,
+      error: errors[name],
+    };
+  }
+  report.push({ key, values });
   const line = serverNames
-    .map((n) => `${n} ${values[n].value ?? `failed (${values[n].error})`}`)
+    .map((n) => {
+      const v = values[n];
+      if (v.value === null) return `${n} failed (${v.error})`;
+      const all = v.runs.map(scenario.metric).join('/');
+      return `${n} ${v.value} [${all}]${v.cpuMicrosPerMessage !== null ? ` (${v.cpuMicrosPerMessage} us CPU/msg)` : ''}`;
+    })
     .join(' | ');
   const ratio = (a, b) =>
-    values[a]?.value && values[b]?.value
-      ? scenario.lowerIsBetter
-        ? (values[a].value / values[b].value).toFixed(2)
-        : (values[a].value / values[b].value).toFixed(2)
-      : 'n/a';
+    values[a]?.value && values[b]?.value ? (values[a].value / values[b].value).toFixed(2) : 'n/a';
   process.stdout.write(
     `${scenario.title}\n  ${line}\n  strata/ws = ${ratio('strata', 'ws')}  bun/ws = ${ratio('bun', 'ws')}\n`,
   );
 }
-process.stdout.write(`${JSON.stringify(report.map((r) => ({ key: r.key, values: r.values })))}\n`);
+if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);
