@@ -38,8 +38,7 @@ const IN_FLIGHT = 10;
 const INSTANCES = Number(arg('instances', '1000'));
 
 /** A deterministic 16 KiB JSON document with realistic variety (ids, names, numbers, dates). */
-function jsonMessage(size = 16 * 1024) {
-  let seed = 42;
+function jsonMessage(size = 16 * 1024, seed = 42) {
   const rand = () => {
     seed = (seed * 1103515245 + 12345) >>> 0;
     return seed / 2 ** 32;
@@ -76,12 +75,15 @@ function jsonMessage(size = 16 * 1024) {
   return Buffer.from(doc(' '.repeat(size - doc('').length)));
 }
 
-const MESSAGE = jsonMessage();
-// What a client using no context takeover sends: the same bytes for every message.
-const CLIENT_Z = (() => {
-  const z = deflateRawSync(MESSAGE, { finishFlush: constants.Z_SYNC_FLUSH });
+// 64 different documents (same shape, different values), cycled: identical messages would
+// flatter context takeover (ws keeps its server context by default) far beyond real traffic.
+const MESSAGES = Array.from({ length: 64 }, (_, i) => jsonMessage(16 * 1024, i + 1));
+const MESSAGE = MESSAGES[0];
+// What a client using no context takeover sends (zlib default level).
+const CLIENT_ZS = MESSAGES.map((m) => {
+  const z = deflateRawSync(m, { finishFlush: constants.Z_SYNC_FLUSH });
   return z.subarray(0, z.length - 4);
-})();
+});
 const CLIENT_OFFER = 'permessage-deflate; client_no_context_takeover; client_max_window_bits';
 
 // ---- implementations: a server-side extension negotiated with CLIENT_OFFER ----
@@ -150,10 +152,10 @@ function throughput(make, seconds) {
     const connection = () => {
       const conn = make();
       let waiting = IN_FLIGHT;
+      let nextMessage = Math.floor(Math.random() * MESSAGES.length);
       let inflating = false;
       let deflating = false;
-      let toDeflate = 0;
-      let plainReply = null;
+      const replies = [];
       const pump = () => {
         if (stop) {
           if (!inflating && !deflating) {
@@ -165,19 +167,18 @@ function throughput(make, seconds) {
         if (!inflating && waiting > 0) {
           inflating = true;
           waiting--;
-          conn.inflate(CLIENT_Z, (error, plain) => {
+          const input = CLIENT_ZS[nextMessage++ % CLIENT_ZS.length];
+          conn.inflate(input, (error, plain) => {
             inflating = false;
             if (error) return reject(error);
-            if (plain.length !== MESSAGE.length) return reject(new Error('bad inflate'));
-            plainReply = plain;
-            toDeflate++;
+            if (plain.length !== 16 * 1024) return reject(new Error('bad inflate'));
+            replies.push(plain);
             setImmediate(pump);
           });
         }
-        if (!deflating && toDeflate > 0) {
+        if (!deflating && replies.length > 0) {
           deflating = true;
-          toDeflate--;
-          conn.deflate(plainReply, (error, z) => {
+          conn.deflate(replies.shift(), (error, z) => {
             deflating = false;
             if (error) return reject(error);
             if (z.length === 0) return reject(new Error('bad deflate'));
@@ -205,7 +206,7 @@ async function memoryChild(name) {
   for (let i = 0; i < INSTANCES; i++) {
     const conn = make();
     await new Promise((resolve, reject) =>
-      conn.inflate(CLIENT_Z, (error, plain) => {
+      conn.inflate(CLIENT_ZS[i % CLIENT_ZS.length], (error, plain) => {
         if (error) return reject(error);
         conn.deflate(plain, (error2) => (error2 ? reject(error2) : resolve()));
       }),
@@ -251,8 +252,9 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 if (args.includes('--memory-child')) {
   await memoryChild(arg('memory-child'));
 } else {
+  const avg = Math.round(CLIENT_ZS.reduce((a, z) => a + z.length, 0) / CLIENT_ZS.length);
   console.log(
-    `permessage-deflate engine, node ${process.version}, message ${MESSAGE.length} B JSON -> ${CLIENT_Z.length} B compressed`,
+    `permessage-deflate engine, node ${process.version}, ${MESSAGES.length} different 16 KiB JSON messages, ${avg} B compressed on average (zlib level 6)`,
   );
   console.log(
     `throughput: ${CONNECTIONS} connections x ${IN_FLIGHT} in flight, server inflate + deflate per message, ${SECONDS}s per run, ${ROUNDS} rounds, median`,
