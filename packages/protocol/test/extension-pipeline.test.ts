@@ -85,6 +85,11 @@ class ReverseExtension implements MessageExtension {
 const reversed = (s: string) => utf8([...s].reverse().join(''));
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
+/** Waits (at most 2 s) until `done()` holds: timer-scheduled extensions run in series. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await tick();
+}
+
 describe('incoming: order and backpressure', () => {
   for (const schedule of ['sync', 'microtask', 'timer'] as const) {
     it(`${schedule}: compressed and plain messages stay in wire order, one decode at a time`, async () => {
@@ -100,8 +105,7 @@ describe('incoming: order and backpressure', () => {
           frame(8, closePayload(1000)),
         ),
       );
-      await tick();
-      await tick();
+      await until(() => rec.events.length >= 5);
       expect(rec.events).toEqual([
         ['message', 'one', false],
         ['message', 'two', false],
@@ -194,7 +198,7 @@ describe('incoming: order and backpressure', () => {
     );
     conn.receiveEof();
     expect(conn.state).toBe(1);
-    await tick();
+    await until(() => rec.events.length >= 2);
     expect(rec.events).toEqual([
       ['message', 'last', false],
       ['close', 1001, ''],
@@ -229,7 +233,7 @@ describe('outgoing: order, pendingLength, close after pending messages', () => {
       conn.close(1000);
       conn.sendText('dropped');
       if (schedule !== 'sync') expect(conn.pendingLength).toBeGreaterThan(0);
-      await tick();
+      await until(() => conn.pendingLength === 0 && conn.outputLength > 0 && ext.inFlight === 0);
       await tick();
       expect(conn.pendingLength).toBe(0);
       const frames = out();
