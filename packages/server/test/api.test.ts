@@ -352,6 +352,34 @@ describe('per connection', () => {
     expect((await closed)[0]).toBe(1002);
   });
 
+  it('frames that arrive in the same packet as the upgrade request (head) are processed', async () => {
+    const { wss, port } = await started();
+    echo(wss as WebSocketServer<unknown>);
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    let received = Buffer.alloc(0);
+    socket.on('data', (c) => (received = Buffer.concat([received, c])));
+    const masked = Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0x68, 0x69]); // "hi", mask key 0
+    socket.write(
+      Buffer.concat([
+        Buffer.from(
+          `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+        masked,
+      ]),
+    );
+    const deadline = Date.now() + 2_000;
+    while (!received.includes(Buffer.from([0x81, 0x02, 0x68, 0x69])) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    expect(received.subarray(received.indexOf('\r\n\r\n') + 4)).toEqual(
+      Buffer.from([0x81, 0x02, 0x68, 0x69]),
+    );
+    socket.destroy();
+  });
+
   it('pause()/resume() stop and restart message delivery', async () => {
     const { client, ws } = await pair();
     const got: string[] = [];
