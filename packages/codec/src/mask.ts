@@ -8,9 +8,9 @@ export type MaskImplementation = (data: Uint8Array, maskKey: number, keyOffset: 
 
 /**
  * Below this length the byte loop is at least as fast as the word loop (which must align and
- * build a `Uint32Array` view). Measured with `apps/bench/src/codec-mask.js`.
+ * build an `Int32Array` view). Measured with `apps/bench/src/codec-mask.js`.
  */
-const WORD_LOOP_MIN_LENGTH = 64;
+const WORD_LOOP_MIN_LENGTH = 96;
 
 /** Default length from which a host implementation set without `minLength` is used. */
 const DEFAULT_HOST_MIN_LENGTH = 1024;
@@ -25,7 +25,7 @@ let hostMinLength = DEFAULT_HOST_MIN_LENGTH;
 // up to 64 KiB are cached, so a large buffer is never kept alive by the cache.
 const CACHE_MAX_BYTES = 65536;
 let cachedBuffer: ArrayBufferLike | null = null;
-let cachedWords: Uint32Array = new Uint32Array(0);
+let cachedWords: Int32Array = new Int32Array(0);
 
 /**
  * Installs a faster masking function for payloads of at least `minLength` bytes (default
@@ -97,29 +97,38 @@ function maskWords(data: Uint8Array, maskKey: number, keyOffset: number): void {
   const wordCount = (length - head) >>> 2;
   const tailStart = head + (wordCount << 2);
   if (head !== 0) maskBytes(data, 0, head, maskKey, keyOffset);
-  // The key bytes in the order they apply from the first aligned byte on.
+  // The key bytes in the order they apply from the first aligned byte on, as the int32 a
+  // word load of those bytes gives (int32, not uint32: values stay in V8's fast integer range).
   const shift = ((head + keyOffset) & 3) << 3;
-  let key = shift === 0 ? maskKey : ((maskKey << shift) | (maskKey >>> (32 - shift))) >>> 0;
+  let key = shift === 0 ? maskKey | 0 : (maskKey << shift) | (maskKey >>> (32 - shift));
   if (littleEndian) {
-    key = ((key >>> 24) | ((key >>> 8) & 0xff00) | ((key << 8) & 0xff0000) | (key << 24)) >>> 0;
+    key = (key >>> 24) | ((key >>> 8) & 0xff00) | ((key << 8) & 0xff0000) | (key << 24);
   }
   const buffer = data.buffer;
-  let words: Uint32Array;
+  let words: Int32Array;
   let index: number;
   // The length check keeps a stale view of a since-resized buffer out of use.
   if (buffer === cachedBuffer && ((byteOffset + head) >>> 2) + wordCount <= cachedWords.length) {
     words = cachedWords;
     index = (byteOffset + head) >>> 2;
   } else if (buffer.byteLength <= CACHE_MAX_BYTES) {
-    words = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
     cachedBuffer = buffer;
     cachedWords = words;
     index = (byteOffset + head) >>> 2;
   } else {
-    words = new Uint32Array(buffer, byteOffset + head, wordCount);
+    words = new Int32Array(buffer, byteOffset + head, wordCount);
     index = 0;
   }
   const end = index + wordCount;
+  // Four words per iteration: measurably faster than one in V8 and JavaScriptCore.
+  const end4 = index + (wordCount & ~3);
+  for (; index < end4; index += 4) {
+    words[index] = words[index]! ^ key;
+    words[index + 1] = words[index + 1]! ^ key;
+    words[index + 2] = words[index + 2]! ^ key;
+    words[index + 3] = words[index + 3]! ^ key;
+  }
   for (; index < end; index++) words[index] = words[index]! ^ key;
   if (tailStart < length) maskBytes(data, tailStart, length, maskKey, keyOffset);
 }
