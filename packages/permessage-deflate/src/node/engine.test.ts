@@ -340,16 +340,26 @@ describe('round trip (property)', () => {
 
 describe('decompression limits (RFC 6455 §10.4, close code 1009)', () => {
   const MiB = 1024 * 1024;
-  // 64 MiB of zeros in about 64 KiB (deflate's best ratio is about 1032:1).
-  const bombZ = deflateRawSync(Buffer.alloc(64 * MiB), {
+  // 64 MiB of zeros in about 64 KiB: 64 copies of 1 MiB of zeros compressed with a sync flush
+  // (each copy is self-contained and ends byte-aligned, so the copies concatenate into one
+  // valid stream), minus the final 00 00 ff ff. Cheap to build and to check.
+  const segmentZ = deflateRawSync(Buffer.alloc(MiB), {
     level: 9,
     finishFlush: constants.Z_SYNC_FLUSH,
   });
+  const bombZ = Buffer.concat(Array.from({ length: 64 }, () => segmentZ));
   const bomb = bombZ.subarray(0, bombZ.length - 4);
 
-  it('the bomb is what it claims', () => {
+  it('the bomb is what it claims: 64 x 1 MiB of zeros in under 70 KiB', () => {
     expect(bomb.length).toBeLessThan(70 * 1024);
-    expect(inflateRawSync(bombZ, { finishFlush: constants.Z_SYNC_FLUSH }).length).toBe(64 * MiB);
+    const segment = inflateRawSync(segmentZ, { finishFlush: constants.Z_SYNC_FLUSH });
+    expect(segment.length).toBe(MiB);
+    expect(segment.every((b) => b === 0)).toBe(true);
+    // Two segments decode as one stream to 2 MiB: the concatenation is sound.
+    const two = inflateRawSync(Buffer.concat([segmentZ, segmentZ]), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    expect(two.length).toBe(2 * MiB);
   });
 
   for (const mode of MODES) {
@@ -413,6 +423,25 @@ describe('decompression limits (RFC 6455 §10.4, close code 1009)', () => {
     expect(ext.retainedBytes).toBe(0);
     ext.dispose();
   });
+});
+
+describe('final blocks (BFINAL, RFC 7692 §7.2.3.4)', () => {
+  for (const mode of MODES) {
+    it(`${modeName(mode)}: a message ending in a final block does not spoil later messages`, async () => {
+      const v = RFC7692_EXAMPLES;
+      for (let i = 0; i < 4; i++) {
+        const ext = createPerMessageDeflate(
+          agreement('client', { serverNoContextTakeover: true }),
+          mode,
+        );
+        expect(hex(await decode(ext, v.helloBfinal.compressed))).toBe(hex(v.helloBfinal.message));
+        expect(hex(await decode(ext, v.helloOneBlock.compressed))).toBe(
+          hex(v.helloOneBlock.message),
+        );
+        ext.dispose();
+      }
+    });
+  }
 });
 
 describe('invalid compressed data (close code 1007)', () => {

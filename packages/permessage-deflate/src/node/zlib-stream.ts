@@ -30,6 +30,7 @@ export class ZlibStream {
   #length = 0;
   #limit = 0;
   #callback: JobCallback | null = null;
+  #inputEnd = 0; // stream.bytesWritten once the running job's input is consumed
 
   constructor(stream: DeflateRaw | InflateRaw) {
     this.stream = stream;
@@ -55,6 +56,7 @@ export class ZlibStream {
     this.#length = 0;
     this.#limit = limit;
     this.#callback = callback;
+    this.#inputEnd = this.stream.bytesWritten + input.length;
     this.stream.write(input, (error?: Error | null) => this.#onWritten(error ?? null));
   }
 
@@ -93,6 +95,9 @@ export class ZlibStream {
       this.#finish(error, null);
       return;
     }
+    // Input left over means zlib reached the end of a final block (BFINAL): the readable side
+    // has ended (its 'end' event may come later), so the stream cannot take another message.
+    if (this.stream.bytesWritten < this.#inputEnd) this.broken = true;
     const chunks = this.#chunks;
     let output: Uint8Array;
     if (chunks.length === 1) output = chunks[0] as Uint8Array;
