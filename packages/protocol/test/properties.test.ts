@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { closeCodeOf, concatBytes, frame, parseFrames, Recorder } from './helpers.js';
 
 const FUZZ_RUNS = Number(process.env.STRATA_FUZZ_RUNS ?? 100_000);
+/** A generous bound for loaded CI machines: the default count takes a few seconds. */
+const FUZZ_TIMEOUT_MS = 20_000 + FUZZ_RUNS * 0.2;
 
 /** A frame with any header fields (valid or not), in either masking. */
 const anyFrame = fc.record({
@@ -258,53 +260,57 @@ function checkOutput(chunks: Uint8Array[], client: boolean, failCode: number): v
 }
 
 describe(`random byte streams (${FUZZ_RUNS} runs) end in events or a valid failure`, () => {
-  it('never throws; a failure is 1002/1007/1008/1009 with the matching close frame last', () => {
-    const seed = Number(process.env.STRATA_FUZZ_SEED ?? 0x5eed);
-    const next = prng(seed);
-    const fill = (b: Uint8Array) => b.fill(0x2b);
-    const counts = { fail: 0, clean: 0 };
-    // Half the streams fail: capturing a stack for each ProtocolError would dominate the run.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      fuzz();
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
-    }
-    // The generator reaches both outcomes in quantity.
-    expect(counts.fail).toBeGreaterThan(FUZZ_RUNS / 10);
-    expect(counts.clean).toBeGreaterThan(FUZZ_RUNS / 10);
+  it(
+    'never throws; a failure is 1002/1007/1008/1009 with the matching close frame last',
+    () => {
+      const seed = Number(process.env.STRATA_FUZZ_SEED ?? 0x5eed);
+      const next = prng(seed);
+      const fill = (b: Uint8Array) => b.fill(0x2b);
+      const counts = { fail: 0, clean: 0 };
+      // Half the streams fail: capturing a stack for each ProtocolError would dominate the run.
+      const stackTraceLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        fuzz();
+      } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+      }
+      // The generator reaches both outcomes in quantity.
+      expect(counts.fail).toBeGreaterThan(FUZZ_RUNS / 10);
+      expect(counts.clean).toBeGreaterThan(FUZZ_RUNS / 10);
 
-    function fuzz(): void {
-      for (let run = 0; run < FUZZ_RUNS; run++) {
-        const wire = randomStream(next);
-        const client = (run & 1) === 1;
-        const handler = new FuzzHandler();
-        const conn = new Connection(handler, {
-          role: client ? 'client' : 'server',
-          ...LIMITS,
-          randomFill: fill,
-        });
-        const cut = next() % (wire.length + 1);
-        try {
-          conn.receive(wire.subarray(0, cut));
-          conn.receive(wire.subarray(cut));
-          if (handler.failCode !== 0 && ![1002, 1007, 1008, 1009].includes(handler.failCode)) {
-            throw new Error(`close code ${handler.failCode}`);
+      function fuzz(): void {
+        for (let run = 0; run < FUZZ_RUNS; run++) {
+          const wire = randomStream(next);
+          const client = (run & 1) === 1;
+          const handler = new FuzzHandler();
+          const conn = new Connection(handler, {
+            role: client ? 'client' : 'server',
+            ...LIMITS,
+            randomFill: fill,
+          });
+          const cut = next() % (wire.length + 1);
+          try {
+            conn.receive(wire.subarray(0, cut));
+            conn.receive(wire.subarray(cut));
+            if (handler.failCode !== 0 && ![1002, 1007, 1008, 1009].includes(handler.failCode)) {
+              throw new Error(`close code ${handler.failCode}`);
+            }
+            checkOutput(conn.takeOutput(), client, handler.failCode);
+            if (handler.failCode !== 0) {
+              if (conn.state !== 3) throw new Error('failed but not closed');
+              counts.fail++;
+            } else counts.clean++;
+          } catch (error) {
+            throw new Error(
+              `run ${run} (seed ${seed}, ${client ? 'client' : 'server'}, cut ${cut}): ${Buffer.from(wire).toString('hex')}: ${String(error)}`,
+            );
           }
-          checkOutput(conn.takeOutput(), client, handler.failCode);
-          if (handler.failCode !== 0) {
-            if (conn.state !== 3) throw new Error('failed but not closed');
-            counts.fail++;
-          } else counts.clean++;
-        } catch (error) {
-          throw new Error(
-            `run ${run} (seed ${seed}, ${client ? 'client' : 'server'}, cut ${cut}): ${Buffer.from(wire).toString('hex')}: ${String(error)}`,
-          );
         }
       }
-    }
-  });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('fast-check streams (shrinkable): the same invariants', () => {
     const stream = fc.oneof(
