@@ -508,6 +508,29 @@ describe('threshold, order, limiter, dispose', () => {
     expect(limiter.pending).toBe(0);
   });
 
+  for (const [label, over, options] of [
+    ['pooled, thread pool', { serverNoContextTakeover: true }, { syncLimit: 0 }],
+    ['pooled, primed context (takeover)', {}, { syncLimit: 0 }],
+    ['dedicated', {}, { memoryMode: 'dedicated' }],
+  ] as const) {
+    it(`${label}: disposing mid-job gives the limiter slot back`, async () => {
+      const limiter = new ZlibLimiter(1);
+      const first = createPerMessageDeflate(agreement('server', over), { ...options, limiter });
+      const pending = encode(first, sample(200000)).then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      );
+      await new Promise((r) => setImmediate(r)); // let the job start
+      first.dispose();
+      expect(await pending).toMatch(/disposed/);
+      const second = createPerMessageDeflate(agreement('server', over), { ...options, limiter });
+      const out = await encode(second, sample(20000));
+      expect(out.length).toBeGreaterThan(0);
+      expect(limiter.active).toBe(0);
+      second.dispose();
+    });
+  }
+
   it('ZlibLimiter: FIFO, bounded, release is idempotent', () => {
     expect(() => new ZlibLimiter(0)).toThrow(RangeError);
     const limiter = new ZlibLimiter(2);

@@ -341,20 +341,22 @@ export class PerMessageDeflate implements MessageExtension {
     this.#inHistory = null;
     this.#inFragments = null;
     this.#inFragmentsLength = 0;
+    // Detach the callbacks first: closing a stream ends its job at once, and that job must
+    // find nobody to report to (its limiter slot and pooled stream are released regardless).
+    const encodeCallback = this.#encodeCallback;
+    const decodeCallback = this.#decodeCallback;
+    const encodes = this.#encodeQueue;
+    const decodes = this.#decodeQueue;
+    this.#encodeCallback = null;
+    this.#decodeCallback = null;
+    this.#encodeQueue = null;
+    this.#decodeQueue = null;
     const deflater = this.#deflater;
     const inflater = this.#inflater;
     this.#deflater = null;
     this.#inflater = null;
     deflater?.close();
     inflater?.close();
-    const encodeCallback = this.#encodeCallback;
-    const decodeCallback = this.#decodeCallback;
-    this.#encodeCallback = null;
-    this.#decodeCallback = null;
-    const encodes = this.#encodeQueue;
-    const decodes = this.#decodeQueue;
-    this.#encodeQueue = null;
-    this.#decodeQueue = null;
     encodeCallback?.(disposedError());
     decodeCallback?.(disposedError());
     if (encodes !== null) for (const job of encodes) job.callback(disposedError());

@@ -60,12 +60,11 @@ export class ZlibStream {
     this.stream.write(input, (error?: Error | null) => this.#onWritten(error ?? null));
   }
 
-  /** Drops the stream. A running job is not reported. */
+  /** Drops the stream. A running job ends with an error (so its owner can release what it holds). */
   close(): void {
     this.broken = true;
-    this.#callback = null;
-    this.#chunks = [];
     this.stream.close();
+    this.#finish(new Error('zlib stream closed'), null);
   }
 
   #finish(error: Error | null, output: Uint8Array | null): void {
