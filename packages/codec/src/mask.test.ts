@@ -109,20 +109,22 @@ describe('setMaskImplementation (host seam)', () => {
     expect(calls).toEqual([[100, 2, 1]]);
   });
 
-  test('defaults to 1024 bytes and never takes tiny payloads', () => {
+  test('defaults to 256 bytes and never takes payloads under 96 bytes', () => {
     let used = 0;
     setMaskImplementation(() => {
       used++;
     });
-    mask(new Uint8Array(1023), 1);
+    mask(new Uint8Array(255), 1);
     expect(used).toBe(0);
-    mask(new Uint8Array(1024), 1);
+    mask(new Uint8Array(256), 1);
     expect(used).toBe(1);
     setMaskImplementation(() => {
       used++;
     }, 0);
-    mask(new Uint8Array(5), 1);
+    mask(new Uint8Array(95), 1);
     expect(used).toBe(1);
+    mask(new Uint8Array(96), 1);
+    expect(used).toBe(2);
   });
 
   test('null restores the JavaScript implementation', () => {

@@ -13,7 +13,7 @@ export type MaskImplementation = (data: Uint8Array, maskKey: number, keyOffset: 
 const WORD_LOOP_MIN_LENGTH = 96;
 
 /** Default length from which a host implementation set without `minLength` is used. */
-const DEFAULT_HOST_MIN_LENGTH = 1024;
+const DEFAULT_HOST_MIN_LENGTH = 256;
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -29,8 +29,9 @@ let cachedWords: Int32Array = new Int32Array(0);
 
 /**
  * Installs a faster masking function for payloads of at least `minLength` bytes (default
- * 1024), e.g. `bufferutil`'s native mask in Node; `null` restores the pure JavaScript one.
- * Short payloads stay in JavaScript, where a native call costs more than it saves.
+ * 256), e.g. `bufferutil`'s native mask in Node; `null` restores the pure JavaScript one.
+ * Payloads under 96 bytes always stay in JavaScript, where a native call costs more than it
+ * saves (measured with `apps/bench/src/codec-mask.js`).
  */
 export function setMaskImplementation(fn: MaskImplementation | null, minLength?: number): void {
   hostMask = fn;
