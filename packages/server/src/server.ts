@@ -328,6 +328,34 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       socket.destroy();
       return;
     }
+    let validated: ValidatedUpgradeRequest;
+    let decision: UpgradeDecision<Data> | PromiseLike<UpgradeDecision<Data>>;
+    try {
+      validated = validateUpgradeRequest(
+        {
+          method: request.method ?? '',
+          httpVersion: request.httpVersion,
+          url: request.url,
+          headers: request.headers,
+        },
+        { checkOrigin: this.#originCheck(request) },
+      );
+      decision = this.#decide(request, {
+        origin: validated.origin,
+        secure: (socket as TLSSocket).encrypted === true,
+        protocols: validated.protocols,
+      });
+    } catch (error) {
+      this.#refuse(request, socket, error);
+      return;
+    }
+    if (decision === null || typeof decision !== 'object' || !('then' in decision)) {
+      // Synchronous hooks (or none): no timer, no closure, straight to the 101.
+      this.#completeOrRefuse(request, socket, head, validated, decision, callback);
+      return;
+    }
+    // An asynchronous hook: the handshake timeout covers it, and a socket that closes
+    // meanwhile ends the wait.
     const pending: PendingHandshake = {
       socket,
       timer: setTimeout(
@@ -339,59 +367,22 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#pending.add(pending);
     const onClose = () => this.#finishPending(pending);
     socket.once('close', onClose);
-
-    let validated: ValidatedUpgradeRequest;
-    try {
-      validated = validateUpgradeRequest(
-        {
-          method: request.method ?? '',
-          httpVersion: request.httpVersion,
-          url: request.url,
-          headers: request.headers,
-        },
-        { checkOrigin: this.#originCheck(request) },
-      );
-    } catch (error) {
-      this.#finishPending(pending);
-      socket.off('close', onClose);
-      this.#refuse(request, socket, error);
-      return;
-    }
-    const info: UpgradeInfo = {
-      origin: validated.origin,
-      secure: (socket as TLSSocket).encrypted === true,
-      protocols: validated.protocols,
-    };
-    const proceed = (decision: UpgradeDecision<Data>) => {
-      if (pending.done) return;
-      this.#finishPending(pending);
-      socket.off('close', onClose);
-      if (socket.destroyed) return;
-      try {
-        this.#complete(request, socket, head, validated, decision, callback);
-      } catch (error) {
-        this.#refuse(request, socket, error);
-      }
-    };
-    const fail = (error: unknown) => {
-      if (pending.done) return;
-      this.#finishPending(pending);
-      socket.off('close', onClose);
-      if (!socket.destroyed) this.#refuse(request, socket, error);
-    };
-    try {
-      const verify = this.#userOptions.verifyClient;
-      if (verify !== undefined) {
-        this.#runVerifyClient(verify, request, info, (ok, status, message, headers) => {
-          if (!ok) fail(new Refusal(status ?? 401, headers, message));
-          else this.#runAuthenticate(request, info, proceed, fail);
-        });
-      } else {
-        this.#runAuthenticate(request, info, proceed, fail);
-      }
-    } catch (error) {
-      fail(error);
-    }
+    decision.then(
+      (result) => {
+        if (pending.done) return;
+        this.#finishPending(pending);
+        socket.off('close', onClose);
+        if (!socket.destroyed) {
+          this.#completeOrRefuse(request, socket, head, validated, result, callback);
+        }
+      },
+      (error: unknown) => {
+        if (pending.done) return;
+        this.#finishPending(pending);
+        socket.off('close', onClose);
+        if (!socket.destroyed) this.#refuse(request, socket, error);
+      },
+    );
   }
 
   /**
@@ -441,46 +432,57 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     return this.#checkOrigin;
   }
 
-  #runVerifyClient(
-    verify: NonNullable<WebSocketServerOptions<Data>['verifyClient']>,
+  /** Runs `verifyClient` then `authenticate`: a decision, or a promise of one when either is asynchronous. */
+  #decide(
     request: IncomingMessage,
     info: UpgradeInfo,
-    next: (ok: boolean, status?: number, message?: string, headers?: OutgoingHttpHeaders) => void,
-  ): void {
+  ): UpgradeDecision<Data> | PromiseLike<UpgradeDecision<Data>> {
+    const verify = this.#userOptions.verifyClient;
+    const authenticate = this.#userOptions.authenticate;
+    const hook = authenticate === undefined ? undefined : () => authenticate(request, info);
+    if (verify === undefined) return hook === undefined ? true : hook();
     const wsInfo = { origin: info.origin, secure: info.secure, req: request };
-    if (verify.length >= 2) {
+    if (verify.length < 2) {
+      const ok = (verify as (i: typeof wsInfo) => boolean)(wsInfo);
+      if (!ok) throw new Refusal(401, undefined, undefined);
+      return hook === undefined ? true : hook();
+    }
+    return new Promise<UpgradeDecision<Data>>((resolve, reject) => {
       let called = false;
       verify(wsInfo, (result, code, message, headers) => {
         if (called) return;
         called = true;
-        next(result, code, message, headers);
+        if (!result) reject(new Refusal(code ?? 401, headers, message));
+        else if (hook === undefined) resolve(true);
+        else {
+          try {
+            resolve(hook());
+          } catch (error) {
+            reject(error);
+          }
+        }
       });
-    } else {
-      next(Boolean((verify as (i: typeof wsInfo) => boolean)(wsInfo)));
-    }
+    });
   }
 
-  #runAuthenticate(
+  #completeOrRefuse(
     request: IncomingMessage,
-    info: UpgradeInfo,
-    proceed: (decision: UpgradeDecision<Data>) => void,
-    fail: (error: unknown) => void,
+    socket: Socket,
+    head: Buffer,
+    validated: ValidatedUpgradeRequest,
+    decision: UpgradeDecision<Data>,
+    callback: UpgradeCallback<Data>,
   ): void {
-    const hook = this.#userOptions.authenticate;
-    if (hook === undefined) {
-      proceed(true);
+    let ws: ServerWebSocket<Data>;
+    try {
+      ws = this.#complete(request, socket, head, validated, decision);
+    } catch (error) {
+      this.#refuse(request, socket, error);
       return;
     }
-    const result = hook(request, info);
-    if (
-      result !== null &&
-      typeof result === 'object' &&
-      typeof (result as Promise<unknown>).then === 'function'
-    ) {
-      (result as Promise<UpgradeDecision<Data>>).then(proceed, fail);
-    } else {
-      proceed(result as UpgradeDecision<Data>);
-    }
+    // Outside the try: an exception of the user's connection handler is theirs, not a
+    // reason to write an HTTP error onto an upgraded socket.
+    callback(ws, request);
   }
 
   #complete(
@@ -489,8 +491,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     head: Buffer,
     validated: ValidatedUpgradeRequest,
     decision: UpgradeDecision<Data>,
-    callback: UpgradeCallback<Data>,
-  ): void {
+  ): ServerWebSocket<Data> {
     let data: Data | undefined;
     let extraHeaders: OutgoingHttpHeaders | undefined;
     if (decision === false) throw new Refusal(401, undefined, undefined);
@@ -554,7 +555,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       sharedWindowBits,
     );
     this.#clients.add(ws);
-    callback(ws, request);
+    return ws;
   }
 
   #finishPending(pending: PendingHandshake): void {
