@@ -23,6 +23,7 @@ import {
 import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
 import { openSocket, readResponseHead } from './connect.js';
 import { buildExtensions, clientNegotiators } from './extensions.js';
+import { installNodeHost } from './host.js';
 import { openHttp2Stream } from './http2.js';
 import type { NormalizedOptions } from './options.js';
 import type { ClientUrl } from './url.js';
@@ -104,6 +105,7 @@ export class ClientSession implements ConnectionHandler {
     options: NormalizedOptions,
     listener: SessionListener,
   ) {
+    installNodeHost();
     this.#url = url;
     this.#protocols = protocols;
     this.#options = options;

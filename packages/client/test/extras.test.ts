@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { resolveProxy } from '../src/connect.js';
@@ -68,10 +69,10 @@ async function startTlsServer(requestCert = false) {
 }
 
 /** A CONNECT proxy on 127.0.0.1 that records the requests it tunnels. */
-async function startProxy() {
+async function startProxy(secure = false) {
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  const onClient = (client: net.Socket) => {
     sockets.add(client);
     client.on('error', () => {});
     let head = Buffer.alloc(0);
@@ -103,7 +104,10 @@ async function startProxy() {
       client.on('close', () => upstream.destroy());
     };
     client.on('data', onData);
-  });
+  };
+  const server = secure
+    ? tls.createServer({ key: fixture('server.key'), cert: fixture('server.crt') }, onClient)
+    : net.createServer(onClient);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   cleanups.push(
@@ -113,7 +117,7 @@ async function startProxy() {
         server.close(() => resolve());
       }),
   );
-  return { url: `http://127.0.0.1:${port}`, requests };
+  return { url: `${secure ? 'https' : 'http'}://127.0.0.1:${port}`, requests };
 }
 
 describe('request headers', () => {
@@ -194,6 +198,18 @@ describe('HTTP CONNECT proxy', () => {
     expect(proxy.requests[0]).toMatch(/^CONNECT 127\.0\.0\.1:\d+ HTTP\/1\.1\r\nHost: /);
     expect(proxy.requests[1]).toContain(`CONNECT localhost:${port} HTTP/1.1`);
     expect(proxy.requests[1]).toContain('Proxy-Authorization: Basic dXNlcjpwYXNz');
+  });
+
+  it('tunnels through an https: proxy (TLS to the proxy, then TLS to the server inside)', async () => {
+    const proxy = await startProxy(true);
+    const { port } = await startTlsServer();
+    await roundTrip(
+      new WebSocket(`wss://localhost:${port}/`, [], {
+        proxy: { url: proxy.url, tls: { ca } },
+        tls: { ca },
+      }),
+    );
+    expect(proxy.requests[0]).toContain(`CONNECT localhost:${port} HTTP/1.1`);
   });
 
   it('fails (error, close 1006) when the proxy refuses', async () => {

@@ -233,6 +233,40 @@ describe('protocol errors from the server after open (RFC 6455 §5, §7.4)', () 
   });
 });
 
+describe('limits', () => {
+  it('a fragmented message over maxMessageSize: 1009', async () => {
+    const { log, received } = await run(
+      (socket, req) =>
+        socket.write(
+          Buffer.concat([
+            Buffer.from(switching(req)),
+            frame(2, Buffer.alloc(600), false),
+            frame(0, Buffer.alloc(600), true),
+          ]),
+        ),
+      { maxMessageSize: 1000 },
+    );
+    expect((await received.waitFor(8)).readUInt16BE(0)).toBe(1009);
+    expect(log).toEqual(FAIL_AFTER_OPEN);
+  });
+
+  it('bufferedAmount over maxBufferedAmount: flagged as full, error, close 1006', async () => {
+    const { log } = await run(
+      (socket, req) => socket.write(switching(req)),
+      { maxBufferedAmount: 1000 },
+      undefined,
+      (ws) => {
+        ws.onopen = () => {
+          ws.send(new Uint8Array(600));
+          ws.send(new Uint8Array(600)); // 1200 queued in this task
+          expect(ws.bufferedAmount).toBe(1200);
+        };
+      },
+    );
+    expect(log).toEqual(FAIL_AFTER_OPEN);
+  });
+});
+
 describe('abrupt endings', () => {
   it('a TCP reset after open: error, close 1006', async () => {
     const { log } = await run((socket, req) => {
