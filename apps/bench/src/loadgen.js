@@ -10,6 +10,8 @@
 //                      handshakes/s, then close them
 //   --mode idle        open --connections upgrades, print {"ready":...}, hold them until
 //                      stdin closes or SIGTERM
+//   --mode flood       one connection sends --size byte frames for --seconds and never reads
+//                      (the slow-consumer attack: the server's echoes pile up on its side)
 //   --text             send text frames (ASCII payload) instead of binary
 // Prints one JSON line with the result.
 import { randomBytes } from 'node:crypto';
@@ -273,7 +275,35 @@ async function idleMode() {
   return { mode: 'idle', connections: conns.length };
 }
 
-const modes = { echo: echoMode, handshake: handshakeMode, idle: idleMode };
+async function floodMode() {
+  const { bytes } = encodeFrames(args.size, 64, args.text);
+  const [{ socket }] = await openMany(1, 1);
+  socket.pause();
+  let closedByServer = false;
+  socket.on('close', () => {
+    closedByServer = true;
+  });
+  socket.on('error', () => {});
+  let sent = 0;
+  const end = Date.now() + args.seconds * 1000;
+  while (Date.now() < end && !closedByServer) {
+    sent += bytes.length;
+    if (!socket.write(bytes)) {
+      // Respect our own queue so this process stays small; the kernel buffers are full.
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 100);
+        socket.once('drain', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+  socket.destroy();
+  return { mode: 'flood', seconds: args.seconds, sentBytes: sent, closedByServer };
+}
+
+const modes = { echo: echoMode, handshake: handshakeMode, idle: idleMode, flood: floodMode };
 const run = modes[args.mode];
 if (!run) throw new Error(`unknown mode ${args.mode}`);
 run().then(

@@ -21,7 +21,7 @@ function opt(name, fallback) {
   return i >= 0 ? argv[i + 1] : fallback;
 }
 const seconds = Number(opt('seconds', '5'));
-const only = opt('only', 'echo64,rtt,big,handshake,idle').split(',');
+const only = opt('only', 'echo64,rtt,big,handshake,flood,idle').split(',');
 const serverNames = opt('servers', 'strata,ws,bun').split(',');
 const idleCount = Number(opt('idle', '10000'));
 const repeat = Number(opt('repeat', '3'));
@@ -52,6 +52,13 @@ const SCENARIOS = {
     title: 'handshakes/s, 2000 connections, 50 at a time',
     load: ['--mode', 'handshake', '--connections', '2000', '--concurrency', '50'],
     metric: (r) => r.handshakesPerSecond,
+  },
+  flood: {
+    title:
+      'RSS growth (MB) of the echo server while one client sends 1 KiB frames for 10 s and never reads (lower is better)',
+    load: ['--mode', 'flood', '--size', '1024', '--seconds', '10'],
+    metric: (r) => r.rssGrowthMb,
+    lowerIsBetter: true,
   },
   idle: {
     title: `RSS per idle connection, ${idleCount} open (bytes, lower is better)`,
@@ -140,6 +147,7 @@ function runLoad(port, loadArgs, onReady) {
     const child = spawn(
       process.execPath,
       [join(here, 'loadgen.js'), '--port', String(port), '--seconds', String(seconds), ...loadArgs],
+      // (a scenario's own --seconds, given later, wins)
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -182,6 +190,19 @@ async function measure(name, scenario) {
       result.bytesPerConnection = Math.round((after.rss - before.rss) / result.connections);
       return result;
     }
+    if (scenario === SCENARIOS.flood) {
+      const before = procStat(server.pid);
+      let peak = before.rss;
+      const sampler = setInterval(() => {
+        try {
+          peak = Math.max(peak, procStat(server.pid).rss);
+        } catch {}
+      }, 100);
+      const result = await runLoad(server.port, scenario.load);
+      clearInterval(sampler);
+      result.rssGrowthMb = Math.round((peak - before.rss) / 1e5) / 10;
+      return result;
+    }
     const before = procStat(server.pid);
     const result = await runLoad(server.port, scenario.load);
     const after = procStat(server.pid);
@@ -204,7 +225,7 @@ for (const key of only) {
   if (!scenario) throw new Error(`unknown scenario ${key}`);
   const runs = Object.fromEntries(serverNames.map((n) => [n, []]));
   const errors = {};
-  const runsFor = key === 'idle' ? 1 : repeat;
+  const runsFor = key === 'idle' || key === 'flood' ? 1 : repeat;
   for (let i = 0; i < runsFor; i++) {
     for (const name of serverNames) {
       try {
