@@ -197,6 +197,32 @@ describe('encodeFrame', () => {
     }
   });
 
+  test("never masks the caller's payload in place, even when its slice() is a view", () => {
+    // Node's Buffer#slice shares memory; the masked copy must not rely on slice().
+    for (const length of [5, 200]) {
+      const payload = new Uint8Array(length).fill(0x41);
+      payload.slice = (start?: number, end?: number) => payload.subarray(start, end);
+      const [, body] = encodeFrame({ opcode: 2, payload, maskKey: 0x01020304 });
+      expect(payload.every((b) => b === 0x41)).toBe(true);
+      expect(body).toBeInstanceOf(Uint8Array);
+      expect(body[0]).toBe(0x41 ^ 0x01);
+      expect(body[length - 1]).toBe(0x41 ^ [0x01, 0x02, 0x03, 0x04][(length - 1) % 4]!);
+    }
+  });
+
+  test('masked copies match the definition for every length 0..140', () => {
+    for (let length = 0; length <= 140; length++) {
+      const payload = Uint8Array.from({ length }, (_, i) => (i * 7) & 0xff);
+      const [, body] = encodeFrame({ opcode: 2, payload, maskKey: 0xa1b2c3d4 });
+      const key = [0xa1, 0xb2, 0xc3, 0xd4];
+      assertBytes(
+        body,
+        payload.map((b, i) => b ^ key[i & 3]!),
+        `length ${length}`,
+      );
+    }
+  });
+
   test('passes RSV bits through', () => {
     const [header] = encodeFrame({ opcode: 2, rsv: 0x40, payload: new Uint8Array(3) });
     expect(header).toEqual(hex('c2 03'));

@@ -3,7 +3,7 @@
  * writing (minimal length encodings only).
  */
 import { ProtocolError } from './errors.js';
-import { mask } from './mask.js';
+import { maskedCopy } from './mask.js';
 
 /** The largest payload length a frame may announce: 2^53 - 1 (a safe JavaScript integer). */
 export const MAX_FRAME_PAYLOAD_LENGTH: number = Number.MAX_SAFE_INTEGER;
@@ -237,7 +237,5 @@ export function encodeFrame(frame: FrameToEncode): [header: Uint8Array, payload:
   const header = new Uint8Array(frameHeaderLength(payload.length, maskKey !== undefined));
   writeFrameHeader(header, 0, fin, rsv, frame.opcode, payload.length, maskKey);
   if (maskKey === undefined) return [header, payload];
-  const masked = payload.slice();
-  mask(masked, maskKey);
-  return [header, masked];
+  return [header, maskedCopy(payload, maskKey)];
 }
