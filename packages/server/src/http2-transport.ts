@@ -122,6 +122,9 @@ export function createDualProtocolServer(
   const http1 = createHttpServer(options.http1 ?? {});
   const detectTimeout = options.detectTimeout ?? 10_000;
   const server = createNetServer((socket) => {
+    // Frames leave as soon as they are written, for both protocols (small WebSocket
+    // messages must not wait for Nagle).
+    socket.setNoDelay(true);
     detectHttp2Preface(socket, detectTimeout, (isHttp2) => {
       if (isHttp2) {
         // The session takes over the socket's handle and reads what was unshifted itself.

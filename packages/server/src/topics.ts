@@ -45,6 +45,12 @@ export interface PublishOptions {
   compress?: boolean;
 }
 
+/** Options of a connection's `publish`. */
+export interface ConnectionPublishOptions extends PublishOptions {
+  /** Do not deliver to the publishing connection itself, even if subscribed. Default false. */
+  excludeSelf?: boolean;
+}
+
 /** Options of {@link TopicRegistry}. */
 export interface TopicRegistryOptions extends MessagePreparerOptions {}
 
