@@ -382,6 +382,32 @@ describe('FrameParser properties', () => {
     );
   });
 
+  test('tiny frames parse identically under EVERY chunking (all 2^(n-1) ways to cut n bytes)', () => {
+    const tinyFrame = frameArb.map((f) => ({ ...f, payload: f.payload.subarray(0, 4) }));
+    let chunkings = 0;
+    fc.assert(
+      fc.property(fc.array(tinyFrame, { minLength: 2, maxLength: 3 }), (generated) => {
+        let specs = generated;
+        let bytes = concatBytes(...specs.flatMap((s) => encodeFrame(s)));
+        // At most 14 bytes: 8192 chunkings. Drop trailing frames until it fits.
+        while (bytes.length > 14 && specs.length > 1) {
+          specs = specs.slice(0, -1);
+          bytes = concatBytes(...specs.flatMap((s) => encodeFrame(s)));
+        }
+        const expected = parseInChunks(bytes, []);
+        const n = bytes.length;
+        for (let ways = 0; ways < 2 ** (n - 1); ways++) {
+          const cuts: number[] = [];
+          for (let i = 1; i < n; i++) if (ways & (1 << (i - 1))) cuts.push(i);
+          assertFrames(parseInChunks(bytes, cuts), expected);
+          chunkings++;
+        }
+      }),
+      { numRuns: 10 },
+    );
+    expect(chunkings).toBeGreaterThan(1000);
+  });
+
   test('random bytes never throw anything but ProtocolError, and never buffer more than given', () => {
     fc.assert(
       fc.property(
