@@ -408,6 +408,47 @@ describe('FrameParser properties', () => {
     expect(chunkings).toBeGreaterThan(1000);
   });
 
+  test('stopping at random frames and resuming with empty pushes loses and reorders nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        (specs, rawCuts, stops) => {
+          const bytes = concatBytes(...specs.flatMap((s) => encodeFrame(s)));
+          const expected = parseInChunks(bytes, []);
+          const cuts = [...new Set(rawCuts.map((c) => c % (bytes.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          const got: Collected[] = [];
+          let calls = 0;
+          const sink: FrameSink = {
+            frame(header, payload) {
+              const copy = payload.slice();
+              if (header.masked) mask(copy, header.maskKey);
+              const { fin, rsv, opcode, masked, maskKey } = header;
+              got.push({ fin, rsv, opcode, masked, maskKey, payload: copy });
+              return stops[calls++ % stops.length];
+            },
+          };
+          const parser = new FrameParser();
+          let start = 0;
+          for (const end of [...cuts, bytes.length]) {
+            let resumed = parser.push(bytes.subarray(start, end), sink);
+            for (let guard = 0; !resumed && guard < 100; guard++) {
+              resumed = parser.push(new Uint8Array(0), sink);
+            }
+            if (!resumed) throw new Error('did not resume');
+            start = end;
+          }
+          assertFrames(got, expected);
+          if (parser.bufferedLength !== 0) throw new Error('bytes left');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   test('random bytes never throw anything but ProtocolError, and never buffer more than given', () => {
     fc.assert(
       fc.property(
