@@ -154,6 +154,40 @@ describe('request headers', () => {
   });
 });
 
+describe('permessage-deflate options', () => {
+  it('offers what the options say and runs the negotiated parameters', async () => {
+    const peer = await startWsServer({ perMessageDeflate: { threshold: 0 } });
+    cleanups.push(peer.close);
+    echo(peer.server);
+    const offers: (string | undefined)[] = [];
+    peer.server.on('connection', (_s, request) =>
+      offers.push(request.headers['sec-websocket-extensions']),
+    );
+    const ws = new WebSocket(peer.url, [], {
+      perMessageDeflate: { serverNoContextTakeover: true, clientMaxWindowBits: 10, threshold: 0 },
+    });
+    await nextEvent(ws, 'open');
+    expect(offers[0]).toBe(
+      'permessage-deflate; server_no_context_takeover; client_max_window_bits=10',
+    );
+    expect(ws.extensions).toContain('server_no_context_takeover');
+    expect(ws.extensions).toContain('client_max_window_bits=10');
+    await roundTrip(ws, 'z'.repeat(10_000));
+    const plain = new WebSocket(peer.url, [], { perMessageDeflate: false });
+    await nextEvent(plain, 'open');
+    expect(offers[1]).toBeUndefined();
+    expect(plain.extensions).toBe('');
+    await roundTrip(plain);
+  });
+
+  it('refuses invalid deflate options in the constructor', () => {
+    expect(
+      () =>
+        new WebSocket('ws://127.0.0.1:9/', [], { perMessageDeflate: { clientMaxWindowBits: 20 } }),
+    ).toThrow(RangeError);
+  });
+});
+
 describe('TLS', () => {
   it('connects with a custom CA and fails (error, close 1006) without it', async () => {
     const { port } = await startTlsServer();
@@ -316,7 +350,11 @@ async function startH2Server(options: { tls?: boolean; enableConnect?: boolean }
   });
   server.on('stream', (stream, headers) => {
     requests.push(headers);
-    if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== 'websocket') {
+    if (
+      headers[':method'] !== 'CONNECT' ||
+      headers[':protocol'] !== 'websocket' ||
+      headers['x-refuse']
+    ) {
       stream.respond({ ':status': 400 });
       stream.end();
       return;
@@ -383,6 +421,18 @@ describe('RFC 8441 over HTTP/2', () => {
     await roundTrip(new WebSocket(`wss://localhost:${h2.port}/`, [], { http2: session }));
     await roundTrip(new WebSocket(`wss://localhost:${h2.port}/`, [], { http2: session }));
     expect(session.closed).toBe(false);
+  });
+
+  it('fails (error, close 1006) when the server refuses the extended CONNECT', async () => {
+    const h2 = await startH2Server();
+    const ws = new WebSocket(`ws://127.0.0.1:${h2.port}/`, [], {
+      http2: true,
+      headers: { 'x-refuse': '1' },
+    });
+    const log: string[] = [];
+    for (const t of ['open', 'error', 'close']) ws.addEventListener(t, (e) => log.push(e.type));
+    const c = await nextEvent<CloseEvent>(ws, 'close');
+    expect([log, c.code]).toEqual([['error', 'close'], 1006]);
   });
 
   it('falls back to HTTP/1.1 when the server is not HTTP/2 or does not enable extended CONNECT', async () => {
