@@ -4,6 +4,7 @@
  * The peer is a raw node:net server writing exactly the bytes each case needs.
  */
 import * as net from 'node:net';
+import { constants, deflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseEvent, WebSocket } from '../src/index.js';
 import { nextEvent } from './helpers.js';
@@ -263,6 +264,40 @@ describe('limits', () => {
         };
       },
     );
+    expect(log).toEqual(FAIL_AFTER_OPEN);
+  });
+});
+
+describe('compression abuse (RFC 7692)', () => {
+  const deflateSwitch = (req: RawRequest) =>
+    Buffer.from(switching(req, ['Sec-WebSocket-Extensions: permessage-deflate']));
+
+  it('corrupt deflate data: 1007', async () => {
+    const { log, received } = await run(
+      (socket, req) =>
+        socket.write(
+          Buffer.concat([deflateSwitch(req), Buffer.from([0xc1, 0x04, 0xff, 0xff, 0xff, 0xff])]),
+        ),
+      { perMessageDeflate: true },
+    );
+    expect((await received.waitFor(8)).readUInt16BE(0)).toBe(1007);
+    expect(log).toEqual(FAIL_AFTER_OPEN);
+  });
+
+  it('a small message that inflates over maxMessageSize (a zip bomb): 1009', async () => {
+    const bomb = deflateRawSync(Buffer.alloc(8 * 1024 * 1024), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    const payload = bomb.subarray(0, bomb.length - 4);
+    expect(payload.length).toBeLessThan(16 * 1024);
+    const { log, received } = await run(
+      (socket, req) => {
+        const header = Buffer.from([0xc2, 126, payload.length >> 8, payload.length & 0xff]);
+        socket.write(Buffer.concat([deflateSwitch(req), header, payload]));
+      },
+      { perMessageDeflate: true, maxMessageSize: 1024 * 1024 },
+    );
+    expect((await received.waitFor(8)).readUInt16BE(0)).toBe(1009);
     expect(log).toEqual(FAIL_AFTER_OPEN);
   });
 });

@@ -61,6 +61,23 @@ describe('WebSocketStream', () => {
     await expect(writer.write('late')).rejects.toBeDefined();
   });
 
+  it('keeps message order with permessage-deflate (asynchronous inflate and deflate)', async () => {
+    const peer = await echoServer({ perMessageDeflate: { threshold: 0 } });
+    const wss = new WebSocketStream(peer.url);
+    const { readable, writable, extensions } = await wss.opened;
+    expect(extensions).toMatch(/^permessage-deflate/);
+    const writer = writable.getWriter();
+    const sizes = [10, 100_000, 5, 300_000, 1, 70_000];
+    for (const [i, n] of sizes.entries()) void writer.write(`${i}:${'y'.repeat(n)}`);
+    const reader = readable.getReader();
+    for (const [i, n] of sizes.entries()) {
+      const { value } = await reader.read();
+      expect(value).toBe(`${i}:${'y'.repeat(n)}`);
+    }
+    wss.close();
+    expect(await wss.closed).toEqual({ closeCode: 1005, reason: '' });
+  });
+
   it('close() without arguments sends an empty close frame; a reason alone means 1000', async () => {
     const peer = await echoServer();
     const a = new WebSocketStream(peer.url);
