@@ -1,6 +1,7 @@
 // permessage-deflate engine benchmark: Strata's engine vs ws's PerMessageDeflate, same run.
 //
-//   npx turbo run build && node apps/bench/src/deflate-engine.js [--seconds 3]
+//   npx turbo run build && node apps/bench/src/deflate-engine.js [--seconds 3] [--rounds 3]
+//        [--only "strata,strata dedicated"] [--no-memory] [--instances 1000]
 //
 // 1. Throughput: the server side of a compressed echo. 10 connections, 10 messages in flight
 //    each; the client offered client_no_context_takeover (as in the echo benchmark). Every
@@ -261,8 +262,12 @@ if (args.includes('--memory-child')) {
   );
   const results = {};
   const cpu = {};
+  const only = arg('only', '');
+  const chosen = Object.entries(IMPLEMENTATIONS).filter(
+    ([name]) => name === 'ws' || only === '' || only.split(',').includes(name),
+  );
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, make] of Object.entries(IMPLEMENTATIONS)) {
+    for (const [name, make] of chosen) {
       const r = await throughput(make, SECONDS);
       if (results[name] === undefined) {
         results[name] = [];
@@ -286,7 +291,7 @@ if (args.includes('--memory-child')) {
     );
   }
   const sizes = {};
-  for (const name of Object.keys(IMPLEMENTATIONS)) {
+  for (const [name] of chosen) {
     const conn = IMPLEMENTATIONS[name]();
     sizes[name] = await new Promise((resolve) =>
       conn.deflate(MESSAGE, (_e, z) => resolve(z.length)),
@@ -298,6 +303,7 @@ if (args.includes('--memory-child')) {
       .join(', ')}`,
   );
 
+  if (args.includes('--no-memory')) process.exit(0);
   console.log(
     `memory: ${INSTANCES} server-side instances, default options, one message in + one out each, after GC`,
   );
