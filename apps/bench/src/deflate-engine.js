@@ -4,9 +4,12 @@
 //        [--only "strata,strata dedicated"] [--no-memory] [--instances 1000]
 //
 // 1. Throughput: the server side of a compressed echo. 10 connections, 10 messages in flight
-//    each; the client offered client_no_context_takeover (as in the echo benchmark). Every
-//    message is one 16 KiB JSON text: the server inflates the client's compressed message and
-//    deflates its reply. Reported: messages/s (inflate + deflate each) and the ratio to ws.
+//    each; the client offered client_no_context_takeover (as in the echo benchmark). Messages
+//    are 16 KiB JSON texts (64 different ones, cycled): the server inflates the client's
+//    compressed message and deflates its reply. Reported: messages/s (inflate + deflate each),
+//    process CPU time per message (all threads), and the ratios to ws. Implementations:
+//    ws (defaults: level 6, server context takeover), ws at level 1, Strata's defaults
+//    (pooled, level 1, server_no_context_takeover), Strata at level 6, dedicated, all-sync.
 // 2. Memory: 1,000 server-side extension instances with default options, each after one
 //    message in and one out, kept alive. Each implementation runs in its own child process
 //    (node --expose-gc) so neither pollutes the other; reported: RSS, external and
