@@ -39,7 +39,10 @@ function startBun() {
 
 function runClient(impl, url, c) {
   const args = [join(here, 'client-run.js'), impl, url, c.size, c.kind, c.count, c.window];
-  if (impl === 'undici') args.unshift('--experimental-websocket', '--no-warnings');
+  // Node 20 needs the flag; from Node 22 on the global WebSocket is there by default.
+  if (impl === 'undici' && Number(process.versions.node.split('.')[0]) < 22) {
+    args.unshift('--experimental-websocket', '--no-warnings');
+  }
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: 120_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${impl}: ${stderr || error.message}`));
