@@ -154,6 +154,26 @@ describe('request headers', () => {
   });
 });
 
+describe('IPv6', () => {
+  it('connects to an IPv6 literal ([::1]) and reports the bracketed URL and origin', async () => {
+    const peer = await startWsServer({ host: '::1', perMessageDeflate: false });
+    cleanups.push(peer.close);
+    echo(peer.server);
+    const port = (peer.server.address() as net.AddressInfo).port;
+    const hosts: (string | undefined)[] = [];
+    peer.server.on('connection', (_s, request) => hosts.push(request.headers.host));
+    const ws = new WebSocket(`ws://[::1]:${port}/v6`);
+    expect(ws.url).toBe(`ws://[::1]:${port}/v6`);
+    await nextEvent(ws, 'open');
+    ws.send('six');
+    const m = await nextEvent<MessageEvent>(ws, 'message');
+    expect([m.data, m.origin]).toEqual(['six', `ws://[::1]:${port}`]);
+    expect(hosts).toEqual([`[::1]:${port}`]);
+    ws.close();
+    await nextEvent(ws, 'close');
+  });
+});
+
 describe('permessage-deflate options', () => {
   it('offers what the options say and runs the negotiated parameters', async () => {
     const peer = await startWsServer({ perMessageDeflate: { threshold: 0 } });
