@@ -23,6 +23,12 @@ export interface ServerRecord {
   messages: { isBinary: boolean; length: number }[];
   /** The server's `close` event. */
   close: Promise<{ code: number; reason: string }>;
+  /**
+   * Who closed TCP first, seen from the server when the peer's FIN arrives: `'server'` if the
+   * server had already ended its side (RFC 6455 §7.1.1 wants the server to go first),
+   * `'peer'` if not; `'none'` while no FIN came (e.g. the socket was destroyed).
+   */
+  firstFin: 'server' | 'peer' | 'none';
 }
 
 export interface EchoServer {
@@ -52,23 +58,28 @@ export function echo(ws: ServerWebSocket): void {
   });
 }
 
+/** Extra settings of {@link startEchoServer}. */
+export interface EchoServerOptions {
+  /** Attach to this http server (not listening yet) instead of creating one. */
+  server?: HttpServer;
+  /** Subprotocols in server preference order. */
+  protocols?: string[];
+}
+
 /**
  * Starts a Strata `WebSocketServer` on 127.0.0.1 running {@link echo}: on its own port, or
- * attached to `server` (which must not listen yet). `threshold: 0` compresses every message.
+ * attached to `options.server`. `perMessageDeflate: true` means `{ threshold: 0 }`
+ * (every message compressed).
  */
 export async function startEchoServer(
   perMessageDeflate: boolean | PerMessageDeflateOptions,
-  server?: HttpServer,
+  options: EchoServerOptions = {},
 ): Promise<EchoServer> {
-  const deflate =
-    perMessageDeflate === true
-      ? { threshold: 0 }
-      : perMessageDeflate === false
-        ? false
-        : perMessageDeflate;
+  const { server, protocols } = options;
+  const deflate = perMessageDeflate === true ? { threshold: 0 } : perMessageDeflate;
   const wss = server
-    ? new WebSocketServer({ server, perMessageDeflate: deflate })
-    : new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate });
+    ? new WebSocketServer({ server, perMessageDeflate: deflate, protocols })
+    : new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate, protocols });
   if (server) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   else await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const connections: ServerRecord[] = [];
@@ -81,7 +92,12 @@ export async function startEchoServer(
       close: new Promise((resolve) =>
         ws.once('close', (code, reason) => resolve({ code, reason })),
       ),
+      firstFin: 'none',
     };
+    // Prepended, so that it runs before the server's own 'end' handling answers the FIN.
+    ws.socket.prependOnceListener('end', () => {
+      record.firstFin = ws.socket.writableEnded ? 'server' : 'peer';
+    });
     ws.on('message', (data, isBinary) => record.messages.push({ isBinary, length: data.length }));
     connections.push(record);
     echo(ws);

@@ -100,6 +100,7 @@ for (const c of cases) {
       expect(await first.close).toEqual({ code: 4000, reason: 'python bye ✓' });
       expect(r.close).toMatchObject({ code: 4000 });
       expect(r.close.tcpCloseTimedOut).toBe(false);
+      expect(first.firstFin).toBe('server');
     });
 
     it('delivers a server-initiated close with its code and reason', async () => {
@@ -111,6 +112,7 @@ for (const c of cases) {
       // python-websockets, like Chromium, waits for the server's FIN after it answered the
       // close frame; a server that waits for the client instead costs every such close
       // the client's close timeout.
+      expect(second.firstFin).toBe('server');
       expect(r.serverClose.tcpCloseTimedOut).toBe(false);
     });
   });
