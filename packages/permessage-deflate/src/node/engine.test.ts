@@ -188,6 +188,26 @@ describe('context takeover (RFC 7692 §7.1.1, §7.2.1)', () => {
     });
   }
 
+  it('pooled mode: small messages still use the history (primed with its recent part)', async () => {
+    const sizes = { takeover: 0, fresh: 0 };
+    for (const takeover of [true, false]) {
+      const { sender, receiver } = pair({ serverNoContextTakeover: !takeover });
+      // Fill the history well past the 4 KiB priming floor first.
+      for (let i = 0; i < 40; i++) await decode(receiver, await encode(sender, sample(1000, i)));
+      for (let i = 0; i < 50; i++) {
+        const m = utf8(
+          JSON.stringify({ type: 'tick', symbol: 'ABCD', seq: i, price: 100 + (i % 7), ok: true }),
+        );
+        const z = await encode(sender, m);
+        expect(hex(await decode(receiver, z))).toBe(hex(m));
+        sizes[takeover ? 'takeover' : 'fresh'] += z.length;
+      }
+      sender.dispose();
+      receiver.dispose();
+    }
+    expect(sizes.takeover).toBeLessThan(sizes.fresh / 2);
+  });
+
   it('pooled mode keeps no state without takeover and at most the window with it', async () => {
     const none = pair({ serverNoContextTakeover: true, clientNoContextTakeover: true });
     await decode(none.receiver, await encode(none.sender, sample(40000)));
