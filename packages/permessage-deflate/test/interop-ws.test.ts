@@ -192,6 +192,18 @@ describe('interop with ws permessage-deflate', () => {
         expect(params.server_max_window_bits).toBe(11);
       });
 
+      it('Strata server <-> ws client promising an 8-bit window (zlib really uses 9)', async () => {
+        const params = await strataServerWsClient(
+          { serverNoContextTakeover: false },
+          { clientMaxWindowBits: 8, serverMaxWindowBits: 8 },
+          engine,
+        );
+        expect(params.client_max_window_bits).toBe(8);
+        // 8 bits on our side: messages go uncompressed (shouldEncode is false); forced ones are
+        // stored DEFLATE blocks, which ws decodes above.
+        expect(params.server_max_window_bits).toBe(8);
+      });
+
       it('ws server (defaults) <-> Strata client (defaults)', async () => {
         await wsServerStrataClient({}, {}, engine);
       });
