@@ -31,6 +31,7 @@ export class ZlibStream {
   #limit = 0;
   #callback: JobCallback | null = null;
   #inputEnd = 0; // stream.bytesWritten once the running job's input is consumed
+  readonly #written = (error?: Error | null): void => this.#onWritten(error ?? null);
 
   constructor(stream: DeflateRaw | InflateRaw) {
     this.stream = stream;
@@ -57,7 +58,7 @@ export class ZlibStream {
     this.#limit = limit;
     this.#callback = callback;
     this.#inputEnd = this.stream.bytesWritten + input.length;
-    this.stream.write(input, (error?: Error | null) => this.#onWritten(error ?? null));
+    this.stream.write(input, this.#written);
   }
 
   /** Drops the stream. A running job ends with an error (so its owner can release what it holds). */
