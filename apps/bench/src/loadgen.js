@@ -291,11 +291,15 @@ async function floodMode() {
     if (!socket.write(bytes)) {
       // Respect our own queue so this process stays small; the kernel buffers are full.
       await new Promise((resolve) => {
-        const t = setTimeout(resolve, 100);
-        socket.once('drain', () => {
+        const onDrain = () => {
           clearTimeout(t);
           resolve();
-        });
+        };
+        const t = setTimeout(() => {
+          socket.off('drain', onDrain);
+          resolve();
+        }, 100);
+        socket.once('drain', onDrain);
       });
     }
   }

@@ -29,7 +29,7 @@ import {
   type UpgradeInfo,
   type WebSocketServerOptions,
 } from './options.js';
-import { connectionInternals, ServerWebSocket } from './websocket.js';
+import { connectionInternals, ignoreSocketError, ServerWebSocket } from './websocket.js';
 
 /** Events of a {@link WebSocketServer} (listener argument lists). */
 export interface WebSocketServerEvents<Data> {
@@ -95,10 +95,6 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return '/';
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
-}
-
-function onPendingSocketError(): void {
-  // The pending handshake's 'close' listener cleans up.
 }
 
 /**
@@ -234,7 +230,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       this.#forgetConnecting = forget;
       this.#server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
         connecting.set(socket, Date.now() + limits.handshakeTimeout);
-        socket.once('close', forget);
+        socket.on('close', forget);
       });
       this.#connectingTimer = setInterval(
         () => {
@@ -315,7 +311,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     head: Buffer,
     callback: UpgradeCallback<Data>,
   ): void {
-    socket.on('error', onPendingSocketError);
+    socket.on('error', ignoreSocketError);
     if (this.#closed) {
       this.#refuse(
         request,
@@ -544,7 +540,6 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     }
     socket.write(response);
     if (head.length > 0) socket.unshift(head);
-    socket.off('error', onPendingSocketError);
     const ws = new ServerWebSocket<Data>(
       socket,
       this.#host,
@@ -606,7 +601,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   }
 
   #refuseRaw(socket: Socket, status: number, message: string): void {
-    socket.on('error', onPendingSocketError);
+    socket.on('error', ignoreSocketError);
     if (socket.writable) socket.end(serializeRejection(status, { message }));
     const timer = setTimeout(() => socket.destroy(), 1_000);
     timer.unref();

@@ -206,7 +206,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     s.on('close', onSocketClose);
     // 'error' is always followed by 'close', which reports the end; the listener keeps an
     // ECONNRESET from becoming an uncaught exception.
-    if (s.listenerCount('error') === 0) s.on('error', onSocketError);
+    if (s.listenerCount('error') === 0) s.on('error', ignoreSocketError);
   }
 
   /** 1 (OPEN), 2 (CLOSING) or 3 (CLOSED, once the socket has closed). */
@@ -580,8 +580,11 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     this.#flush();
     if (!(this.#flags & ENDED)) {
       this.#flags |= ENDED;
-      this.#socket.end();
-      this.#armCloseTimer();
+      const socket = this.#socket;
+      socket.end();
+      // Both sides have sent FIN: Node destroys the socket once our last bytes are written.
+      // Only a peer that stopped reading with bytes still queued for it needs the timer.
+      if (socket.writableLength > 0) this.#armCloseTimer();
     }
   }
 
@@ -754,9 +757,11 @@ function onSocketDrain(this: OwnedSocket): void {
 function onSocketClose(this: OwnedSocket): void {
   handlerMethods.closed(this.strataWebSocket!);
 }
-function onSocketError(this: OwnedSocket): void {
-  // Reported through 'close' (code 1006 unless a close frame arrived first).
-}
+/**
+ * The socket 'error' listener of pending handshakes and connections: errors are reported
+ * through 'close' (code 1006 unless a close frame arrived first).
+ */
+export function ignoreSocketError(): void {}
 function onCloseTimeout(ws: ServerWebSocket<unknown>): void {
   handlerMethods.closeTimeoutFired(ws);
 }
