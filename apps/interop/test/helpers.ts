@@ -64,6 +64,8 @@ export interface EchoServerOptions {
   server?: HttpServer;
   /** Subprotocols in server preference order. */
   protocols?: string[];
+  /** A text message the server sends first on every connection. */
+  greeting?: string;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function startEchoServer(
   perMessageDeflate: boolean | PerMessageDeflateOptions,
   options: EchoServerOptions = {},
 ): Promise<EchoServer> {
-  const { server, protocols } = options;
+  const { server, protocols, greeting } = options;
   const deflate = perMessageDeflate === true ? { threshold: 0 } : perMessageDeflate;
   const wss = server
     ? new WebSocketServer({ server, perMessageDeflate: deflate, protocols })
@@ -101,6 +103,7 @@ export async function startEchoServer(
     ws.on('message', (data, isBinary) => record.messages.push({ isBinary, length: data.length }));
     connections.push(record);
     echo(ws);
+    if (greeting !== undefined) ws.send(greeting);
   });
   const { port } = (server ?? wss).address() as AddressInfo;
   return {

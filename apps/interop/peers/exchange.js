@@ -1,9 +1,8 @@
-// Runs inside headless Chromium (served by test/chromium.test.ts next to a Strata echo server
-// on the same origin). Two connections: the first exchanges text and binary (with the
-// compression Chromium offers), then asks the server to close; the second closes from the
-// page. Every event is logged in order to globalThis.__interop for the test to assert on.
-
-const url = `ws://${location.host}/`;
+// The WebSocket exchange every standard client runs against the Strata echo server
+// (test/helpers.ts): headless Chromium (as a page module), Bun and Deno (runtime-client.js),
+// each with its own built-in `WebSocket`. Two connections: the first exchanges text and
+// binary (with whatever compression the client offers), then asks the server to close; the
+// second closes from the client. Every event is logged in order for the test to assert on.
 
 /** A deterministic pseudo-random byte sequence (xorshift32): incompressible binary. */
 function randomBytes(length, seed) {
@@ -64,7 +63,7 @@ function describeData(data) {
   };
 }
 
-function connect(protocols) {
+function connect(url, protocols) {
   const events = [];
   const ws = new WebSocket(url, protocols);
   ws.binaryType = 'arraybuffer';
@@ -87,8 +86,8 @@ function connect(protocols) {
   return { ws, events, closed };
 }
 
-async function serverCloses() {
-  const { ws, events, closed } = connect(['strata.v2', 'strata.v1']);
+async function serverCloses(url) {
+  const { ws, events, closed } = connect(url, ['strata.v2', 'strata.v1']);
   const expectations = await Promise.all(outgoing.map(expected));
   const messages = [];
   const allEchoed = new Promise((resolve) => {
@@ -117,22 +116,26 @@ async function serverCloses() {
   return { events, greeting: messages[0], echoes, bufferedAmountAtEnd: ws.bufferedAmount };
 }
 
-async function pageCloses() {
-  const { ws, events, closed } = connect();
+async function clientCloses(url) {
+  const { ws, events, closed } = connect(url);
   await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
   ws.addEventListener('message', (event) =>
     events.push({ type: 'message', ...describeData(event.data) }),
   );
-  ws.close(4003, 'page bye ✓');
+  ws.close(4003, 'client bye ✓');
   events.push({ type: 'after close()', readyState: ws.readyState });
   await closed;
   return { events };
 }
 
-globalThis.__interop = (async () => {
+/**
+ * Runs both connections against `url` (a Strata echo server) and resolves with what the
+ * client observed; never rejects.
+ */
+export async function runExchange(url) {
   try {
-    return { first: await serverCloses(), second: await pageCloses() };
+    return { first: await serverCloses(url), second: await clientCloses(url) };
   } catch (error) {
     return { error: String(error) };
   }
-})();
+}
