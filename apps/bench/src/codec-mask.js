@@ -2,7 +2,8 @@
 // (bufferutil) starts paying off. Compares, per payload length:
 //   bytes   a byte loop (the codec's small-payload path)
 //   words   32-bit words through a Uint32Array view (a fresh view per call)
-//   mask()  @strata-ws/codec's mask (byte loop below 64 B, words with a cached view above)
+//   mask()  @strata-ws/codec's mask (byte loop below 96 B, words with a cached view above,
+//           WebAssembly SIMD from 384 B)
 //   native  bufferutil.mask / unmask (what ws uses)
 // Usage (after `npx turbo run build`): node apps/bench/src/codec-mask.js [--quick]
 import { mask } from '@strata-ws/codec';
@@ -49,7 +50,24 @@ function wordLoop(data, maskKey) {
 }
 
 const rows = [['length', 'bytes', 'words', 'mask()', 'native', 'mask()/native']];
-for (const length of [4, 8, 16, 32, 48, 64, 96, 128, 256, 1024, 4096, 65536, 1 << 20]) {
+for (const length of [
+  4,
+  8,
+  16,
+  32,
+  48,
+  64,
+  96,
+  128,
+  256,
+  384,
+  512,
+  768,
+  1024,
+  4096,
+  65536,
+  1 << 20,
+]) {
   // Payloads are views into one larger chunk, as when many frames arrive in one read.
   const chunk = new Uint8Array(Math.max(length * 4, 65536));
   const data = chunk.subarray(16, 16 + length);

@@ -294,6 +294,30 @@ describe('codec', () => {
     }
   });
 
+  test('§5.3 large payloads (WebAssembly SIMD where available) match the definition', () => {
+    const key = [0xc0, 0xff, 0xee, 0x11];
+    for (const length of [383, 384, 385, 1000, 4099, 65536, 65537, 131075]) {
+      for (const [align, offset] of [
+        [0, 0],
+        [1, 3],
+        [2, 1],
+        [3, 2],
+      ]) {
+        const backing = patternBytes(length + 8, length);
+        const buffer = backing.slice();
+        mask(buffer.subarray(align, align + length), 0xc0ffee11, offset);
+        const expected = backing.slice();
+        for (let i = 0; i < length; i++) expected[align + i] ^= key[(i + offset) & 3];
+        assert.bytes(buffer, expected, `length ${length} align ${align} offset ${offset}`);
+      }
+      const payload = patternBytes(length, 3);
+      const [, body] = encodeFrame({ opcode: 2, payload, maskKey: 0xc0ffee11 });
+      const expected = payload.map((b, i) => b ^ key[i & 3]);
+      assert.bytes(body, expected, `encodeFrame ${length}`);
+      assert.bytes(payload, patternBytes(length, 3), 'payload untouched');
+    }
+  });
+
   test('setMaskImplementation: used from minLength, null restores', () => {
     const lengths = [];
     setMaskImplementation((data) => lengths.push(data.length), 100);

@@ -210,8 +210,10 @@ describe('encodeFrame', () => {
     }
   });
 
-  test('masked copies match the definition for every length 0..140', () => {
-    for (let length = 0; length <= 140; length++) {
+  test('masked copies match the definition for lengths 0..140 and around 384 and 64 KiB', () => {
+    const lengths = Array.from({ length: 141 }, (_, i) => i);
+    lengths.push(383, 384, 385, 402, 65536, 65537, 65536 * 2 + 5);
+    for (const length of lengths) {
       const payload = Uint8Array.from({ length }, (_, i) => (i * 7) & 0xff);
       const [, body] = encodeFrame({ opcode: 2, payload, maskKey: 0xa1b2c3d4 });
       const key = [0xa1, 0xb2, 0xc3, 0xd4];

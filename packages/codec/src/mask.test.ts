@@ -3,7 +3,8 @@ import { MASK_VECTORS, patternBytes, RFC6455_FRAMES } from '@strata-ws/test-vect
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
 import { assertBytes } from '../test/host.js';
-import { mask, setMaskImplementation } from './mask.js';
+import { mask, setMaskImplementation, setWasmMasking } from './mask.js';
+import { wasmMaskAvailable } from './mask-wasm.js';
 
 /** The definition: data[i] ^= key[(i + offset) % 4], byte by byte. */
 function referenceMask(data: Uint8Array, maskKey: number, keyOffset: number): Uint8Array {
@@ -11,7 +12,10 @@ function referenceMask(data: Uint8Array, maskKey: number, keyOffset: number): Ui
   return data.map((b, i) => b ^ key[(i + keyOffset) & 3]!);
 }
 
-afterEach(() => setMaskImplementation(null));
+afterEach(() => {
+  setMaskImplementation(null);
+  setWasmMasking(true);
+});
 
 describe('mask (RFC 6455 §5.3)', () => {
   for (const vector of MASK_VECTORS) {
@@ -95,6 +99,59 @@ describe('mask (RFC 6455 §5.3)', () => {
     const expected = referenceMask(data.subarray(3), 0xcafebabe, 1);
     mask(data.subarray(3), 0xcafebabe, 1);
     assertBytes(data.subarray(3), expected);
+  });
+});
+
+describe('mask through WebAssembly SIMD and through 32-bit words', () => {
+  test('SIMD is available in this runtime (Node)', () => {
+    expect(wasmMaskAvailable()).toBe(true);
+  });
+
+  for (const simd of [true, false]) {
+    test(`${simd ? 'SIMD' : 'words'}: lengths around the thresholds and blocks, every alignment and key offset`, () => {
+      setWasmMasking(simd);
+      const lengths = [
+        511,
+        512,
+        513,
+        527,
+        528,
+        1000,
+        4099,
+        65535,
+        65536,
+        65537,
+        65536 + 31,
+        131075,
+      ];
+      const backing = patternBytes(131075 + 8, 11);
+      for (const length of lengths) {
+        for (let align = 0; align < 4; align++) {
+          for (let keyOffset = 0; keyOffset < 4; keyOffset++) {
+            if (length > 5000 && (align + keyOffset) % 3 !== 0) continue;
+            const buffer = backing.slice(0, length + 8);
+            const data = buffer.subarray(align, align + length);
+            const expected = referenceMask(data, 0xc0ffee11, keyOffset);
+            mask(data, 0xc0ffee11, keyOffset);
+            assertBytes(data, expected, `length ${length} align ${align} offset ${keyOffset}`);
+            assertBytes(buffer.subarray(0, align), backing.subarray(0, align));
+            assertBytes(
+              buffer.subarray(align + length),
+              backing.subarray(align + length, length + 8),
+            );
+          }
+        }
+      }
+    });
+  }
+
+  test('a host implementation takes precedence over SIMD', () => {
+    let calls = 0;
+    setMaskImplementation(() => {
+      calls++;
+    }, 256);
+    mask(new Uint8Array(4096), 1);
+    expect(calls).toBe(1);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * Masking (RFC 6455 §5.3): XOR with a 4-byte key, in place. Large payloads go through 32-bit
- * words; small ones take a byte loop, which beats the cost of setting up a word view.
+ * Masking (RFC 6455 §5.3): XOR with a 4-byte key, in place. Small payloads take a byte loop,
+ * which beats the cost of setting up a word view; medium ones go through 32-bit words; large
+ * ones through WebAssembly SIMD where available (see mask-wasm.ts).
  */
+import { setWasmMaskEnabled, wasmMaskAvailable, wasmMaskBlocks } from './mask-wasm.js';
 
 /** A masking function: XOR `data` in place with `maskKey`, starting `keyOffset` bytes into the key. */
 export type MaskImplementation = (data: Uint8Array, maskKey: number, keyOffset: number) => void;
@@ -11,6 +13,12 @@ export type MaskImplementation = (data: Uint8Array, maskKey: number, keyOffset: 
  * build an `Int32Array` view). Measured with `apps/bench/src/codec-mask.js`.
  */
 const WORD_LOOP_MIN_LENGTH = 96;
+
+/**
+ * From this length WebAssembly SIMD (with its two copies) beats the word loop. Measured with
+ * `apps/bench/src/codec-mask.js`.
+ */
+const WASM_MIN_LENGTH = 384;
 
 /** Default length from which a host implementation set without `minLength` is used. */
 const DEFAULT_HOST_MIN_LENGTH = 256;
@@ -55,7 +63,46 @@ export function mask(data: Uint8Array, maskKey: number, keyOffset = 0): void {
     hostMask(data, maskKey, keyOffset & 3);
     return;
   }
+  if (length >= WASM_MIN_LENGTH && wasmMaskAvailable()) {
+    maskWasm(data, data, maskKey, keyOffset);
+    return;
+  }
   maskWords(data, maskKey, keyOffset);
+}
+
+/** `maskKey` rotated so that its first byte applies at `index` (given `keyOffset`). */
+function keyAt(maskKey: number, index: number, keyOffset: number): number {
+  const shift = ((index + keyOffset) & 3) << 3;
+  return shift === 0 ? maskKey | 0 : (maskKey << shift) | (maskKey >>> (32 - shift));
+}
+
+/** Byte-swaps a 32-bit key: big-endian key bytes → the integer a little-endian load gives. */
+function swap(key: number): number {
+  return (key >>> 24) | ((key >>> 8) & 0xff00) | ((key << 8) & 0xff0000) | (key << 24);
+}
+
+/** Masks `source` into `target` (may be the same array) through WebAssembly SIMD. */
+function maskWasm(
+  source: Uint8Array,
+  target: Uint8Array,
+  maskKey: number,
+  keyOffset: number,
+): void {
+  const tail = wasmMaskBlocks(source, target, swap(keyAt(maskKey, 0, keyOffset)));
+  const length = source.length;
+  if (tail < length) {
+    if (target !== source) target.set(source.subarray(tail), tail);
+    maskBytes(target, tail, length, maskKey, keyOffset);
+  }
+}
+
+/**
+ * Turns the WebAssembly SIMD path off or on, so tests and benchmarks can compare it with the
+ * JavaScript word loop.
+ * @internal
+ */
+export function setWasmMasking(enabled: boolean): void {
+  setWasmMaskEnabled(enabled);
 }
 
 /**
@@ -67,6 +114,11 @@ export function maskedCopy(source: Uint8Array, maskKey: number): Uint8Array {
   const length = source.length;
   const target = new Uint8Array(length);
   if (length >= WORD_LOOP_MIN_LENGTH) {
+    if (length >= WASM_MIN_LENGTH && hostMask === null && wasmMaskAvailable()) {
+      // Straight from source to target through WebAssembly memory: no extra copy.
+      maskWasm(source, target, maskKey, 0);
+      return target;
+    }
     target.set(source);
     mask(target, maskKey);
     return target;
@@ -147,11 +199,8 @@ function maskWords(data: Uint8Array, maskKey: number, keyOffset: number): void {
   if (head !== 0) maskBytes(data, 0, head, maskKey, keyOffset);
   // The key bytes in the order they apply from the first aligned byte on, as the int32 a
   // word load of those bytes gives (int32, not uint32: values stay in V8's fast integer range).
-  const shift = ((head + keyOffset) & 3) << 3;
-  let key = shift === 0 ? maskKey | 0 : (maskKey << shift) | (maskKey >>> (32 - shift));
-  if (littleEndian) {
-    key = (key >>> 24) | ((key >>> 8) & 0xff00) | ((key << 8) & 0xff0000) | (key << 24);
-  }
+  let key = keyAt(maskKey, head, keyOffset);
+  if (littleEndian) key = swap(key);
   const buffer = data.buffer;
   let words: Int32Array;
   let index: number;
