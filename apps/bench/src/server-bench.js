@@ -241,8 +241,8 @@ for (const key of only) {
     const value = median(results.map(scenario.metric));
     const cpuPerMessage = median(
       results.map((r) =>
-        r.serverCpuSeconds !== undefined && r.totalMessages
-          ? Math.round((r.serverCpuSeconds / r.totalMessages) * 1e8) / 100
+        r.serverCpuSeconds !== undefined && (r.totalMessages || r.connections)
+          ? Math.round((r.serverCpuSeconds / (r.totalMessages || r.connections)) * 1e8) / 100
           : null,
       ),
     );
@@ -259,7 +259,7 @@ for (const key of only) {
       const v = values[n];
       if (v.value === null) return `${n} failed (${v.error})`;
       const all = v.runs.map(scenario.metric).join('/');
-      return `${n} ${v.value} [${all}]${v.cpuMicrosPerMessage !== null ? ` (${v.cpuMicrosPerMessage} us CPU/msg)` : ''}`;
+      return `${n} ${v.value} [${all}]${v.cpuMicrosPerMessage !== null ? ` (${v.cpuMicrosPerMessage} us CPU/op)` : ''}`;
     })
     .join(' | ');
   const ratio = (a, b) =>
