@@ -1,6 +1,6 @@
 // permessage-deflate engine benchmark: Strata's engine vs ws's PerMessageDeflate, same run.
 //
-//   npx turbo run build && node apps/bench/src/deflate-engine.js [--seconds 3] [--rounds 3]
+//   npx turbo run build && node --expose-gc apps/bench/src/deflate-engine.js [--seconds 3] [--rounds 3]
 //        [--only "strata,strata dedicated"] [--no-memory] [--instances 1000]
 //
 // 1. Throughput: the server side of a compressed echo. 10 connections, 10 messages in flight
@@ -271,6 +271,9 @@ if (args.includes('--memory-child')) {
   );
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, make] of chosen) {
+      // Let the previous run's zlib work and garbage settle so it does not bill the next one.
+      await new Promise((r) => setTimeout(r, 300));
+      globalThis.gc?.();
       const r = await throughput(make, SECONDS);
       if (results[name] === undefined) {
         results[name] = [];
