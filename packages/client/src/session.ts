@@ -16,6 +16,7 @@ import {
   type ClientHandshake,
   type ClientHandshakeResult,
   createClientHandshake,
+  getHeader,
   type HeaderRecord,
   serializeUpgradeRequest,
   validateHandshakeResponse,
@@ -188,7 +189,6 @@ export class ClientSession implements ConnectionHandler {
     if (this.#cause === null) this.#cause = cause;
     this.#aborted = true;
     if (this.#tracked.length === 0 || this.#awaitingClose) {
-      this.#failed = true;
       this.#awaitingClose = true; // stop waiting for a close frame: finalize now
       this.#finalize();
       return;
@@ -321,6 +321,14 @@ export class ClientSession implements ConnectionHandler {
     rest: Uint8Array,
   ): void {
     const result: ClientHandshakeResult = validateHandshakeResponse(handshake, { status, headers });
+    if (
+      result.extensions.length === 0 &&
+      getHeader(headers, 'sec-websocket-extensions') !== undefined
+    ) {
+      // RFC 6455 §9.1: the header is a 1#extension list, so a present but empty value is
+      // malformed (browsers fail the connection). Checked here until the handshake does.
+      throw new Error('Empty Sec-WebSocket-Extensions header');
+    }
     if (this.#protocols.length > 0 && result.protocol === '') {
       // WHATWG "establish a WebSocket connection": protocols were requested, none was selected.
       throw new Error('The server selected none of the requested subprotocols');
@@ -473,7 +481,11 @@ export class ClientSession implements ConnectionHandler {
     const c = this.#connection;
     c?.receiveEof();
     const received = this.#closeFrameReceived;
-    const failed = this.#failed || !received;
+    // The standard's error event follows a *failed* connection: one that never opened, or
+    // that this end failed (a protocol error by the server, a timeout, abort, a full buffer).
+    // A transport that merely ends after open (FIN or reset, no close frame) closes with
+    // 1006 and no error, as Chromium does.
+    const failed = this.#failed || c === null;
     const code = received ? this.#closeCode : 1006;
     const reason = received ? this.#closeReason : '';
     const wasClean = received && !this.#failed && c?.closeSent === true;
