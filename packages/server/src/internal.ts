@@ -24,7 +24,7 @@ export interface ConnectionInternals {
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHost {
   readonly limits: ResolvedOptions;
-  /** A coarse clock (ms), refreshed by the server's sweeps; read per message for idle tracking. */
+  /** A coarse clock (ms since the server started), refreshed by the idle sweep; read per message for idle tracking. */
   readonly now: number;
   /** Called once when the connection's socket has closed. */
   connectionClosed(ws: object): void;

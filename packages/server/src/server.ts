@@ -148,7 +148,9 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     const limits = resolveOptions(options as WebSocketServerOptions<unknown>);
     this.options = limits;
     const server = this;
-    let now = Date.now();
+    // Milliseconds since this server started: small integers (no boxed number per connection).
+    const epoch = Date.now();
+    let now = 0;
     this.#host = {
       limits,
       get now() {
@@ -187,7 +189,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     if (limits.idleTimeout > 0) {
       const tick = Math.max(50, Math.min(limits.idleTimeout / 4, 5_000));
       this.#idleTimer = setInterval(() => {
-        now = Date.now();
+        now = Date.now() - epoch;
         for (const ws of this.#clients)
           connectionInternals.idleCheck(ws as ServerWebSocket<unknown>, now);
       }, tick);
