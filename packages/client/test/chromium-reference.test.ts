@@ -188,6 +188,54 @@ describe.skipIf(!existsSync(CHROMIUM))('against headless Chromium', () => {
     }, 'events');
   });
 
+  it('a client close from the open handler, after a send', async () => {
+    const log = await compare(echoesClose, 'close-on-open');
+    expect(log[1]).toBe('closing:2:10');
+  });
+
+  it('Blobs and strings sent in order before the close frame', async () => {
+    await compare((socket, req, received) => {
+      socket.write(switching(req));
+      void received.waitFor(8).then((payload) => {
+        // Echo what arrived, in order, then the close reply.
+        const out = received.frames
+          .filter((f) => f.opcode === 1 || f.opcode === 2)
+          .map((f) => frame(f.opcode, f.payload));
+        socket.end(Buffer.concat([...out, frame(8, payload)]));
+      });
+    }, 'blob');
+  });
+
+  for (const [what, payload] of [
+    ['a close code that may not be sent (1005)', closePayload(1005)],
+    ['a one-byte close payload', Buffer.from([0x03])],
+    ['a close reason that is not UTF-8', Buffer.concat([closePayload(1000), Buffer.from([0xff])])],
+  ] as const) {
+    it(`${what} from the server`, async () => {
+      await compare((socket, req) => {
+        socket.write(Buffer.concat([Buffer.from(switching(req)), frame(8, payload)]));
+        setTimeout(() => socket.end(), 50);
+      }, 'events');
+    });
+  }
+
+  it('close code 2999 from the server: a pinned difference (Chromium accepts it)', async () => {
+    const server = await startRawServer((socket, req) => {
+      socket.write(Buffer.concat([Buffer.from(switching(req)), frame(8, closePayload(2999))]));
+      setTimeout(() => socket.end(), 50);
+    });
+    cleanup = server.close;
+    // RFC 6455 §7.4.2 reserves 1016-2999 without assigning them; the codec fails such a
+    // close frame with 1002 (as the Autobahn TestSuite, case 7.9, expects). Chromium
+    // accepts it.
+    expect(await nodeProbe(WebSocket, server.url, 'events')).toEqual([
+      'open@1',
+      'error@3',
+      'close:1006:false:@3',
+      'protocol:',
+    ]);
+  });
+
   it('the server drops the TCP connection after open', async () => {
     await compare((socket, req) => {
       socket.write(Buffer.concat([Buffer.from(switching(req)), frame(1, 'x')]));
