@@ -289,13 +289,14 @@ export class WebSocketStream {
         this.#state = CLOSED;
         if (this.#handshakeAborted) return;
         if (!this.#wasEverConnected) {
-          const error = createConnectionError(
-            'The WebSocket connection could not be established',
-            null,
-            '',
+          // As Chromium reports it: `opened` without a code, `closed` with the 1006 of an
+          // abnormal closure.
+          this.#opened.reject(
+            createConnectionError('WebSocket closed before handshake complete.', null, ''),
           );
-          this.#opened.reject(error);
-          this.#closed.reject(error);
+          this.#closed.reject(
+            createConnectionError('WebSocket was not cleanly closed.', code, reason),
+          );
           return;
         }
         const readable = this.#readable;
@@ -310,11 +311,7 @@ export class WebSocketStream {
           this.#closed.resolve({ closeCode: code, reason });
           return;
         }
-        const error = createConnectionError(
-          'The WebSocket connection was closed uncleanly',
-          code,
-          reason,
-        );
+        const error = createConnectionError('WebSocket was not cleanly closed.', code, reason);
         this.#writableClosePromise?.reject(error);
         if (readable !== null && !this.#readableDone) {
           this.#readableDone = true;

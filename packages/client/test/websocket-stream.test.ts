@@ -183,10 +183,26 @@ describe('WebSocketStream', () => {
     await expect(readable.getReader().read()).rejects.toBe(error);
   });
 
-  it('a connection failure rejects opened', async () => {
+  it('a connection failure rejects opened (no code) and closed (1006), as Chromium does', async () => {
     const wss = new WebSocketStream('ws://127.0.0.1:1/');
-    await expect(wss.opened).rejects.toBeInstanceOf(WebSocketError);
-    await expect(wss.closed).rejects.toBeInstanceOf(WebSocketError);
+    const opened = await wss.opened.then(
+      () => null,
+      (e: unknown) => e as WebSocketError,
+    );
+    const closed = await wss.closed.then(
+      () => null,
+      (e: unknown) => e as WebSocketError,
+    );
+    expect([opened?.name, opened?.closeCode, opened?.message]).toEqual([
+      'WebSocketError',
+      null,
+      'WebSocket closed before handshake complete.',
+    ]);
+    expect([closed?.name, closed?.closeCode, closed?.message]).toEqual([
+      'WebSocketError',
+      1006,
+      'WebSocket was not cleanly closed.',
+    ]);
   });
 
   it('backpressure on reading: a slow reader stops the socket being read', async () => {
