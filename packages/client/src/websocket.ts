@@ -270,7 +270,11 @@ export class WebSocket extends EventTarget {
     }
     if (item.kind === 'blob') {
       this.#queue = [item];
-      this.#drainQueue();
+      this.#drainQueue().catch((error: unknown) => {
+        // Nothing in the queue should throw; if it does, fail the connection rather than
+        // leave an unhandled rejection.
+        this.#session.destroy(error, true);
+      });
       return;
     }
     if (!this.#session.send(item.data, item.isBinary)) {
