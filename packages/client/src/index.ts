@@ -11,7 +11,14 @@ export type {
   ProxyOptions,
   WebSocketOptions,
 } from './options.js';
-export { type BinaryType, WebSocket, type WebSocketData, type WebSocketInit } from './websocket.js';
+export {
+  type BinaryType,
+  WebSocket,
+  type WebSocketData,
+  type WebSocketEventHandler,
+  type WebSocketEventMap,
+  type WebSocketInit,
+} from './websocket.js';
 export {
   type WebSocketOpenInfo,
   WebSocketStream,

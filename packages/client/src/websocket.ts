@@ -33,9 +33,42 @@ export interface WebSocketInit extends WebSocketOptions {
 type HandlerType = 'open' | 'message' | 'error' | 'close';
 type EventHandler = ((this: WebSocket, event: Event) => unknown) | object | null;
 
+/** The events a `WebSocket` fires, by type. */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  error: Event;
+  close: CloseEvent;
+}
+
+/** An `on*` event handler attribute's value. */
+export type WebSocketEventHandler<E extends Event> =
+  | ((this: WebSocket, event: E) => unknown)
+  | null;
+
 interface HandlerSlot {
   value: EventHandler;
   listener: ((event: Event) => void) | null;
+}
+
+type AnyListener = Parameters<EventTarget['addEventListener']>[1];
+type AddOptions = Parameters<EventTarget['addEventListener']>[2];
+type RemoveOptions = Parameters<EventTarget['removeEventListener']>[2];
+
+/** Typed listeners for the events of {@link WebSocketEventMap} (type-only, merged into the class). */
+export interface WebSocket {
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
+    options?: AddOptions,
+  ): void;
+  addEventListener(type: string, listener: AnyListener, options?: AddOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
+    options?: RemoveOptions,
+  ): void;
+  removeEventListener(type: string, listener: AnyListener, options?: RemoveOptions): void;
 }
 
 const CONNECTING = 0;
@@ -70,6 +103,7 @@ function isPlainOptionsObject(value: unknown): value is WebSocketInit {
  *
  * Node extras go in a third argument (or in the second, as an object with `protocols`).
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only adds typed overloads of EventTarget's own methods
 export class WebSocket extends EventTarget {
   /** The connection has not yet been established. */
   declare static readonly CONNECTING: 0;
@@ -178,31 +212,31 @@ export class WebSocket extends EventTarget {
   }
 
   /** Handler of `open` events. */
-  get onopen(): EventHandler {
-    return this.#handlers.open.value;
+  get onopen(): WebSocketEventHandler<Event> {
+    return this.#handlers.open.value as WebSocketEventHandler<Event>;
   }
-  set onopen(value: EventHandler) {
+  set onopen(value: WebSocketEventHandler<Event>) {
     this.#setHandler('open', value);
   }
   /** Handler of `message` events. */
-  get onmessage(): EventHandler {
-    return this.#handlers.message.value;
+  get onmessage(): WebSocketEventHandler<MessageEvent> {
+    return this.#handlers.message.value as WebSocketEventHandler<MessageEvent>;
   }
-  set onmessage(value: EventHandler) {
+  set onmessage(value: WebSocketEventHandler<MessageEvent>) {
     this.#setHandler('message', value);
   }
   /** Handler of `error` events. */
-  get onerror(): EventHandler {
-    return this.#handlers.error.value;
+  get onerror(): WebSocketEventHandler<Event> {
+    return this.#handlers.error.value as WebSocketEventHandler<Event>;
   }
-  set onerror(value: EventHandler) {
+  set onerror(value: WebSocketEventHandler<Event>) {
     this.#setHandler('error', value);
   }
   /** Handler of `close` events. */
-  get onclose(): EventHandler {
-    return this.#handlers.close.value;
+  get onclose(): WebSocketEventHandler<CloseEvent> {
+    return this.#handlers.close.value as WebSocketEventHandler<CloseEvent>;
   }
-  set onclose(value: EventHandler) {
+  set onclose(value: WebSocketEventHandler<CloseEvent>) {
     this.#setHandler('close', value);
   }
 

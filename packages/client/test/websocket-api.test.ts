@@ -327,7 +327,7 @@ describe('event handler attributes', () => {
     ws.onerror = 'oops' as unknown as null;
     expect(ws.onerror).toBeNull();
     const obj = { handleEvent: () => {} };
-    ws.onclose = obj;
+    ws.onclose = obj as unknown as null;
     expect(ws.onclose).toBe(obj);
     ws.onopen = 5 as unknown as null;
     expect(ws.onopen).toBeNull();
