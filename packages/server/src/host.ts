@@ -1,12 +1,18 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { setUtf8Validator } from '@strata-ws/codec';
 import { setSha1 } from '@strata-ws/handshake';
 
 let installed = false;
 
+type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;
+// `crypto.hash` (Node >= 20.12) skips the Hash object a createHash() call builds.
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
 function nodeSha1(data: Uint8Array): Uint8Array {
-  return createHash('sha1').update(data).digest();
+  return oneShot !== undefined
+    ? oneShot('sha1', data, 'buffer')
+    : crypto.createHash('sha1').update(data).digest();
 }
 
 /**
