@@ -291,6 +291,22 @@ describe('compression abuse (RFC 7692)', () => {
     expect(log).toEqual(FAIL_AFTER_OPEN);
   });
 
+  it('FIN right after a close frame that waits behind an asynchronous inflate: message, then the close code', async () => {
+    const text = 'z'.repeat(300_000); // inflated on the thread pool (over the engine's sync limit)
+    const compressed = deflateRawSync(Buffer.from(text), { finishFlush: constants.Z_SYNC_FLUSH });
+    const payload = compressed.subarray(0, compressed.length - 4);
+    const { log } = await run(
+      (socket, req) => {
+        const header = Buffer.from([0xc1, 126, payload.length >> 8, payload.length & 0xff]);
+        socket.end(
+          Buffer.concat([deflateSwitch(req), header, payload, frame(8, closePayload(4000, 'bye'))]),
+        );
+      },
+      { perMessageDeflate: true },
+    );
+    expect(log).toEqual([`open`, `message:${text}`, 'close:4000:true:bye']);
+  });
+
   it('a small message that inflates over maxMessageSize (a zip bomb): 1009', async () => {
     const bomb = deflateRawSync(Buffer.alloc(8 * 1024 * 1024), {
       finishFlush: constants.Z_SYNC_FLUSH,
