@@ -142,7 +142,10 @@ describe('handshake timeout (RFC 6455 §4.1, a slowloris upgrade)', () => {
     server = wss;
     const socket = connect(port, '127.0.0.1');
     socket.on('error', () => {});
-    await closedWithin(socket, 3_000);
+    await once(socket, 'connect');
+    // Generous bound: the suite runs beside other heavy test files on a shared machine.
+    const elapsed = await closedWithin(socket, 8_000);
+    expect(elapsed).toBeGreaterThanOrEqual(400);
   });
 
   it('covers the authentication hook: a hook that never answers gets 408', async () => {
