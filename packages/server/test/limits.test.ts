@@ -225,11 +225,16 @@ describe('message limits (RFC 6455 §7.4.1: 1008, 1009)', () => {
     const errors: Error[] = [];
     wss.on('connection', (ws) => ws.on('error', (e) => errors.push(e)));
     const { socket, received } = await rawUpgrade(port);
-    const parts = [frame(1, 'a', false)];
-    for (let i = 0; i < 20_000; i++) parts.push(frame(0, 'a', false));
-    socket.write(Buffer.concat(parts));
-    await closedWithin(socket, 3_000);
+    // 1.4 MB of one-byte fragments, built before the baseline so only the server is measured.
+    const one = frame(0, 'a', false);
+    const flood = Buffer.allocUnsafe(one.length * 200_001);
+    frame(1, 'a', false).copy(flood, 0);
+    for (let i = 1; i <= 200_000; i++) one.copy(flood, i * one.length);
+    const before = gcRss();
+    socket.write(flood);
+    await closedWithin(socket, 5_000);
     expect(closeCodeIn(received())).toBe(1008);
+    expect(gcRss() - before).toBeLessThan(10 * 1024 * 1024);
     expect(errors.map((e) => (e as Error & { closeCode?: number }).closeCode)).toEqual([1008]);
   });
 });
