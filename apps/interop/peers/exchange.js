@@ -21,10 +21,7 @@ function randomBytes(length, seed) {
 
 function largeText(bytes) {
   const unit = 'Strata ✓ WebSocket — 你好 🌍 permessage-deflate; ';
-  const encoder = new TextEncoder();
-  let out = '';
-  while (encoder.encode(out).length < bytes) out += unit.repeat(64);
-  return out;
+  return unit.repeat(Math.ceil(bytes / new TextEncoder().encode(unit).length));
 }
 
 function sameBytes(a, b) {
@@ -87,8 +84,15 @@ function connect(url, protocols) {
 }
 
 async function serverCloses(url) {
-  const { ws, events, closed } = connect(url, ['strata.v2', 'strata.v1']);
   const expectations = await Promise.all(outgoing.map(expected));
+  const { ws, events, closed } = connect(url, ['strata.v2', 'strata.v1']);
+  // The server greets at once, so the 101 and the greeting often arrive together. Events
+  // are separate tasks: a microtask queued by the open listener runs before the message.
+  const openMicrotaskOrder = [];
+  ws.addEventListener('open', () =>
+    queueMicrotask(() => openMicrotaskOrder.push('microtask queued by open')),
+  );
+  ws.addEventListener('message', () => openMicrotaskOrder.push('message'), { once: true });
   const messages = [];
   const allEchoed = new Promise((resolve) => {
     ws.addEventListener('message', (event) => {
@@ -110,10 +114,16 @@ async function serverCloses(url) {
     return { name: outgoing[i].name, equal };
   });
   ws.send('close:4002:server says bye ✓');
-  // Sent after the close request: the server must not echo it (it is closing).
+  // Sent right behind the close request: the server gets it while closing, echoes nothing.
   ws.send('after close request');
   await closed;
-  return { events, greeting: messages[0], echoes, bufferedAmountAtEnd: ws.bufferedAmount };
+  return {
+    events,
+    greeting: messages[0],
+    echoes,
+    bufferedAmountAtEnd: ws.bufferedAmount,
+    openMicrotaskOrder,
+  };
 }
 
 async function clientCloses(url) {

@@ -18,6 +18,7 @@ export interface ExchangeReport {
     greeting: string;
     echoes: { name: string; equal: boolean }[];
     bufferedAmountAtEnd: number;
+    openMicrotaskOrder: string[];
   };
   second: { events: ClientEvent[] };
 }
@@ -102,6 +103,11 @@ export function exchangeSuite(get: () => ExchangeRun, expected: ExchangeExpectat
     expect(report.first.echoes).toHaveLength(9);
     expect(report.first.echoes.filter((e) => !e.equal)).toEqual([]);
     expect(report.first.bufferedAmountAtEnd).toBe(0);
+  });
+
+  it('runs a microtask queued by the open listener before the first message', () => {
+    // The reference behaviour (separate tasks per event) for the Strata client's test.
+    expect(get().report.first.openMicrotaskOrder).toEqual(['microtask queued by open', 'message']);
   });
 
   it('delivered every message to the server with its type and size', () => {

@@ -188,10 +188,8 @@ export function report<T>(result: ProcessResult): T {
   }
 }
 
-/** A deterministic payload that compresses well (text with multi-byte characters). */
+/** A deterministic payload of at least `bytes` UTF-8 bytes that compresses well (multi-byte text). */
 export function largeText(bytes: number): string {
   const unit = 'Strata ✓ WebSocket — 你好 🌍 permessage-deflate; ';
-  let out = '';
-  while (Buffer.byteLength(out) < bytes) out += unit;
-  return out;
+  return unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit)));
 }
