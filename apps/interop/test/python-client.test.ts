@@ -5,6 +5,7 @@
  * negotiated, offered but declined, and not offered. python runs once per case; the tests
  * assert on its report and on what the server recorded.
  */
+import type { PerMessageDeflateOptions } from '@strata-ws/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type EchoServer,
@@ -39,16 +40,42 @@ interface PythonReport {
 
 const available = pythonWebsocketsAvailable();
 
-const cases = [
-  { name: 'both sides deflate', server: true, client: 'deflate', negotiated: true },
-  { name: 'client offers, server declines', server: false, client: 'deflate', negotiated: false },
+interface Case {
+  name: string;
+  server: boolean | PerMessageDeflateOptions;
+  client: 'deflate' | 'none';
+  /** The agreed `Sec-WebSocket-Extensions`, or null for none. */
+  negotiated: RegExp | null;
+}
+
+const cases: Case[] = [
+  {
+    name: 'both sides deflate',
+    server: true,
+    client: 'deflate',
+    negotiated: /^permessage-deflate; server_no_context_takeover/,
+  },
+  {
+    // Context kept across messages both ways, windows below the default 15 bits.
+    name: 'context takeover, 10/11-bit windows',
+    server: {
+      threshold: 0,
+      serverNoContextTakeover: false,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 11,
+    },
+    client: 'deflate',
+    negotiated:
+      /^permessage-deflate(?!.*no_context_takeover)(?=.*server_max_window_bits=10)(?=.*client_max_window_bits=11)/,
+  },
+  { name: 'client offers, server declines', server: false, client: 'deflate', negotiated: null },
   {
     name: 'server willing, client offers nothing',
     server: true,
     client: 'none',
-    negotiated: false,
+    negotiated: null,
   },
-] as const;
+];
 
 for (const c of cases) {
   describe.skipIf(!available)(`Strata server ↔ python3-websockets client (${c.name})`, () => {
@@ -76,7 +103,7 @@ for (const c of cases) {
       else expect(first.offered).toBe('');
       if (c.negotiated) {
         expect(r.extensions).toEqual(['permessage-deflate']);
-        expect(r.extensionsHeader).toMatch(/^permessage-deflate/);
+        expect(r.extensionsHeader).toMatch(c.negotiated);
       } else {
         expect(r.extensions).toEqual([]);
         expect(r.extensionsHeader).toBe('');
