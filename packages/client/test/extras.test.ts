@@ -461,6 +461,10 @@ describe('RFC 8441 over HTTP/2', () => {
     cleanups.push(peer.close);
     echo(peer.server);
     await roundTrip(new WebSocket(peer.url, [], { http2: true }));
+    const tlsPeer = await startTlsServer(); // HTTP/1.1 only: ALPN does not offer h2
+    await roundTrip(
+      new WebSocket(`wss://localhost:${tlsPeer.port}/`, [], { http2: true, tls: { ca } }),
+    );
     const h2 = await startH2Server({ enableConnect: false });
     const ws = new WebSocket(`ws://127.0.0.1:${h2.port}/`, [], { http2: true });
     const c = await nextEvent<CloseEvent>(ws, 'close');
