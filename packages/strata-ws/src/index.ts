@@ -21,6 +21,8 @@ export {
   type WebSocketCloseInfo,
   type WebSocketData,
   WebSocketError,
+  type WebSocketEventHandler,
+  type WebSocketEventMap,
   type WebSocketInit,
   type WebSocketOpenInfo,
   /** `ws`-style name of the client's Node options ({@link WebSocketOptions}). */

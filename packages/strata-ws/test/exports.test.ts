@@ -38,6 +38,7 @@ describe('export surface', () => {
     expectTypeOf<ClientOptions>().toEqualTypeOf<WebSocketOptions>();
     expectTypeOf<strata.PerMessageDeflateOptions>().toEqualTypeOf<server.PerMessageDeflateOptions>();
     expectTypeOf<strata.WebSocketStreamOptions>().toEqualTypeOf<client.WebSocketStreamOptions>();
+    expectTypeOf<strata.WebSocketEventMap>().toEqualTypeOf<client.WebSocketEventMap>();
   });
 });
 
@@ -54,12 +55,11 @@ describe('one import for both sides', () => {
       ws.binaryType = 'arraybuffer';
       const received: unknown[] = [];
       const closed = new Promise<CloseEvent>((resolve) => {
-        // The client types `onmessage`'s argument as `Event`; it is a MessageEvent.
         ws.onmessage = (event) => {
-          received.push((event as MessageEvent).data);
+          received.push(event.data);
           if (received.length === 2) ws.close(1000, 'done');
         };
-        ws.onclose = (event) => resolve(event as CloseEvent);
+        ws.onclose = (event) => resolve(event);
       });
       ws.onopen = () => {
         ws.send('héllo');
