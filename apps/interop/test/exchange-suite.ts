@@ -123,9 +123,10 @@ export function exchangeSuite(get: () => ExchangeRun, expected: ExchangeExpectat
       [true, 7],
       [true, 65536],
       [false, Buffer.byteLength('close:4002:server says bye ✓')],
-      // Sent right after the close request, before the server's close frame arrived: it
-      // reaches the server, which does not answer it.
-      [false, Buffer.byteLength('after close request')],
+      // Sent right behind the close request, normally before the server's close frame
+      // arrives: then it reaches the server (which does not answer it). A client that saw
+      // the close frame first may rightly not send it.
+      ...(messages.length === 11 ? [[false, Buffer.byteLength('after close request')]] : []),
     ]);
     expect(messages[5]!.length).toBeGreaterThanOrEqual(1 << 20);
   });
