@@ -5,6 +5,7 @@ Usage: python_client.py ws://127.0.0.1:PORT/ deflate|none
 Connection 1 sends text and binary messages (empty, multi-byte UTF-8, large, fragmented),
 checks each echo (same type, same content), pings, and closes with 4000. Connection 2 asks
 the server to close (text "close:4001:...") and records the close frame it receives.
+Connection 3 gets an echo over its max_size and fails with 1009.
 Prints one JSON line with what it observed; the vitest suite asserts on it.
 """
 
@@ -133,11 +134,31 @@ async def server_close(report):
     report["serverClose"]["tcpCloseTimedOut"] = WATCH.timeouts > 0
 
 
+async def too_big(report):
+    """python refuses an echo over its max_size (1 KiB) and closes with 1009."""
+    async with websockets.connect(
+        URL, compression=COMPRESSION, max_size=1024, close_timeout=CLOSE_TIMEOUT
+    ) as ws:
+        await ws.send("é" * 1000)  # 2000 bytes: the server's echo is too big for python
+        try:
+            extra = await asyncio.wait_for(ws.recv(), TIMEOUT)
+            report["tooBig"] = {"unexpectedMessage": repr(extra)[:100]}
+            return
+        except websockets.ConnectionClosed:
+            pass
+        await asyncio.wait_for(ws.wait_closed(), TIMEOUT)
+        report["tooBig"] = {
+            "sent": ws.close_sent.code if ws.close_sent else None,
+            "received": ws.close_rcvd.code if ws.close_rcvd else None,
+        }
+
+
 async def main():
     report = {"websockets": websockets.__version__}
     try:
         await exchange(report)
         await server_close(report)
+        await too_big(report)
     except Exception as error:  # reported, asserted by the suite
         report["error"] = f"{type(error).__name__}: {error}"
     print(json.dumps(report, ensure_ascii=False), flush=True)

@@ -36,6 +36,7 @@ interface PythonReport {
   pong: boolean;
   close: CloseSeen;
   serverClose: CloseSeen;
+  tooBig: { sent?: number | null; received?: number | null; unexpectedMessage?: string };
 }
 
 const available = pythonWebsocketsAvailable();
@@ -84,18 +85,19 @@ for (const c of cases) {
     let r: PythonReport;
     let first: ServerRecord;
     let second: ServerRecord;
+    let third: ServerRecord;
 
     beforeAll(async () => {
       server = await startEchoServer(c.server);
       result = await run(PYTHON, [peerFile('python_client.py'), server.url, c.client], 40_000);
       r = report<PythonReport>(result);
-      [first, second] = server.connections as [ServerRecord, ServerRecord];
+      [first, second, third] = server.connections as [ServerRecord, ServerRecord, ServerRecord];
     }, 45_000);
     afterAll(() => server?.stop());
 
     it('runs both connections without an error', () => {
       expect(r.error, result.stderr).toBeUndefined();
-      expect(server.connections).toHaveLength(2);
+      expect(server.connections).toHaveLength(3);
     });
 
     it(c.negotiated ? 'negotiates permessage-deflate' : 'does not negotiate compression', () => {
@@ -133,6 +135,15 @@ for (const c of cases) {
     it('delivers a server-initiated close with its code and reason', async () => {
       expect(r.serverClose).toMatchObject({ code: 4001, reason: 'server bye ✓' });
       expect((await second.close).code).toBe(4001);
+    });
+
+    it("reports the client's 1009 when an echo is over its limit", async () => {
+      // python fails the connection (RFC 6455 §7.1.7): it sends 1009 and reads nothing more,
+      // so it never sees the server's reply; the server reports the 1009 and ends TCP.
+      expect(r.tooBig).toMatchObject({ sent: 1009 });
+      expect(third.messages).toEqual([{ isBinary: false, length: 2000 }]);
+      expect((await third.close).code).toBe(1009);
+      expect(third.firstFin).toBe('server');
     });
 
     it('closes TCP first once the server-initiated closing handshake is done (RFC 6455 §7.1.1)', () => {
