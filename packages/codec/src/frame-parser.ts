@@ -4,6 +4,7 @@
  */
 import { ProtocolError } from './errors.js';
 import { createFrameHeader, type FrameHeader, readHeader } from './frame-header.js';
+import { mask, maskInto } from './mask.js';
 
 /** Receives the frames of a {@link FrameParser}. */
 export interface FrameSink {
@@ -25,6 +26,21 @@ export interface FrameParserOptions {
    * Default 64 MiB (67 108 864).
    */
   maxPayloadLength?: number;
+  /**
+   * Hand masked payloads to the sink already unmasked (default `false`). A frame inside one
+   * chunk is unmasked in place in the pushed chunk; a frame gathered across chunks is
+   * unmasked while it is copied (one pass). `header.masked` and `header.maskKey` still say
+   * how the frame arrived; the sink must not unmask again.
+   */
+  unmask?: boolean;
+  /**
+   * The caller gives pushed chunks to the parser and does not modify them afterwards
+   * (default `false`). A payload over 64 KiB split across chunks is then gathered as views
+   * of the chunks and copied once, at its exact size, when its last byte arrives, instead
+   * of growing a buffer step by step (a trickle of small reads falls back to the growing
+   * buffer, so views never cost more memory than the bytes they hold).
+   */
+  retainChunks?: boolean;
 }
 
 /** Default {@link FrameParserOptions.maxPayloadLength}: 64 MiB. */
@@ -33,10 +49,20 @@ const DEFAULT_MAX_PAYLOAD_LENGTH = 64 * 1024 * 1024;
 /** Payloads up to this size are allocated whole at their header; larger ones grow with the data. */
 const PREALLOCATE_MAX = 65536;
 
+/**
+ * Views of retained chunks (`retainChunks`) are checked from this many on: when they hold on
+ * average less than {@link RETAIN_MIN_AVERAGE} bytes each, the payload moves to a buffer.
+ */
+const RETAIN_CHECK_PARTS = 64;
+const RETAIN_MIN_AVERAGE = 1024;
+
 /** The longest frame header: 2 + 8 (length) + 4 (mask key). */
 const MAX_HEADER_LENGTH = 14;
 
 const EMPTY = new Uint8Array(0);
+
+/** The queue of a parser holding nothing (shared; never written to). */
+const NO_QUEUE: Uint8Array[] = [];
 
 /**
  * Splits a byte stream into WebSocket frames (RFC 6455 §5.2), whatever its chunking.
@@ -58,13 +84,18 @@ const EMPTY = new Uint8Array(0);
 export class FrameParser {
   readonly #maxPayloadLength: number;
   readonly #header: FrameHeader = createFrameHeader();
-  readonly #stash: Uint8Array = new Uint8Array(MAX_HEADER_LENGTH);
+  /** A header split across chunks (allocated the first time one is). */
+  #stash: Uint8Array | null = null;
   #stashLength = 0;
   /** Payload being gathered across chunks (header already parsed into #header), or null. */
   #payload: Uint8Array | null = null;
+  /** With `retainChunks`: views of the chunks holding the payload gathered so far, or null. */
+  #parts: Uint8Array[] | null = null;
   #payloadFilled = 0;
+  readonly #unmask: boolean;
+  readonly #retain: boolean;
   /** Chunks (or their unread rest from #queueOffset) held after the sink stopped. */
-  #queue: Uint8Array[] = [];
+  #queue: Uint8Array[] = NO_QUEUE;
   #queueOffset = 0;
   #stopped = false;
   #failure: unknown = null;
@@ -77,6 +108,8 @@ export class FrameParser {
       throw new RangeError(`invalid maxPayloadLength ${max}`);
     }
     this.#maxPayloadLength = max;
+    this.#unmask = options?.unmask === true;
+    this.#retain = options?.retainChunks === true;
   }
 
   /** Bytes received but not yet delivered as frames. */
@@ -103,7 +136,7 @@ export class FrameParser {
         const offset = this.#feed(chunk, 0, sink);
         if (!this.#stopped) return true;
         if (offset < chunk.length) {
-          queue.push(chunk);
+          this.#queue = [chunk];
           this.#queueOffset = offset;
         }
         return false;
@@ -118,8 +151,12 @@ export class FrameParser {
         }
         queue.shift();
         this.#queueOffset = 0;
-        if (this.#stopped) return false;
+        if (this.#stopped) {
+          if (queue.length === 0) this.#queue = NO_QUEUE;
+          return false;
+        }
       }
+      this.#queue = NO_QUEUE;
       return true;
     } catch (error) {
       this.#failed = true;
@@ -132,8 +169,9 @@ export class FrameParser {
   reset(): void {
     this.#stashLength = 0;
     this.#payload = null;
+    this.#parts = null;
     this.#payloadFilled = 0;
-    this.#queue = [];
+    this.#queue = NO_QUEUE;
     this.#queueOffset = 0;
     this.#stopped = false;
     this.#failed = false;
@@ -149,7 +187,7 @@ export class FrameParser {
     const length = chunk.length;
     let haveHeader = false;
 
-    if (this.#payload !== null) {
+    if (this.#payload !== null || this.#parts !== null) {
       offset = this.#continuePayload(chunk, offset);
       if (this.#payloadFilled < header.payloadLength) return length;
       const payload = this.#takePayload();
@@ -158,7 +196,7 @@ export class FrameParser {
         return offset;
       }
     } else if (this.#stashLength !== 0) {
-      const stash = this.#stash;
+      const stash = this.#stash!;
       const had = this.#stashLength;
       const n = Math.min(MAX_HEADER_LENGTH - had, length - offset);
       for (let i = 0; i < n; i++) stash[had + i] = chunk[offset + i]!;
@@ -177,7 +215,11 @@ export class FrameParser {
       if (!haveHeader) {
         if (offset >= length) return offset;
         if (readHeader(chunk, offset, length, header) === null) {
-          const stash = this.#stash;
+          let stash = this.#stash;
+          if (stash === null) {
+            stash = new Uint8Array(MAX_HEADER_LENGTH);
+            this.#stash = stash;
+          }
           const n = length - offset;
           for (let i = 0; i < n; i++) stash[i] = chunk[offset + i]!;
           this.#stashLength = n;
@@ -196,18 +238,24 @@ export class FrameParser {
       const end = offset + payloadLength;
       if (end <= length) {
         const payload = payloadLength === 0 ? EMPTY : chunk.subarray(offset, end);
+        if (this.#unmask && header.masked && payloadLength !== 0) mask(payload, header.maskKey);
         offset = end;
         if (sink.frame(header, payload) === false) {
           this.#stopped = true;
           return offset;
         }
       } else {
-        this.#payload = new Uint8Array(
-          payloadLength <= PREALLOCATE_MAX
-            ? payloadLength
-            : Math.min(payloadLength, Math.max(PREALLOCATE_MAX, 2 * (length - offset))),
-        );
         this.#payloadFilled = 0;
+        if (this.#retain && payloadLength > PREALLOCATE_MAX) {
+          // Gathered by reference, copied once at the exact size when complete.
+          this.#parts = [];
+        } else {
+          this.#payload = new Uint8Array(
+            payloadLength <= PREALLOCATE_MAX
+              ? payloadLength
+              : Math.min(payloadLength, Math.max(PREALLOCATE_MAX, 2 * (length - offset))),
+          );
+        }
         this.#continuePayload(chunk, offset);
         return length;
       }
@@ -216,22 +264,72 @@ export class FrameParser {
 
   /** Copies payload bytes of the pending frame from `chunk`; returns the offset reached. */
   #continuePayload(chunk: Uint8Array, offset: number): number {
-    let payload = this.#payload!;
+    const header = this.#header;
     const filled = this.#payloadFilled;
-    const total = this.#header.payloadLength;
+    const total = header.payloadLength;
     const n = Math.min(total - filled, chunk.length - offset);
+    const parts = this.#parts;
+    if (parts !== null) {
+      if (n !== 0) parts.push(n === chunk.length ? chunk : chunk.subarray(offset, offset + n));
+      this.#payloadFilled = filled + n;
+      if (
+        parts.length >= RETAIN_CHECK_PARTS &&
+        filled + n < parts.length * RETAIN_MIN_AVERAGE &&
+        filled + n < total
+      ) {
+        // A trickle of small reads: each view would cost more than the bytes it holds.
+        this.#partsToBuffer(parts);
+      }
+      return offset + n;
+    }
+    let payload = this.#payload!;
     if (filled + n > payload.length) {
       const grown = new Uint8Array(Math.min(total, Math.max(2 * payload.length, filled + n)));
       grown.set(payload.subarray(0, filled));
       payload = grown;
       this.#payload = grown;
     }
-    payload.set(chunk.subarray(offset, offset + n), filled);
+    if (this.#unmask && header.masked) {
+      maskInto(chunk.subarray(offset, offset + n), payload, filled, header.maskKey, filled);
+    } else {
+      payload.set(chunk.subarray(offset, offset + n), filled);
+    }
     this.#payloadFilled = filled + n;
     return offset + n;
   }
 
+  /** Copies the retained views into one buffer (unmasking if asked), growing from there on. */
+  #partsToBuffer(parts: Uint8Array[]): void {
+    const filled = this.#payloadFilled;
+    const total = this.#header.payloadLength;
+    const payload = new Uint8Array(Math.min(total, Math.max(PREALLOCATE_MAX, 2 * filled)));
+    this.#copyParts(parts, payload);
+    this.#parts = null;
+    this.#payload = payload;
+  }
+
+  /** Copies `parts` one after the other into `target` from 0, unmasking if asked. */
+  #copyParts(parts: Uint8Array[], target: Uint8Array): void {
+    const header = this.#header;
+    const unmask = this.#unmask && header.masked;
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (unmask) maskInto(part, target, at, header.maskKey, at);
+      else target.set(part, at);
+      at += part.length;
+    }
+  }
+
   #takePayload(): Uint8Array {
+    const parts = this.#parts;
+    if (parts !== null) {
+      const whole = new Uint8Array(this.#header.payloadLength);
+      this.#copyParts(parts, whole);
+      this.#parts = null;
+      this.#payloadFilled = 0;
+      return whole;
+    }
     const payload = this.#payload!;
     this.#payload = null;
     this.#payloadFilled = 0;

@@ -204,6 +204,116 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
+// Bits of Connection#flags.
+const CLIENT = 1;
+const AUTO_PONG = 2;
+const CLOSE_SENT = 4;
+/** The close frame itself is in the output (not waiting behind an encode). */
+const CLOSE_WRITTEN = 8;
+const CLOSE_RECEIVED = 16;
+/** Nothing more is parsed: a close frame was seen, the connection failed, or EOF. */
+const INPUT_CLOSED = 32;
+const FAILED = 64;
+const ENDED = 128;
+const DISPOSED = 256;
+const INPUT_PAUSED = 512;
+const DECODING = 1024;
+const IN_DECODE_CALL = 2048;
+const ENCODING = 4096;
+const IN_ENCODE_CALL = 8192;
+/** FIN of the frame being decoded. */
+const DEC_FIN = 16384;
+
+// Shared empty lists: a connection gets an array of its own only when it needs one.
+// They are never written to (every push site swaps in a fresh array first).
+const NO_PARTS: Uint8Array[] = [];
+const NO_HELD: HeldFrame[] = [];
+const NO_SENDS: PendingSend[] = [];
+
+/** What a connection derives from its options; shared by connections of one frozen options object. */
+interface Settings {
+  readonly maxMessageSize: number;
+  readonly maxFragments: number;
+  readonly maxBufferedInput: number;
+  /** The parser's frame limit (without an extension, a frame is never larger than its message). */
+  readonly parserMaxPayload: number;
+  readonly coalesceLimit: number;
+  /** Strings up to this length are encoded straight into the output. */
+  readonly shortStringMax: number;
+  readonly extensions: readonly MessageExtension[];
+  /** RSV bits claimed by the negotiated extensions. */
+  readonly allowedRsv: number;
+  readonly autoPong: boolean;
+}
+
+const NO_EXTENSIONS: readonly MessageExtension[] = Object.freeze([]);
+
+/** Settings of frozen, extension-free options objects (a server passes one to every connection). */
+const settingsCache = new WeakMap<ConnectionOptions, Settings>();
+
+function settingsOf(options: ConnectionOptions): Settings {
+  const extensions = options.extensions ?? NO_EXTENSIONS;
+  const cacheable = extensions.length === 0 && Object.isFrozen(options);
+  if (cacheable) {
+    const cached = settingsCache.get(options);
+    if (cached !== undefined) return cached;
+  }
+  const maxPayloadLength = checkLimit(
+    'maxPayloadLength',
+    options.maxPayloadLength,
+    DEFAULT_MAX_PAYLOAD_LENGTH,
+  );
+  const maxMessageSize = checkLimit(
+    'maxMessageSize',
+    options.maxMessageSize,
+    DEFAULT_MAX_MESSAGE_SIZE,
+  );
+  const maxFragments = checkLimit('maxFragments', options.maxFragments, DEFAULT_MAX_FRAGMENTS);
+  const maxBufferedInput = checkLimit(
+    'maxBufferedInput',
+    options.maxBufferedInput,
+    DEFAULT_MAX_BUFFERED_INPUT,
+  );
+  const coalesceLimit = checkLimit('coalesceLimit', options.coalesceLimit, DEFAULT_COALESCE_LIMIT);
+  let allowedRsv = 0;
+  for (const extension of extensions) {
+    const bit = extension.rsvBit;
+    if ((bit !== 0x40 && bit !== 0x20 && bit !== 0x10) || (allowedRsv & bit) !== 0) {
+      throw new TypeError(`extension ${extension.name} claims an unavailable RSV bit`);
+    }
+    allowedRsv |= bit;
+  }
+  const settings: Settings = {
+    maxMessageSize,
+    maxFragments,
+    maxBufferedInput,
+    parserMaxPayload:
+      extensions.length === 0 ? Math.min(maxPayloadLength, maxMessageSize) : maxPayloadLength,
+    coalesceLimit,
+    // A string of n UTF-16 units takes at most 3n bytes: encode directly when that fits.
+    shortStringMax: Math.min(Math.floor(coalesceLimit / 3), 21845),
+    extensions,
+    allowedRsv,
+    autoPong: options.autoPong ?? true,
+  };
+  if (cacheable) settingsCache.set(options, settings);
+  return settings;
+}
+
+/** Set by the Connection class's static block: delivers a parsed frame to a connection. */
+let deliverFrame: (connection: Connection, header: FrameHeader, payload: Uint8Array) => boolean;
+
+/** The parser's sink: one small object per connection (created with the parser), no closure. */
+class ConnectionSink implements FrameSink {
+  readonly connection: Connection;
+  constructor(connection: Connection) {
+    this.connection = connection;
+  }
+  frame(header: FrameHeader, payload: Uint8Array): boolean {
+    return deliverFrame(this.connection, header, payload);
+  }
+}
+
 /**
  * A sans-I/O WebSocket connection (RFC 6455) after the opening handshake.
  *
@@ -225,34 +335,22 @@ export class Connection {
   /** `'client'` or `'server'`. */
   readonly role: Role;
 
+  // Everything per connection is allocated on first use: an idle connection is one object
+  // (no parser, output queue, UTF-8 validator, arrays or closures until needed).
   readonly #handler: ConnectionHandler;
-  readonly #parser: FrameParser;
-  readonly #sink: FrameSink;
-  readonly #output: OutputQueue;
-  readonly #extensions: readonly MessageExtension[];
-  /** RSV bits claimed by the negotiated extensions. */
-  readonly #allowedRsv: number;
-  readonly #maxMessageSize: number;
-  readonly #maxFragments: number;
-  readonly #maxBufferedInput: number;
-  readonly #autoPong: boolean;
-  /** Client: frames are masked on the way out and must be unmasked on the way in. */
-  readonly #client: boolean;
-  readonly #randomFill: ((bytes: Uint8Array) => void) | null;
-  readonly #maskKeys: Uint8Array;
-  /** Strings up to this length are encoded straight into the output. */
-  readonly #shortStringMax: number;
-  #maskKeyOffset = MASK_KEY_POOL_BYTES;
-
+  readonly #settings: Settings;
+  /** Boolean state, see the bit constants (CLIENT, CLOSE_SENT, ...). */
+  #flags: number;
   #state: ConnectionStateValue = 1;
-  #closeSent = false;
-  #closeWritten = false;
-  #closeReceived = false;
-  /** Nothing more is parsed: a close frame was seen, the connection failed, or EOF. */
-  #inputClosed = false;
-  #failed = false;
-  #ended = false;
-  #disposed = false;
+  /** Created with #sink on the first received bytes. */
+  #parser: FrameParser | null = null;
+  #sink: ConnectionSink | null = null;
+  /** Created on the first frame written. */
+  #output: OutputQueue | null = null;
+  /** Client: the random source and the pool of mask keys (allocated on the first frame). */
+  readonly #randomFill: ((bytes: Uint8Array) => void) | null;
+  #maskKeys: Uint8Array | null = null;
+  #maskKeyOffset = MASK_KEY_POOL_BYTES;
 
   // Parse stage: the sequence of data frames as they arrive.
   /** Opcode of the message being received (1 or 2), 0 between messages. */
@@ -263,30 +361,25 @@ export class Connection {
 
   // Delivery stage: reassembly, UTF-8, extension decoding.
   #msgOpcode = 0;
-  #msgParts: Uint8Array[] = [];
+  #msgParts: Uint8Array[] = NO_PARTS;
   #msgLength = 0;
-  readonly #utf8: Utf8Validator = new Utf8Validator();
-  #held: HeldFrame[] = [];
+  /** Created for the first fragmented text message. */
+  #utf8: Utf8Validator | null = null;
+  #held: HeldFrame[] = NO_HELD;
   #heldHead = 0;
   #heldBytes = 0;
-  #inputPaused = false;
-  #decoding = false;
-  #inDecodeCall = false;
   #decOpcode = 0;
-  #decFin = false;
   #decRsv = 0;
   #decNext = -1;
   #decData: Uint8Array = EMPTY;
-  readonly #decodeCallback: TransformCallback;
+  #decodeCallback: TransformCallback | null = null;
 
   // Send side.
   /** Opcode of the message being sent in fragments (1 or 2), 0 between messages. */
   #txOpcode = 0;
-  #sendQueue: PendingSend[] = [];
+  #sendQueue: PendingSend[] = NO_SENDS;
   #pendingLength = 0;
-  #encoding = false;
-  #inEncodeCall = false;
-  readonly #encodeCallback: TransformCallback;
+  #encodeCallback: TransformCallback | null = null;
 
   /**
    * @throws RangeError for a limit that is not a non-negative integer; TypeError for an
@@ -299,56 +392,11 @@ export class Connection {
     }
     this.role = role;
     this.#handler = handler;
-    this.#client = role === 'client';
-    const maxPayloadLength = checkLimit(
-      'maxPayloadLength',
-      options.maxPayloadLength,
-      DEFAULT_MAX_PAYLOAD_LENGTH,
-    );
-    this.#maxMessageSize = checkLimit(
-      'maxMessageSize',
-      options.maxMessageSize,
-      DEFAULT_MAX_MESSAGE_SIZE,
-    );
-    this.#maxFragments = checkLimit('maxFragments', options.maxFragments, DEFAULT_MAX_FRAGMENTS);
-    this.#maxBufferedInput = checkLimit(
-      'maxBufferedInput',
-      options.maxBufferedInput,
-      DEFAULT_MAX_BUFFERED_INPUT,
-    );
-    const coalesceLimit = checkLimit(
-      'coalesceLimit',
-      options.coalesceLimit,
-      DEFAULT_COALESCE_LIMIT,
-    );
-    this.#output = new OutputQueue(coalesceLimit);
-    // A string of n UTF-16 units takes at most 3n bytes: encode directly when that fits.
-    this.#shortStringMax = Math.min(Math.floor(coalesceLimit / 3), 21845);
-    this.#autoPong = options.autoPong ?? true;
-    const extensions = options.extensions ?? [];
-    let allowedRsv = 0;
-    for (const extension of extensions) {
-      const bit = extension.rsvBit;
-      if ((bit !== 0x40 && bit !== 0x20 && bit !== 0x10) || (allowedRsv & bit) !== 0) {
-        throw new TypeError(`extension ${extension.name} claims an unavailable RSV bit`);
-      }
-      allowedRsv |= bit;
-    }
-    this.#extensions = extensions;
-    this.#allowedRsv = allowedRsv;
-    // Without an extension a frame is never larger than its message: fail at the header.
-    this.#parser = new FrameParser({
-      maxPayloadLength:
-        extensions.length === 0
-          ? Math.min(maxPayloadLength, this.#maxMessageSize)
-          : maxPayloadLength,
-    });
-    this.#randomFill = this.#client ? (options.randomFill ?? defaultRandomFill()) : null;
-    this.#maskKeys = this.#client ? new Uint8Array(MASK_KEY_POOL_BYTES) : EMPTY;
-    // One sink and one callback per direction per connection, never one per frame.
-    this.#sink = { frame: (header, payload) => this.#onFrame(header, payload) };
-    this.#decodeCallback = (error, data) => this.#onDecoded(error, data);
-    this.#encodeCallback = (error, data) => this.#onEncoded(error, data);
+    const settings = settingsOf(options);
+    this.#settings = settings;
+    const client = role === 'client';
+    this.#flags = (client ? CLIENT : 0) | (settings.autoPong ? AUTO_PONG : 0);
+    this.#randomFill = client ? (options.randomFill ?? defaultRandomFill()) : null;
   }
 
   /** 1 open, 2 closing (close frame sent, waiting for the peer's), 3 closed. */
@@ -358,17 +406,17 @@ export class Connection {
 
   /** A close frame from this end was queued (by `close`, as a reply, or by a failure). */
   get closeSent(): boolean {
-    return this.#closeSent;
+    return (this.#flags & CLOSE_SENT) !== 0;
   }
 
   /** The peer's close frame was received and delivered (`onClose`). */
   get closeReceived(): boolean {
-    return this.#closeReceived;
+    return (this.#flags & CLOSE_RECEIVED) !== 0;
   }
 
   /** Bytes in the output queue, not yet taken. */
   get outputLength(): number {
-    return this.#output.length;
+    return this.#output === null ? 0 : this.#output.length;
   }
 
   /** Bytes accepted by `sendText`/`sendBinary` still waiting on an extension's encode. */
@@ -381,7 +429,7 @@ export class Connection {
    * `maxBufferedInput`: stop reading until `onResumeInput`.
    */
   get wantsInput(): boolean {
-    return !this.#inputPaused;
+    return (this.#flags & INPUT_PAUSED) === 0;
   }
 
   /**
@@ -389,8 +437,11 @@ export class Connection {
    * nothing is left to send: close the transport once the taken output is written.
    */
   get transportShouldClose(): boolean {
-    if (this.#state !== 3 || this.#output.length !== 0) return false;
-    return this.#ended || (this.#closeWritten && this.#sendQueue.length === 0);
+    if (this.#state !== 3 || (this.#output !== null && this.#output.length !== 0)) return false;
+    return (
+      (this.#flags & ENDED) !== 0 ||
+      ((this.#flags & CLOSE_WRITTEN) !== 0 && this.#sendQueue.length === 0)
+    );
   }
 
   /**
@@ -399,9 +450,15 @@ export class Connection {
    * after the peer's close frame or a failure is ignored.
    */
   receive(chunk: Uint8Array): void {
-    if (this.#inputClosed) return;
+    if ((this.#flags & INPUT_CLOSED) !== 0) return;
     try {
-      this.#parser.push(chunk, this.#sink);
+      let parser = this.#parser;
+      if (parser === null) {
+        parser = new FrameParser({ maxPayloadLength: this.#settings.parserMaxPayload });
+        this.#parser = parser;
+        this.#sink = new ConnectionSink(this);
+      }
+      parser.push(chunk, this.#sink!);
     } catch (error) {
       if (error instanceof ProtocolError) {
         this.#fail(error);
@@ -411,7 +468,7 @@ export class Connection {
       this.#fail(new ProtocolError(1011, 'internal error', { cause: error }));
       throw error;
     }
-    if (this.#inputClosed) this.#parser.reset();
+    if ((this.#flags & INPUT_CLOSED) !== 0) this.#dropParser();
   }
 
   /**
@@ -421,10 +478,10 @@ export class Connection {
    * behind a decode, its messages and `onClose` still follow.
    */
   receiveEof(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#inputClosed = true;
-    this.#parser.reset();
+    if ((this.#flags & ENDED) !== 0) return;
+    this.#flags |= ENDED;
+    this.#flags |= INPUT_CLOSED;
+    this.#dropParser();
     this.#dropPendingSends();
     if (!this.#closeFramePending()) {
       this.#dropHeldInput();
@@ -439,21 +496,26 @@ export class Connection {
    * @throws TypeError while a binary message is being sent in fragments.
    */
   sendText(data: string | Uint8Array, options?: SendOptions): void {
-    if (this.#closeSent || this.#ended) return;
+    if ((this.#flags & CLOSE_SENT) !== 0 || (this.#flags & ENDED) !== 0) return;
     if (typeof data !== 'string') {
       this.#send(OPCODE_TEXT, data, options);
     } else if (
-      data.length <= this.#shortStringMax &&
-      !this.#encoding &&
+      data.length <= this.#settings.shortStringMax &&
+      (this.#flags & ENCODING) === 0 &&
       this.#sendQueue.length === 0 &&
-      (this.#extensions.length === 0 || options?.compress === false)
+      (this.#settings.extensions.length === 0 || options?.compress === false)
     ) {
       // Short strings are encoded straight into the output: no TextEncoder call, no buffer.
       const fin = options?.fin ?? true;
       const frameOpcode = this.#frameOpcode(OPCODE_TEXT, fin);
-      const output = this.#output;
+      const output = this.#outputQueue();
       const wasEmpty = output.length === 0;
-      output.writeString(fin, frameOpcode, data, this.#client ? this.#nextMaskKey() : -1);
+      output.writeString(
+        fin,
+        frameOpcode,
+        data,
+        (this.#flags & CLIENT) !== 0 ? this.#nextMaskKey() : -1,
+      );
       if (wasEmpty) this.#handler.onOutput();
       options?.done?.();
     } else {
@@ -468,7 +530,7 @@ export class Connection {
    * @throws TypeError while a text message is being sent in fragments.
    */
   sendBinary(data: Uint8Array, options?: SendOptions): void {
-    if (this.#closeSent || this.#ended) return;
+    if ((this.#flags & CLOSE_SENT) !== 0 || (this.#flags & ENDED) !== 0) return;
     this.#send(OPCODE_BINARY, data, options);
   }
 
@@ -498,8 +560,8 @@ export class Connection {
    */
   close(code?: number, reason?: string): void {
     const payload = encodeClosePayload(code, reason);
-    if (this.#closeSent) return;
-    this.#closeSent = true;
+    if ((this.#flags & CLOSE_SENT) !== 0) return;
+    this.#flags |= CLOSE_SENT;
     if (this.#state === 1) this.#state = 2;
     this.#queueClose(payload);
   }
@@ -513,8 +575,8 @@ export class Connection {
   fail(code: number, reason?: string): void {
     if (!isValidWireCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
     const payload = encodeClosePayload(code, fitReason(reason ?? ''));
-    if (this.#failed || this.#ended) return;
-    this.#failed = true;
+    if ((this.#flags & FAILED) !== 0 || (this.#flags & ENDED) !== 0) return;
+    this.#flags |= FAILED;
     this.#terminate(payload);
   }
 
@@ -523,17 +585,20 @@ export class Connection {
    * chunk; large payloads come as chunks of their own. The chunks are the caller's.
    */
   takeOutput(): Uint8Array[] {
-    return this.#output.take();
+    const output = this.#output;
+    return output === null ? [] : output.take();
   }
 
   // ---- receiving ------------------------------------------------------------------------
 
   #onFrame(header: FrameHeader, payload: Uint8Array): boolean {
-    if (this.#inputClosed) return false;
-    if (header.masked !== !this.#client) {
+    if ((this.#flags & INPUT_CLOSED) !== 0) return false;
+    if (header.masked !== ((this.#flags & CLIENT) === 0)) {
       return this.#peerError(
         1002,
-        this.#client ? 'masked frame from the server' : 'unmasked frame from the client',
+        (this.#flags & CLIENT) !== 0
+          ? 'masked frame from the server'
+          : 'unmasked frame from the client',
       );
     }
     if (header.masked && payload.length !== 0) mask(payload, header.maskKey);
@@ -544,15 +609,18 @@ export class Connection {
         return this.#peerError(1002, 'continuation frame without a message to continue');
       }
       if (header.rsv !== 0) return this.#peerError(1002, 'RSV bits set on a continuation frame');
-      if (++this.#rxFragments > this.#maxFragments) {
-        return this.#peerError(1008, `message of more than ${this.#maxFragments} fragments`);
+      if (++this.#rxFragments > this.#settings.maxFragments) {
+        return this.#peerError(
+          1008,
+          `message of more than ${this.#settings.maxFragments} fragments`,
+        );
       }
     } else {
       if (opcode > 2) return this.#peerError(1002, `reserved opcode ${opcode}`);
       if (this.#rxOpcode !== 0) {
         return this.#peerError(1002, 'new message started inside an unfinished one');
       }
-      if ((header.rsv & ~this.#allowedRsv) !== 0) {
+      if ((header.rsv & ~this.#settings.allowedRsv) !== 0) {
         return this.#peerError(1002, 'RSV bits set without a negotiated extension');
       }
       this.#rxOpcode = opcode;
@@ -564,34 +632,38 @@ export class Connection {
     if (rsv === 0) {
       // Uncompressed: the wire size is the message size, so fail before buffering more.
       const length = this.#rxLength + payload.length;
-      if (length > this.#maxMessageSize) {
-        return this.#peerError(1009, `message over the limit of ${this.#maxMessageSize} bytes`);
+      if (length > this.#settings.maxMessageSize) {
+        return this.#peerError(
+          1009,
+          `message over the limit of ${this.#settings.maxMessageSize} bytes`,
+        );
       }
       this.#rxLength = length;
     }
     const fin = header.fin;
     if (fin) this.#rxOpcode = 0;
-    if (this.#decoding || this.#heldHead < this.#held.length) {
+    if ((this.#flags & DECODING) !== 0 || this.#heldHead < this.#held.length) {
       this.#hold(opcode, fin, rsv, payload);
     } else if (rsv === 0) {
       this.#assemble(opcode, fin, payload);
     } else {
       this.#decode(opcode, fin, rsv, payload);
     }
-    return !this.#inputClosed;
+    return (this.#flags & INPUT_CLOSED) === 0;
   }
 
   #onControlFrame(opcode: number, rsv: number, payload: Uint8Array): boolean {
     if (rsv !== 0) return this.#peerError(1002, 'RSV bits set on a control frame');
     if (opcode === OPCODE_PING) {
-      if (this.#autoPong && !this.#closeSent) this.#writeFrame(true, 0, OPCODE_PONG, payload);
+      if ((this.#flags & AUTO_PONG) !== 0 && (this.#flags & CLOSE_SENT) === 0)
+        this.#writeFrame(true, 0, OPCODE_PONG, payload);
       this.#handler.onPing(payload);
     } else if (opcode === OPCODE_PONG) {
       this.#handler.onPong(payload);
     } else if (opcode === OPCODE_CLOSE) {
       // Nothing after a close frame is read (RFC 6455 §5.5.1).
-      this.#inputClosed = true;
-      if (this.#decoding || this.#heldHead < this.#held.length) {
+      this.#flags |= INPUT_CLOSED;
+      if ((this.#flags & DECODING) !== 0 || this.#heldHead < this.#held.length) {
         this.#hold(OPCODE_CLOSE, true, 0, payload);
       } else {
         this.#onCloseFrame(payload);
@@ -599,7 +671,7 @@ export class Connection {
     } else {
       return this.#peerError(1002, `reserved opcode ${opcode}`);
     }
-    return !this.#inputClosed;
+    return (this.#flags & INPUT_CLOSED) === 0;
   }
 
   #onCloseFrame(payload: Uint8Array): void {
@@ -615,11 +687,11 @@ export class Connection {
       );
       return;
     }
-    this.#inputClosed = true;
-    this.#closeReceived = true;
+    this.#flags |= INPUT_CLOSED;
+    this.#flags |= CLOSE_RECEIVED;
     this.#resetMessage();
-    if (!this.#closeSent) {
-      this.#closeSent = true;
+    if ((this.#flags & CLOSE_SENT) === 0) {
+      this.#flags |= CLOSE_SENT;
       // Echo the peer's code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
       this.#queueClose(code === 1005 ? EMPTY : encodeClosePayload(code));
     }
@@ -633,8 +705,8 @@ export class Connection {
     if (opcode !== 0) {
       if (fin) {
         // A single-frame message: validated whole, delivered as it is (no copy).
-        if (data.length > this.#maxMessageSize) {
-          this.#peerError(1009, `message over the limit of ${this.#maxMessageSize} bytes`);
+        if (data.length > this.#settings.maxMessageSize) {
+          this.#peerError(1009, `message over the limit of ${this.#settings.maxMessageSize} bytes`);
           return;
         }
         if (opcode === OPCODE_TEXT && !isValidUtf8(data)) {
@@ -646,19 +718,25 @@ export class Connection {
       }
       this.#msgOpcode = opcode;
       this.#msgLength = 0;
-      if (opcode === OPCODE_TEXT) this.#utf8.reset();
+      if (opcode === OPCODE_TEXT) {
+        if (this.#utf8 === null) this.#utf8 = new Utf8Validator();
+        else this.#utf8.reset();
+      }
     }
     const length = this.#msgLength + data.length;
-    if (length > this.#maxMessageSize) {
-      this.#peerError(1009, `message over the limit of ${this.#maxMessageSize} bytes`);
+    if (length > this.#settings.maxMessageSize) {
+      this.#peerError(1009, `message over the limit of ${this.#settings.maxMessageSize} bytes`);
       return;
     }
     // Across fragments, validate as the bytes arrive: fail at the first bad fragment.
-    if (this.#msgOpcode === OPCODE_TEXT && !this.#utf8.push(data, fin)) {
+    if (this.#msgOpcode === OPCODE_TEXT && !this.#utf8!.push(data, fin)) {
       this.#peerError(1007, 'invalid UTF-8 in a text message');
       return;
     }
-    if (data.length !== 0) this.#msgParts.push(data);
+    if (data.length !== 0) {
+      if (this.#msgParts === NO_PARTS) this.#msgParts = [data];
+      else this.#msgParts.push(data);
+    }
     this.#msgLength = length;
     if (!fin) return;
     const parts = this.#msgParts;
@@ -671,50 +749,56 @@ export class Connection {
   #resetMessage(): void {
     this.#msgOpcode = 0;
     this.#msgLength = 0;
-    if (this.#msgParts.length !== 0) this.#msgParts = [];
+    this.#msgParts = NO_PARTS;
   }
 
   /** Starts the extension chain (in reverse negotiation order) on one received frame. */
   #decode(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
     this.#decOpcode = opcode;
-    this.#decFin = fin;
+    if (fin) this.#flags |= DEC_FIN;
+    else this.#flags &= ~DEC_FIN;
     this.#decRsv = rsv;
     this.#decData = payload;
-    this.#decNext = this.#extensions.length - 1;
+    this.#decNext = this.#settings.extensions.length - 1;
     this.#runDecode();
   }
 
   /** Runs decode steps until one goes asynchronous or the frame is assembled. */
   #runDecode(): void {
-    const extensions = this.#extensions;
+    const extensions = this.#settings.extensions;
     for (;;) {
-      if (this.#failed) return;
+      if ((this.#flags & FAILED) !== 0) return;
       let index = this.#decNext;
       while (index >= 0 && (this.#decRsv & extensions[index]!.rsvBit) === 0) index--;
       if (index < 0) {
         const data = this.#decData;
         this.#decData = EMPTY;
-        this.#assemble(this.#decOpcode, this.#decFin, data);
+        this.#assemble(this.#decOpcode, (this.#flags & DEC_FIN) !== 0, data);
         return;
       }
       this.#decNext = index - 1;
-      const maxSize = this.#maxMessageSize - (this.#decOpcode !== 0 ? 0 : this.#msgLength);
-      this.#decoding = true;
-      this.#inDecodeCall = true;
+      const maxSize = this.#settings.maxMessageSize - (this.#decOpcode !== 0 ? 0 : this.#msgLength);
+      this.#flags |= DECODING;
+      this.#flags |= IN_DECODE_CALL;
       try {
-        extensions[index]!.decode(this.#decData, this.#decFin, maxSize, this.#decodeCallback);
+        extensions[index]!.decode(
+          this.#decData,
+          (this.#flags & DEC_FIN) !== 0,
+          maxSize,
+          this.#decodeCallback ?? this.#newDecodeCallback(),
+        );
       } catch (error) {
         this.#onDecoded(error instanceof Error ? error : new Error(String(error)));
       } finally {
-        this.#inDecodeCall = false;
+        this.#flags &= ~IN_DECODE_CALL;
       }
-      if (this.#decoding) return; // asynchronous: #onDecoded continues
+      if ((this.#flags & DECODING) !== 0) return; // asynchronous: #onDecoded continues
     }
   }
 
   #onDecoded(error: Error | null, data?: Uint8Array): void {
-    if (!this.#decoding || this.#failed) return;
-    this.#decoding = false;
+    if ((this.#flags & DECODING) === 0 || (this.#flags & FAILED) !== 0) return;
+    this.#flags &= ~DECODING;
     if (error !== null) {
       this.#decData = EMPTY;
       this.#fail(
@@ -725,28 +809,33 @@ export class Connection {
       return;
     }
     this.#decData = data ?? EMPTY;
-    if (this.#inDecodeCall) return; // synchronous: #runDecode continues
+    if ((this.#flags & IN_DECODE_CALL) !== 0) return; // synchronous: #runDecode continues
     this.#runDecode();
     this.#drainHeld();
   }
 
   /** Keeps a frame that arrived while an earlier one is being decoded. */
   #hold(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
+    if (this.#held === NO_HELD) this.#held = [];
     this.#held.push({ opcode, fin, rsv, payload });
     this.#heldBytes += payload.length;
-    if (this.#heldBytes > this.#maxBufferedInput) {
-      if (this.#heldBytes > 2 * this.#maxBufferedInput) {
+    if (this.#heldBytes > this.#settings.maxBufferedInput) {
+      if (this.#heldBytes > 2 * this.#settings.maxBufferedInput) {
         this.#peerError(1008, 'received data held behind a decode over the input limit');
         return;
       }
-      this.#inputPaused = true;
+      this.#flags |= INPUT_PAUSED;
     }
   }
 
   /** Processes held frames in order until a decode goes asynchronous. */
   #drainHeld(): void {
     const held = this.#held;
-    while (!this.#decoding && !this.#failed && this.#heldHead < held.length) {
+    while (
+      (this.#flags & DECODING) === 0 &&
+      (this.#flags & FAILED) === 0 &&
+      this.#heldHead < held.length
+    ) {
       const frame = held[this.#heldHead]!;
       held[this.#heldHead++] = undefined as unknown as HeldFrame;
       this.#heldBytes -= frame.payload.length;
@@ -755,15 +844,15 @@ export class Connection {
       else this.#decode(frame.opcode, frame.fin, frame.rsv, frame.payload);
     }
     if (this.#heldHead === held.length && this.#heldHead !== 0) {
-      this.#held = [];
+      this.#held = NO_HELD;
       this.#heldHead = 0;
     }
-    if (this.#ended && !this.#closeFramePending() && this.#state !== 3) {
+    if ((this.#flags & ENDED) !== 0 && !this.#closeFramePending() && this.#state !== 3) {
       this.#state = 3;
       this.#dispose();
     }
-    if (this.#inputPaused && this.#heldBytes <= this.#maxBufferedInput) {
-      this.#inputPaused = false;
+    if ((this.#flags & INPUT_PAUSED) !== 0 && this.#heldBytes <= this.#settings.maxBufferedInput) {
+      this.#flags &= ~INPUT_PAUSED;
       this.#handler.onResumeInput?.();
     }
   }
@@ -778,14 +867,14 @@ export class Connection {
   }
 
   #dropHeldInput(): void {
-    this.#held = [];
+    this.#held = NO_HELD;
     this.#heldHead = 0;
     this.#heldBytes = 0;
-    this.#decoding = false;
+    this.#flags &= ~DECODING;
     this.#decData = EMPTY;
     this.#resetMessage();
-    if (this.#inputPaused) {
-      this.#inputPaused = false;
+    if ((this.#flags & INPUT_PAUSED) !== 0) {
+      this.#flags &= ~INPUT_PAUSED;
       this.#handler.onResumeInput?.();
     }
   }
@@ -798,8 +887,8 @@ export class Connection {
 
   /** _Fail the WebSocket Connection_ (RFC 6455 §7.1.7) for a peer or extension error. */
   #fail(error: ProtocolError): void {
-    if (this.#failed || this.#ended) return;
-    this.#failed = true;
+    if ((this.#flags & FAILED) !== 0 || (this.#flags & ENDED) !== 0) return;
+    this.#flags |= FAILED;
     // 1011's reason stays off the wire: it would describe this end's internals.
     const reason = error.closeCode === 1011 ? '' : fitReason(error.message);
     this.#terminate(encodeClosePayload(error.closeCode, reason));
@@ -808,12 +897,12 @@ export class Connection {
 
   /** Shared by peer and local failures: close frame now, input off, pending work dropped. */
   #terminate(closePayload: Uint8Array): void {
-    this.#inputClosed = true;
+    this.#flags |= INPUT_CLOSED;
     this.#state = 3;
     this.#dropHeldInput();
     this.#dropPendingSends();
-    if (!this.#closeWritten) {
-      this.#closeSent = true;
+    if ((this.#flags & CLOSE_WRITTEN) === 0) {
+      this.#flags |= CLOSE_SENT;
       this.#writeClose(closePayload);
     }
     this.#dispose();
@@ -832,19 +921,20 @@ export class Connection {
     }
     const frameOpcode = this.#frameOpcode(opcode, fin);
     let encodeMask = 0;
-    if (frameOpcode !== 0 && fin && this.#extensions.length !== 0 && compress !== false) {
-      const extensions = this.#extensions;
+    if (frameOpcode !== 0 && fin && this.#settings.extensions.length !== 0 && compress !== false) {
+      const extensions = this.#settings.extensions;
       for (let i = 0; i < extensions.length; i++) {
         if (compress === true || extensions[i]!.shouldEncode(data.length, opcode === 2)) {
           encodeMask |= 1 << i;
         }
       }
     }
-    if (encodeMask === 0 && !this.#encoding && this.#sendQueue.length === 0) {
+    if (encodeMask === 0 && (this.#flags & ENCODING) === 0 && this.#sendQueue.length === 0) {
       this.#writeFrame(fin, 0, frameOpcode, data);
       done?.();
       return;
     }
+    if (this.#sendQueue === NO_SENDS) this.#sendQueue = [];
     this.#sendQueue.push({
       opcode: frameOpcode,
       fin,
@@ -855,7 +945,7 @@ export class Connection {
       done,
     });
     this.#pendingLength += data.length;
-    if (!this.#encoding) this.#pumpSends();
+    if ((this.#flags & ENCODING) === 0) this.#pumpSends();
   }
 
   /**
@@ -884,12 +974,13 @@ export class Connection {
     if (payload.length > 125) {
       throw new RangeError(`a control frame carries at most 125 bytes, got ${payload.length}`);
     }
-    if (this.#closeSent) return;
+    if ((this.#flags & CLOSE_SENT) !== 0) return;
     this.#writeFrame(true, 0, opcode, payload);
   }
 
   #queueClose(payload: Uint8Array): void {
-    if (this.#encoding || this.#sendQueue.length !== 0) {
+    if ((this.#flags & ENCODING) !== 0 || this.#sendQueue.length !== 0) {
+      if (this.#sendQueue === NO_SENDS) this.#sendQueue = [];
       this.#sendQueue.push({
         opcode: OPCODE_CLOSE,
         fin: true,
@@ -907,21 +998,26 @@ export class Connection {
   /** Writes queued sends in order, starting encodes; stops while one is asynchronous. */
   #pumpSends(): void {
     const queue = this.#sendQueue;
-    const extensions = this.#extensions;
-    while (queue.length !== 0 && !this.#encoding && !this.#failed && !this.#ended) {
+    const extensions = this.#settings.extensions;
+    while (
+      queue.length !== 0 &&
+      (this.#flags & ENCODING) === 0 &&
+      (this.#flags & FAILED) === 0 &&
+      (this.#flags & ENDED) === 0
+    ) {
       const item = queue[0]!;
       if (item.encodeMask !== 0) {
         const index = 31 - Math.clz32(item.encodeMask & -item.encodeMask);
         item.encodeMask &= item.encodeMask - 1;
         item.rsv |= extensions[index]!.rsvBit;
-        this.#encoding = true;
-        this.#inEncodeCall = true;
+        this.#flags |= ENCODING;
+        this.#flags |= IN_ENCODE_CALL;
         try {
-          extensions[index]!.encode(item.data, this.#encodeCallback);
+          extensions[index]!.encode(item.data, this.#encodeCallback ?? this.#newEncodeCallback());
         } catch (error) {
           this.#onEncoded(error instanceof Error ? error : new Error(String(error)));
         } finally {
-          this.#inEncodeCall = false;
+          this.#flags &= ~IN_ENCODE_CALL;
         }
         continue;
       }
@@ -938,8 +1034,13 @@ export class Connection {
   }
 
   #onEncoded(error: Error | null, data?: Uint8Array): void {
-    if (!this.#encoding || this.#failed || this.#ended) return;
-    this.#encoding = false;
+    if (
+      (this.#flags & ENCODING) === 0 ||
+      (this.#flags & FAILED) !== 0 ||
+      (this.#flags & ENDED) !== 0
+    )
+      return;
+    this.#flags &= ~ENCODING;
     if (error !== null) {
       this.#fail(
         error instanceof ProtocolError
@@ -949,26 +1050,27 @@ export class Connection {
       return;
     }
     this.#sendQueue[0]!.data = data ?? EMPTY;
-    if (!this.#inEncodeCall) this.#pumpSends();
+    if ((this.#flags & IN_ENCODE_CALL) === 0) this.#pumpSends();
   }
 
   #dropPendingSends(): void {
-    if (this.#sendQueue.length !== 0) this.#sendQueue = [];
+    this.#sendQueue = NO_SENDS;
     this.#pendingLength = 0;
-    this.#encoding = false;
+    this.#flags &= ~ENCODING;
   }
 
   #writeClose(payload: Uint8Array): void {
-    this.#closeWritten = true;
+    this.#flags |= CLOSE_WRITTEN;
     this.#writeFrame(true, 0, OPCODE_CLOSE, payload);
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     // After the transport ended there is nowhere to write to.
-    if (this.#ended) return;
-    const output = this.#output;
+    if ((this.#flags & ENDED) !== 0) return;
+    const output = this.#outputQueue();
     const wasEmpty = output.length === 0;
-    if (this.#client) output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey());
+    if ((this.#flags & CLIENT) !== 0)
+      output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey());
     else output.write(fin, rsv, opcode, payload);
     if (wasEmpty) this.#handler.onOutput();
   }
@@ -976,17 +1078,21 @@ export class Connection {
   /** The next mask key from the random pool (refilled in blocks, not once per frame). */
   #nextMaskKey(): number {
     let offset = this.#maskKeyOffset;
-    const keys = this.#maskKeys;
+    let keys = this.#maskKeys;
     if (offset === MASK_KEY_POOL_BYTES) {
+      if (keys === null) {
+        keys = new Uint8Array(MASK_KEY_POOL_BYTES);
+        this.#maskKeys = keys;
+      }
       this.#randomFill!(keys);
       offset = 0;
     }
     this.#maskKeyOffset = offset + 4;
     return (
-      ((keys[offset]! << 24) |
-        (keys[offset + 1]! << 16) |
-        (keys[offset + 2]! << 8) |
-        keys[offset + 3]!) >>>
+      ((keys![offset]! << 24) |
+        (keys![offset + 1]! << 16) |
+        (keys![offset + 2]! << 8) |
+        keys![offset + 3]!) >>>
       0
     );
   }
@@ -997,9 +1103,9 @@ export class Connection {
   #disposeWhenIdle(): void {
     if (
       this.#state === 3 &&
-      this.#closeWritten &&
-      !this.#encoding &&
-      !this.#decoding &&
+      (this.#flags & CLOSE_WRITTEN) !== 0 &&
+      (this.#flags & ENCODING) === 0 &&
+      (this.#flags & DECODING) === 0 &&
       this.#sendQueue.length === 0
     ) {
       this.#dispose();
@@ -1007,8 +1113,41 @@ export class Connection {
   }
 
   #dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    for (const extension of this.#extensions) extension.dispose();
+    if ((this.#flags & DISPOSED) !== 0) return;
+    this.#flags |= DISPOSED;
+    for (const extension of this.#settings.extensions) extension.dispose();
+  }
+
+  // ---- lazily created parts ---------------------------------------------------------------
+
+  #outputQueue(): OutputQueue {
+    let output = this.#output;
+    if (output === null) {
+      output = new OutputQueue(this.#settings.coalesceLimit);
+      this.#output = output;
+    }
+    return output;
+  }
+
+  /** Input is over: the parser (and whatever it buffered) goes. */
+  #dropParser(): void {
+    this.#parser = null;
+    this.#sink = null;
+  }
+
+  #newDecodeCallback(): TransformCallback {
+    const callback: TransformCallback = (error, data) => this.#onDecoded(error, data);
+    this.#decodeCallback = callback;
+    return callback;
+  }
+
+  #newEncodeCallback(): TransformCallback {
+    const callback: TransformCallback = (error, data) => this.#onEncoded(error, data);
+    this.#encodeCallback = callback;
+    return callback;
+  }
+
+  static {
+    deliverFrame = (connection, header, payload) => connection.#onFrame(header, payload);
   }
 }

@@ -13,7 +13,7 @@
  *
  * @internal
  */
-import { frameHeaderLength, mask, writeFrameHeader } from '@strata-ws/codec';
+import { frameHeaderLength, mask, maskInto, writeFrameHeader } from '@strata-ws/codec';
 import { encodeTextInto } from './text.js';
 
 /**
@@ -29,6 +29,9 @@ const INLINE_MASK_MAX = 256;
 const INLINE_COPY_MAX = 64;
 
 let slab: Uint8Array = new Uint8Array(0);
+
+/** The sealed chunks of a queue holding none (shared; never written to). */
+const NO_CHUNKS: Uint8Array[] = [];
 let slabUsed = 0;
 
 /** Reserves `n` contiguous bytes of the current slab, replacing it when full. */
@@ -72,7 +75,7 @@ function copyMasked(source: Uint8Array, target: Uint8Array, offset: number, mask
  */
 export class OutputQueue {
   /** Sealed chunks, in order. */
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] = NO_CHUNKS;
   /** Bytes queued: sealed chunks plus the open region. */
   #length = 0;
   /** The slab of the open region (the frames written since the last seal), if any. */
@@ -107,10 +110,15 @@ export class OutputQueue {
     return offset;
   }
 
+  #push(chunk: Uint8Array): void {
+    if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
+  }
+
   /** Moves the open region to the sealed chunks. */
   #seal(): void {
     if (this.#regionEnd > this.#regionStart) {
-      this.#chunks.push(this.#region!.subarray(this.#regionStart, this.#regionEnd));
+      this.#push(this.#region!.subarray(this.#regionStart, this.#regionEnd));
       this.#regionStart = this.#regionEnd;
     }
   }
@@ -141,7 +149,7 @@ export class OutputQueue {
     const offset = this.#reserve(headerLength);
     writeFrameHeader(slab, offset, fin, rsv, opcode, length);
     this.#seal();
-    this.#chunks.push(payload);
+    this.#push(payload);
     this.#length += length;
   }
 
@@ -166,7 +174,7 @@ export class OutputQueue {
       this.#seal();
       target = new Uint8Array(total);
       offset = 0;
-      this.#chunks.push(target);
+      this.#push(target);
       this.#length += total;
     }
     writeFrameHeader(target, offset, fin, rsv, opcode, length, maskKey);
@@ -174,8 +182,8 @@ export class OutputQueue {
     if (length <= INLINE_MASK_MAX) {
       copyMasked(payload, target, start, maskKey);
     } else {
-      target.set(payload, start);
-      mask(target.subarray(start, start + length), maskKey);
+      // Copy and mask in one pass (32-bit words, WebAssembly SIMD or the host's native seam).
+      maskInto(payload, target, start, maskKey);
     }
   }
 
@@ -214,14 +222,16 @@ export class OutputQueue {
   take(): Uint8Array[] {
     this.#seal();
     const chunks = this.#chunks;
-    this.#chunks = [];
+    this.#chunks = NO_CHUNKS;
     this.#length = 0;
-    return chunks;
+    // Everything was handed out: an idle queue keeps no slab alive.
+    this.#region = null;
+    return chunks === NO_CHUNKS ? [] : chunks;
   }
 
   /** Drops everything queued. */
   clear(): void {
-    this.#chunks = [];
+    this.#chunks = NO_CHUNKS;
     this.#length = 0;
     this.#region = null;
     this.#regionStart = 0;
