@@ -109,13 +109,33 @@ export function serializeHead(
   headers: HeaderList,
   body?: Uint8Array,
 ): Uint8Array {
-  let text = `${startLine}\r\n`;
-  for (const [name, value] of headers) text += `${name}: ${value}\r\n`;
-  text += '\r\n';
-  const head = latin1Encode(text);
-  if (body === undefined || body.length === 0) return head;
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
+  // Bytes written straight from the strings (Latin-1, already validated): no joined string.
+  let size = startLine.length + 4;
+  for (let i = 0; i < headers.length; i++) {
+    const field = headers[i]!;
+    size += field[0].length + field[1].length + 4;
+  }
+  const bodyLength = body === undefined ? 0 : body.length;
+  const out = new Uint8Array(size + bodyLength);
+  let o = writeLatin1(out, 0, startLine);
+  out[o++] = 0x0d;
+  out[o++] = 0x0a;
+  for (let i = 0; i < headers.length; i++) {
+    const field = headers[i]!;
+    o = writeLatin1(out, o, field[0]);
+    out[o++] = 0x3a;
+    out[o++] = 0x20;
+    o = writeLatin1(out, o, field[1]);
+    out[o++] = 0x0d;
+    out[o++] = 0x0a;
+  }
+  out[o++] = 0x0d;
+  out[o++] = 0x0a;
+  if (bodyLength !== 0) out.set(body!, o);
   return out;
+}
+
+function writeLatin1(target: Uint8Array, offset: number, text: string): number {
+  for (let i = 0; i < text.length; i++) target[offset + i] = text.charCodeAt(i);
+  return offset + text.length;
 }

@@ -139,18 +139,43 @@ function bad(
   throw new HandshakeError(code, message, { status });
 }
 
-function resolveOriginPolicy(check: RequestValidationOptions['checkOrigin']): OriginPolicy | null {
-  if (check === undefined) return null;
-  return typeof check === 'function' ? check : createOriginPolicy(check);
+/** The value of 1 to 3 ASCII digits in `text[start, end)`, or -1. */
+function smallNumber(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n < 1 || n > 3) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
-function parseVersion(version: string): [number, number] | null {
+/** Whether `version` (`major[.minor]`, 1-3 digits each) is HTTP/1.1 or later; false when malformed. */
+function isHttp11OrLater(version: string): boolean {
+  if (version === '1.1') return true;
   const dot = version.indexOf('.');
-  const majorText = dot < 0 ? version : version.slice(0, dot);
-  const minorText = dot < 0 ? '0' : version.slice(dot + 1);
-  if (!/^\d{1,3}$/.test(majorText) || !/^\d{1,3}$/.test(minorText)) return null;
-  return [Number(majorText), Number(minorText)];
+  const major = smallNumber(version, 0, dot < 0 ? version.length : dot);
+  const minor = dot < 0 ? 0 : smallNumber(version, dot + 1, version.length);
+  if (major < 0 || minor < 0) return false;
+  return major > 1 || (major === 1 && minor >= 1);
 }
+
+/** `value` equals the lower-case ASCII `token`, ignoring case (no string is allocated). */
+function equalsToken(value: string | undefined, token: string): boolean {
+  if (value === undefined || value.length !== token.length) return false;
+  for (let i = 0; i < token.length; i++) {
+    let c = value.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== token.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The offers and protocols of a request without those headers (shared, frozen). */
+const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+const NO_OFFERS: readonly ExtensionOffer[] = Object.freeze([]);
 
 function validHost(host: string | undefined): host is string {
   if (host === undefined || host.length === 0 || host.length > 1024) return false;
@@ -172,20 +197,37 @@ function validHost(host: string | undefined): host is string {
   return true;
 }
 
-function checkCommon(
+function versionHeader(httpVersion: 1 | 2): HeaderList {
+  return [[httpVersion === 1 ? 'Sec-WebSocket-Version' : 'sec-websocket-version', '13']];
+}
+
+/** The Origin header (undefined when absent), checked against the policy (403). */
+function checkOrigin(
   headers: HeaderRecord,
-  httpVersion: 1 | 2,
   options: RequestValidationOptions | undefined,
-): { origin: string | undefined; protocols: string[]; extensions: ExtensionOffer[] } {
-  const maxLength = options?.maxHeaderValueLength;
+): string | undefined {
+  let origin = headers.origin;
+  if (typeof origin !== 'string') {
+    origin = getHeader(headers, 'origin') ?? getHeader(headers, 'sec-websocket-origin');
+  }
+  const check = options?.checkOrigin;
+  if (check !== undefined) {
+    const policy = typeof check === 'function' ? check : createOriginPolicy(check);
+    if (!policy(origin)) {
+      bad('request-origin', `Origin not allowed: ${(origin ?? '(none)').slice(0, 200)}`, 403);
+    }
+  }
+  return origin;
+}
+
+function checkVersion(headers: HeaderRecord, httpVersion: 1 | 2): void {
+  // The common case: exactly "13" (a record from Node holds a string here).
+  if (headers['sec-websocket-version'] === '13') return;
   const version = getHeader(headers, 'sec-websocket-version');
-  const versionHeader = [
-    [httpVersion === 1 ? 'Sec-WebSocket-Version' : 'sec-websocket-version', '13'],
-  ] as const;
   if (version === undefined || version.trim() === '') {
     throw new HandshakeError('request-version', 'Missing Sec-WebSocket-Version header', {
       status: 400,
-      headers: versionHeader,
+      headers: versionHeader(httpVersion),
     });
   }
   if (version.trim() !== '13') {
@@ -194,30 +236,34 @@ function checkCommon(
       `Unsupported WebSocket version: ${version.trim().slice(0, 32)}`,
       {
         status: httpVersion === 1 ? 426 : 400,
-        headers: versionHeader,
+        headers: versionHeader(httpVersion),
       },
     );
   }
+}
 
-  const protocols: string[] = [];
+/** The offered subprotocols (duplicates removed) and extension offers. */
+function parseOffers(
+  headers: HeaderRecord,
+  options: RequestValidationOptions | undefined,
+): { protocols: readonly string[]; extensions: readonly ExtensionOffer[] } {
+  const maxLength = options?.maxHeaderValueLength;
+
+  let protocols: readonly string[] = NO_PROTOCOLS;
   const protocolHeader = getHeader(headers, 'sec-websocket-protocol');
   if (protocolHeader !== undefined) {
+    const list: string[] = [];
     for (const p of parseProtocolList(protocolHeader, { code: 'request-protocol', maxLength })) {
-      if (!protocols.includes(p)) protocols.push(p);
+      if (!list.includes(p)) list.push(p);
     }
+    protocols = list;
   }
   const extensionHeader = getHeader(headers, 'sec-websocket-extensions');
   const extensions =
     extensionHeader === undefined
-      ? []
+      ? NO_OFFERS
       : parseExtensionList(extensionHeader, { code: 'request-extensions', maxLength });
-
-  const origin = getHeader(headers, 'origin') ?? getHeader(headers, 'sec-websocket-origin');
-  const policy = resolveOriginPolicy(options?.checkOrigin);
-  if (policy !== null && !policy(origin)) {
-    bad('request-origin', `Origin not allowed: ${(origin ?? '(none)').slice(0, 200)}`, 403);
-  }
-  return { origin, protocols, extensions };
+  return { protocols, extensions };
 }
 
 /**
@@ -241,25 +287,44 @@ export function validateUpgradeRequest(
       },
     );
   }
-  const v = parseVersion(request.httpVersion ?? '1.1');
-  if (v === null || v[0] < 1 || (v[0] === 1 && v[1] < 1)) {
+  if (!isHttp11OrLater(request.httpVersion ?? '1.1')) {
     bad('request-http-version', 'A WebSocket upgrade needs HTTP/1.1 or later');
   }
   const { headers } = request;
   const host = getHeader(headers, 'host');
   if (!validHost(host)) bad('request-host', 'Missing or invalid Host header');
-  if (!listContainsToken(getHeader(headers, 'upgrade'), 'websocket', parseUpgradeList)) {
+  // Fast paths for the usual single-token values; lists go through the full grammar.
+  const upgrade = headers.upgrade;
+  if (
+    !equalsToken(typeof upgrade === 'string' ? upgrade : undefined, 'websocket') &&
+    !listContainsToken(getHeader(headers, 'upgrade'), 'websocket', parseUpgradeList)
+  ) {
     bad('request-upgrade', 'Missing or invalid Upgrade header: expected "websocket"');
   }
-  if (!listContainsToken(getHeader(headers, 'connection'), 'upgrade', parseTokenList)) {
+  const connection = headers.connection;
+  if (
+    !equalsToken(typeof connection === 'string' ? connection : undefined, 'upgrade') &&
+    !listContainsToken(getHeader(headers, 'connection'), 'upgrade', parseTokenList)
+  ) {
     bad('request-connection', 'Missing or invalid Connection header: expected "Upgrade"');
   }
   const key = getHeader(headers, 'sec-websocket-key')?.trim();
   if (key === undefined || !isValidKey(key)) {
     bad('request-key', 'Missing or invalid Sec-WebSocket-Key header');
   }
-  const common = checkCommon(headers, 1, options);
-  return { httpVersion: 1, key, host, path: request.url ?? '/', headers, ...common };
+  checkVersion(headers, 1);
+  const { protocols, extensions } = parseOffers(headers, options);
+  const origin = checkOrigin(headers, options);
+  return {
+    httpVersion: 1,
+    key,
+    host,
+    path: request.url ?? '/',
+    headers,
+    origin,
+    protocols,
+    extensions,
+  };
 }
 
 /**
@@ -295,8 +360,19 @@ export function validateExtendedConnect(
   }
   const host = getHeader(headers, ':authority') ?? getHeader(headers, 'host');
   if (!validHost(host)) bad('request-host', 'Missing or invalid :authority');
-  const common = checkCommon(headers, 2, options);
-  return { httpVersion: 2, key: undefined, host, path, headers, ...common };
+  checkVersion(headers, 2);
+  const { protocols, extensions } = parseOffers(headers, options);
+  const origin = checkOrigin(headers, options);
+  return {
+    httpVersion: 2,
+    key: undefined,
+    host,
+    path,
+    headers,
+    origin,
+    protocols,
+    extensions,
+  };
 }
 
 /**
@@ -401,6 +477,8 @@ export function serializeSwitchingProtocols(
     throw new TypeError('An HTTP/2 handshake is answered with responseHeadersH2(), not 101');
   }
   const extra = headerListFrom(extraHeaders);
+  if (extra.length === 0)
+    return serializeHead('HTTP/1.1 101 Switching Protocols', handshake.headers);
   for (const [name] of extra) {
     if (RESERVED_101.has(name.toLowerCase())) {
       throw new TypeError(`Header ${name} is set by the handshake`);
