@@ -8,7 +8,11 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { setMaskImplementation, setUtf8Validator } from '@strata-ws/codec';
+import {
+  setMaskImplementation,
+  setMaskIntoImplementation,
+  setUtf8Validator,
+} from '@strata-ws/codec';
 import { setSha1 } from '@strata-ws/handshake';
 
 interface BufferUtil {
@@ -50,6 +54,11 @@ export function installNodeHost(): void {
       // The key bytes, rotated by the part of the key already used.
       for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
       bufferUtil.mask(data, key, data, 0, data.length);
+    });
+    // Copy and mask in one native pass (masked sends, payloads gathered across reads).
+    setMaskIntoImplementation((source, target, targetOffset, maskKey, keyOffset) => {
+      for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
+      bufferUtil.mask(source, key, target, targetOffset, source.length);
     });
   }
 }

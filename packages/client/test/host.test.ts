@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { mask } from '@strata-ws/codec';
+import { mask, maskInto } from '@strata-ws/codec';
 import { describe, expect, it } from 'vitest';
 import { installNodeHost } from '../src/host.js';
 
@@ -23,6 +23,23 @@ describe('Node host fast paths', () => {
         const expected = reference(data, maskKey, keyOffset);
         mask(data, maskKey, keyOffset);
         expect(Buffer.compare(data, expected), `${length}/${keyOffset}`).toBe(0);
+      }
+    }
+  });
+
+  it('copies and masks (maskInto) like RFC 6455 §5.3 with the native copy-and-mask installed', () => {
+    installNodeHost();
+    for (const length of [0, 1, 95, 96, 255, 256, 257, 1000, 65_537]) {
+      for (const keyOffset of [0, 1, 2, 3]) {
+        const source = new Uint8Array(length).map((_, i) => (i * 5 + length) & 0xff);
+        const before = source.slice();
+        const maskKey = 0x1f2e3d4c ^ length;
+        const target = new Uint8Array(length + 9).fill(0xee);
+        maskInto(source, target, 5, maskKey, keyOffset);
+        const expected = new Uint8Array(length + 9).fill(0xee);
+        expected.set(reference(source, maskKey, keyOffset), 5);
+        expect(Buffer.compare(target, expected), `${length}/${keyOffset}`).toBe(0);
+        expect(Buffer.compare(source, before)).toBe(0);
       }
     }
   });

@@ -3,7 +3,13 @@ import { MASK_VECTORS, patternBytes, RFC6455_FRAMES } from '@strata-ws/test-vect
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
 import { assertBytes } from '../test/host.js';
-import { mask, setMaskImplementation, setWasmMasking } from './mask.js';
+import {
+  mask,
+  maskInto,
+  setMaskImplementation,
+  setMaskIntoImplementation,
+  setWasmMasking,
+} from './mask.js';
 import { wasmMaskAvailable } from './mask-wasm.js';
 
 /** The definition: data[i] ^= key[(i + offset) % 4], byte by byte. */
@@ -14,6 +20,7 @@ function referenceMask(data: Uint8Array, maskKey: number, keyOffset: number): Ui
 
 afterEach(() => {
   setMaskImplementation(null);
+  setMaskIntoImplementation(null);
   setWasmMasking(true);
 });
 
@@ -190,5 +197,101 @@ describe('setMaskImplementation (host seam)', () => {
     const data = new Uint8Array(2000);
     mask(data, 0x01010101);
     expect(data.every((b) => b === 1)).toBe(true);
+  });
+});
+
+describe('maskInto (copy and mask in one pass, RFC 6455 §5.3)', () => {
+  /** The definition, byte by byte, on a copy of `target`. */
+  function referenceInto(
+    source: Uint8Array,
+    target: Uint8Array,
+    offset: number,
+    maskKey: number,
+    keyOffset: number,
+  ): Uint8Array {
+    const expected = target.slice();
+    expected.set(referenceMask(source, maskKey, keyOffset), offset);
+    return expected;
+  }
+
+  test('§5.7 "Hello" masked into a frame buffer, source untouched', () => {
+    const { wire, payload } = RFC6455_FRAMES.maskedText;
+    const target = wire.slice();
+    target.fill(0, 6);
+    const source = payload.slice();
+    maskInto(source, target, 6, 0x37fa213d);
+    expect(target).toEqual(wire);
+    expect(source).toEqual(payload);
+  });
+
+  for (const path of ['wasm', 'words'] as const) {
+    test(`every path matches the definition (${path}): property over lengths, offsets, alignments, keys`, () => {
+      setWasmMasking(path === 'wasm');
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 0, maxLength: 1200 }),
+          fc.integer({ min: 0, max: 7 }),
+          fc.integer({ min: 0, max: 9 }),
+          fc.integer({ min: 0, max: 0xffffffff }),
+          fc.integer({ min: 0, max: 7 }),
+          (bytes, sourceShift, targetOffset, maskKey, keyOffset) => {
+            // Source and target at every mutual alignment (same phase and not).
+            const backing = new Uint8Array(bytes.length + 8);
+            backing.set(bytes, sourceShift);
+            const source = backing.subarray(sourceShift, sourceShift + bytes.length);
+            const before = source.slice();
+            const target = patternBytes(bytes.length + 20, 3);
+            const expected = referenceInto(source, target, targetOffset, maskKey, keyOffset);
+            maskInto(source, target, targetOffset, maskKey, keyOffset);
+            assertBytes(target, expected);
+            assertBytes(source, before);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  test('a 1 MiB payload in pieces with running key offsets equals one mask of the whole', () => {
+    const source = patternBytes(1 << 20, 11);
+    const whole = source.slice();
+    mask(whole, 0x9abcdef0);
+    const target = new Uint8Array(source.length);
+    let at = 0;
+    for (const piece of [1, 70_000, 3, 500_001, 95, 300]) {
+      maskInto(source.subarray(at, at + piece), target, at, 0x9abcdef0, at);
+      at += piece;
+    }
+    maskInto(source.subarray(at), target, at, 0x9abcdef0, at);
+    assertBytes(target, whole);
+  });
+
+  test('throws RangeError when the source does not fit', () => {
+    expect(() => maskInto(new Uint8Array(10), new Uint8Array(12), 3, 1)).toThrow(RangeError);
+    expect(() => maskInto(new Uint8Array(1), new Uint8Array(12), -1, 1)).toThrow(RangeError);
+  });
+
+  test('the copy-and-mask seam takes payloads from minLength with the key offset mod 4', () => {
+    const calls: number[][] = [];
+    setMaskIntoImplementation((source, target, offset, maskKey, keyOffset) => {
+      calls.push([source.length, target.length, offset, maskKey, keyOffset]);
+    }, 100);
+    maskInto(new Uint8Array(99), new Uint8Array(200), 0, 5, 0);
+    maskInto(new Uint8Array(100), new Uint8Array(200), 7, 5, 6);
+    expect(calls).toEqual([[100, 200, 7, 5, 2]]);
+  });
+
+  test('with only an in-place host mask, the copy is masked by it', () => {
+    const calls: number[] = [];
+    setMaskImplementation((data, maskKey, keyOffset) => {
+      calls.push(data.length);
+      const key = [maskKey >>> 24, (maskKey >>> 16) & 0xff, (maskKey >>> 8) & 0xff, maskKey & 0xff];
+      for (let i = 0; i < data.length; i++) data[i] = data[i]! ^ key[(i + keyOffset) & 3]!;
+    });
+    const source = patternBytes(1000, 5);
+    const target = new Uint8Array(1010);
+    maskInto(source, target, 10, 0x01020304, 1);
+    expect(calls).toEqual([1000]);
+    assertBytes(target, referenceInto(source, new Uint8Array(1010), 10, 0x01020304, 1));
   });
 });

@@ -36,6 +36,141 @@ let cachedBuffer: ArrayBufferLike | null = null;
 let cachedWords: Int32Array = new Int32Array(0);
 
 /**
+ * A copy-and-mask function: writes `source` XORed with `maskKey` (starting `keyOffset` bytes
+ * into the key) to `target` from `targetOffset`, leaving `source` as it was.
+ */
+export type MaskIntoImplementation = (
+  source: Uint8Array,
+  target: Uint8Array,
+  targetOffset: number,
+  maskKey: number,
+  keyOffset: number,
+) => void;
+
+let hostMaskInto: MaskIntoImplementation | null = null;
+let hostMaskIntoMinLength = DEFAULT_HOST_MIN_LENGTH;
+
+/**
+ * Installs a faster copy-and-mask function for {@link maskInto} on payloads of at least
+ * `minLength` bytes (default 256), e.g. `bufferutil`'s `mask(source, key, output, offset,
+ * length)` in Node; `null` restores the pure JavaScript one (WebAssembly SIMD or 32-bit words).
+ */
+export function setMaskIntoImplementation(
+  fn: MaskIntoImplementation | null,
+  minLength?: number,
+): void {
+  hostMaskInto = fn;
+  hostMaskIntoMinLength = minLength ?? DEFAULT_HOST_MIN_LENGTH;
+}
+
+/**
+ * Writes `source` masked with `maskKey` into `target` at `targetOffset`, in one pass: the copy
+ * and the XOR of RFC 6455 §5.3 together, instead of a copy and then `mask` in place. `source`
+ * is not modified; `target` and `source` must not overlap (unless they are the same bytes).
+ * Masking is its own inverse, so this also unmasks received payload bytes into a new buffer.
+ *
+ * @param keyOffset - bytes of the key already used by earlier parts of the same payload
+ *   (0–3; larger values are taken modulo 4), so a payload can be copied piecewise.
+ * @throws RangeError when `source` does not fit in `target` from `targetOffset`.
+ */
+export function maskInto(
+  source: Uint8Array,
+  target: Uint8Array,
+  targetOffset: number,
+  maskKey: number,
+  keyOffset = 0,
+): void {
+  const length = source.length;
+  if (!(targetOffset >= 0 && targetOffset + length <= target.length)) {
+    throw new RangeError(
+      `${length} bytes do not fit at offset ${targetOffset} of ${target.length}`,
+    );
+  }
+  if (length < WORD_LOOP_MIN_LENGTH) {
+    copyMaskBytes(source, 0, length, target, targetOffset, maskKey, keyOffset);
+    return;
+  }
+  if (hostMaskInto !== null && length >= hostMaskIntoMinLength) {
+    hostMaskInto(source, target, targetOffset, maskKey, keyOffset & 3);
+    return;
+  }
+  if (hostMask !== null && length >= hostMinLength) {
+    // Only an in-place host mask: a copy at memcpy speed, then the native mask.
+    const view = target.subarray(targetOffset, targetOffset + length);
+    view.set(source);
+    hostMask(view, maskKey, keyOffset & 3);
+    return;
+  }
+  if (length >= WASM_MIN_LENGTH && wasmMaskAvailable()) {
+    maskWasm(source, target.subarray(targetOffset, targetOffset + length), maskKey, keyOffset);
+    return;
+  }
+  const sourceAt = source.byteOffset;
+  const targetAt = target.byteOffset + targetOffset;
+  if (((sourceAt ^ targetAt) & 3) !== 0) {
+    // No common word alignment: copy at memcpy speed, then mask the copy in words.
+    const view = target.subarray(targetOffset, targetOffset + length);
+    view.set(source);
+    mask(view, maskKey, keyOffset);
+    return;
+  }
+  // Bytes before the first 4-byte aligned address (the same for both).
+  const head = (4 - (sourceAt & 3)) & 3;
+  const wordCount = (length - head) >>> 2;
+  const tailStart = head + (wordCount << 2);
+  if (head !== 0) copyMaskBytes(source, 0, head, target, targetOffset, maskKey, keyOffset);
+  let key = keyAt(maskKey, head, keyOffset);
+  if (littleEndian) key = swap(key);
+  const from = new Int32Array(source.buffer, sourceAt + head, wordCount);
+  const to = new Int32Array(target.buffer, targetAt + head, wordCount);
+  const end4 = wordCount & ~3;
+  let i = 0;
+  for (; i < end4; i += 4) {
+    to[i] = from[i]! ^ key;
+    to[i + 1] = from[i + 1]! ^ key;
+    to[i + 2] = from[i + 2]! ^ key;
+    to[i + 3] = from[i + 3]! ^ key;
+  }
+  for (; i < wordCount; i++) to[i] = from[i]! ^ key;
+  if (tailStart < length) {
+    copyMaskBytes(source, tailStart, length, target, targetOffset, maskKey, keyOffset);
+  }
+}
+
+/** `target[targetOffset + i] = source[i] ^ key[(i + keyOffset) % 4]` for `i` in `start..end`. */
+function copyMaskBytes(
+  source: Uint8Array,
+  start: number,
+  end: number,
+  target: Uint8Array,
+  targetOffset: number,
+  maskKey: number,
+  keyOffset: number,
+): void {
+  const key = keyAt(maskKey, start, keyOffset);
+  const k0 = key >>> 24;
+  const k1 = (key >>> 16) & 0xff;
+  const k2 = (key >>> 8) & 0xff;
+  const k3 = key & 0xff;
+  let i = start;
+  let j = targetOffset + start;
+  const end4 = start + ((end - start) & ~3);
+  for (; i < end4; i += 4, j += 4) {
+    target[j] = source[i]! ^ k0;
+    target[j + 1] = source[i + 1]! ^ k1;
+    target[j + 2] = source[i + 2]! ^ k2;
+    target[j + 3] = source[i + 3]! ^ k3;
+  }
+  if (i < end) {
+    target[j] = source[i]! ^ k0;
+    if (i + 1 < end) {
+      target[j + 1] = source[i + 1]! ^ k1;
+      if (i + 2 < end) target[j + 2] = source[i + 2]! ^ k2;
+    }
+  }
+}
+
+/**
  * Installs a faster masking function for payloads of at least `minLength` bytes (default
  * 256), e.g. `bufferutil`'s native mask in Node; `null` restores the pure JavaScript one.
  * Payloads under 96 bytes always stay in JavaScript, where a native call costs more than it
