@@ -563,7 +563,15 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       throw error;
     }
     this.#flags &= ~IN_RECEIVE;
-    if (this.#flags & NEED_FLUSH || conn.outputLength > 0) this.#flush();
+    // The peer's reply to our close frame produces no output, yet the server must now close
+    // TCP first (RFC 6455 §7.1.1): #flush ends the socket once the engine says so.
+    if (
+      this.#flags & NEED_FLUSH ||
+      conn.outputLength > 0 ||
+      (conn.transportShouldClose && !(this.#flags & ENDED))
+    ) {
+      this.#flush();
+    }
     if (!conn.wantsInput && !(this.#flags & PAUSE_INPUT)) {
       this.#flags |= PAUSE_INPUT;
       this.#updatePause();
