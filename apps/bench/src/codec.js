@@ -76,6 +76,21 @@ function strataParser(onMessage) {
   return (chunk) => parser.push(chunk, sink);
 }
 
+/** As the protocol engine parses: the parser unmasks (while copying split frames) and keeps views. */
+function strataParserEngine(onMessage) {
+  const parser = new FrameParser({
+    maxPayloadLength: 0x7fffffff,
+    unmask: true,
+    retainChunks: true,
+  });
+  const sink = {
+    frame(header, payload) {
+      onMessage(payload, header.opcode === 2);
+    },
+  };
+  return (chunk) => parser.push(chunk, sink);
+}
+
 /** A function pushing `iterations` chunks (round-robin) through a fresh parser, checked first. */
 function parseLoop(makeParser, chunks, messagesPerRound, masked) {
   let messages = 0;
@@ -128,6 +143,30 @@ for (const [name, size, count, chunkSize, masked] of parseCases) {
     parseLoop(wsParser, chunks, count, masked),
     parseLoop(strataParser, chunks, count, masked),
     count / chunks.length,
+  );
+  if (masked && chunkSize !== 0) {
+    row(
+      `${name} (engine options: unmask, retainChunks)`,
+      parseLoop(wsParser, chunks, count, masked),
+      parseLoop(strataParserEngine, chunks, count, masked),
+      count / chunks.length,
+    );
+  }
+}
+// Large frames across socket-sized reads (the engine's options).
+{
+  const chunks = chunksOf(1 << 20, 4, 65536, true);
+  row(
+    'parse 1 MiB masked, 64 KiB chunks',
+    parseLoop(wsParser, chunks, 4, true),
+    parseLoop(strataParser, chunks, 4, true),
+    4 / chunks.length,
+  );
+  row(
+    'parse 1 MiB masked, 64 KiB chunks (engine options: unmask, retainChunks)',
+    parseLoop(wsParser, chunks, 4, true),
+    parseLoop(strataParserEngine, chunks, 4, true),
+    4 / chunks.length,
   );
 }
 

@@ -10,7 +10,8 @@ import { mask, maskInto } from './mask.js';
 export interface FrameSink {
   /**
    * One frame. `header` is reused between calls: read it, do not keep it. `payload` is
-   * still masked (apply `mask(payload, header.maskKey)` when `header.masked`); it is a view
+   * still masked (apply `mask(payload, header.maskKey)` when `header.masked`) unless the
+   * parser was made with `unmask: true`; it is a view
    * of the pushed chunk when the payload lies in one chunk, otherwise a fresh copy owned by
    * the sink. Return `false` to stop: the rest stays buffered until the next `push`.
    */

@@ -10,7 +10,6 @@ import {
   type FrameSink,
   isValidUtf8,
   isValidWireCloseCode,
-  mask,
   ProtocolError,
   Utf8Validator,
 } from '@strata-ws/codec';
@@ -454,7 +453,13 @@ export class Connection {
     try {
       let parser = this.#parser;
       if (parser === null) {
-        parser = new FrameParser({ maxPayloadLength: this.#settings.parserMaxPayload });
+        // The parser unmasks (while copying, for frames split across reads) and may keep
+        // views of received chunks until a large frame completes: `receive` owns its chunks.
+        parser = new FrameParser({
+          maxPayloadLength: this.#settings.parserMaxPayload,
+          unmask: true,
+          retainChunks: true,
+        });
         this.#parser = parser;
         this.#sink = new ConnectionSink(this);
       }
@@ -601,7 +606,7 @@ export class Connection {
           : 'unmasked frame from the client',
       );
     }
-    if (header.masked && payload.length !== 0) mask(payload, header.maskKey);
+    // The payload is unmasked already (the parser's `unmask` option).
     const opcode = header.opcode;
     if (opcode >= 8) return this.#onControlFrame(opcode, header.rsv, payload);
     if (opcode === 0) {
