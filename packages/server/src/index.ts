@@ -5,11 +5,31 @@
  */
 export type { PerMessageDeflateOptions } from './deflate.js';
 export type {
+  CloseMessage,
+  ErrorMessage,
+  OpenMessage,
+  RefusedMessage,
+  ServerCountersSnapshot,
+  TransportKind,
+  UpgradeMessage,
+} from './diagnostics.js';
+export { ChannelName, ServerCounters } from './diagnostics.js';
+export type { Http2UpgradeRequest } from './http2.js';
+export { isWebSocketConnect } from './http2.js';
+export type { DualProtocolServer, DualProtocolServerOptions } from './http2-transport.js';
+export {
+  createDualProtocolServer,
+  HTTP2_PREFACE,
+  websocketHttp2Settings,
+  withConnectProtocol,
+} from './http2-transport.js';
+export type {
   AuthenticateHook,
   BackpressurePolicy,
   HandleProtocols,
   OriginPolicy,
   ResolvedOptions,
+  TopicsOptions,
   UpgradeAcceptance,
   UpgradeDecision,
   UpgradeInfo,
@@ -18,8 +38,21 @@ export type {
   WebSocketServerOptions,
 } from './options.js';
 export { defaultLimits } from './options.js';
+export type { MessageData, MessagePreparerOptions, PreparedFrame } from './prepared-frame.js';
 export type { UpgradeCallback, WebSocketServerEvents } from './server.js';
 export { WebSocketServer } from './server.js';
+export type { ClosableConnection, ShutdownOptions, ShutdownResult } from './shutdown.js';
+export { closeGracefully } from './shutdown.js';
+export type {
+  ConnectionPublishOptions,
+  LocalDelivery,
+  PublishOptions,
+  PubSubAdapter,
+  PubSubMessage,
+  TopicRegistryOptions,
+  TopicSubscriber,
+} from './topics.js';
+export { InProcessAdapter, TopicRegistry } from './topics.js';
 export type {
   PreparedFrameLike,
   ReadyState,

@@ -3,7 +3,9 @@
  * package entry: `WebSocketServer` (and the topics/pub-sub layer to come) use them to drive
  * connections without widening the public surface.
  */
+import type { ServerCounters } from './diagnostics.js';
 import type { ResolvedOptions } from './options.js';
+import type { TopicRegistry } from './topics.js';
 import type { ServerWebSocket } from './websocket.js';
 
 /** Operations the server (and the topics layer) run on a connection; see `connectionInternals`. */
@@ -28,4 +30,8 @@ export interface ConnectionHost {
   readonly now: number;
   /** Called once when the connection's socket has closed. */
   connectionClosed(ws: object): void;
+  /** The server's topics (publish/subscribe). */
+  readonly topics: TopicRegistry<ServerWebSocket<unknown>>;
+  /** The server's counters (connections, bytes, messages). */
+  readonly counters: ServerCounters;
 }

@@ -1,6 +1,8 @@
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
 import type { PerMessageDeflateOptions } from './deflate.js';
+import type { PubSubAdapter, TopicRegistryOptions } from './topics.js';
 
 /** What the server does with a send while a connection's queue is over `maxBufferedAmount`. */
 export type BackpressurePolicy = 'close' | 'drop';
@@ -84,6 +86,14 @@ export interface WebSocketServerOptions<Data = unknown> {
   tls?: HttpsServerOptions;
   /** Attach to an existing http/https server (its `upgrade` event). */
   server?: HttpServer | HttpsServer;
+  /**
+   * Attach to a node:http2 server for WebSockets over HTTP/2 (RFC 8441 extended CONNECT on
+   * its `stream` event). Create it with `settings: { enableConnectProtocol: true }`. With
+   * `allowHTTP1: true` (TLS) its HTTP/1.1 upgrades are served too, unless `server` is also
+   * given (then HTTP/1.1 upgrades come from `server`, e.g. one port shared by h2c and
+   * HTTP/1.1, see `createDualProtocolServer`).
+   */
+  http2?: Http2Server | Http2SecureServer;
   /** No server: call {@link WebSocketServer.handleUpgrade} yourself. */
   noServer?: boolean;
   /** Only accept upgrades whose path (without query) equals this. */
@@ -130,6 +140,19 @@ export interface WebSocketServerOptions<Data = unknown> {
   backpressurePolicy?: BackpressurePolicy;
   /** Received bytes held while an asynchronous decode (inflate) runs (default 1 MiB). */
   maxBufferedInput?: number;
+  /**
+   * Topics (publish/subscribe): `adapter` spans topics across processes (default: this
+   * process only); `level`, `memLevel` and `threshold` (default 1, 8, 1024 bytes) govern
+   * the one compressed frame built per published message for subscribers that negotiated
+   * permessage-deflate with `server_no_context_takeover`.
+   */
+  topics?: TopicsOptions;
+}
+
+/** Options of the server's topics. */
+export interface TopicsOptions extends TopicRegistryOptions {
+  /** Where publishes go and where messages from other processes come from. */
+  adapter?: PubSubAdapter;
 }
 
 /** The options with every default applied (internal). */

@@ -6,21 +6,39 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
+import type {
+  Http2SecureServer,
+  Http2Server,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   HandshakeError,
   negotiateUpgrade,
+  responseHeadersH2,
   type ServerHandshake,
   serializeRejection,
   serializeSwitchingProtocols,
   type ValidatedUpgradeRequest,
+  validateExtendedConnect,
   validateUpgradeRequest,
 } from '@strata-ws/handshake';
 import type { ConnectionOptions } from '@strata-ws/protocol';
 import { createDeflateSupport, type DeflateSupport } from './deflate.js';
+import { diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
 import { installNodeHost } from './host.js';
+import {
+  http2Request,
+  isSecureStream,
+  isWebSocketConnect,
+  refuseStream,
+  streamAsSocket,
+} from './http2.js';
 import type { ConnectionHost } from './internal.js';
 import {
   type ResolvedOptions,
@@ -29,6 +47,9 @@ import {
   type UpgradeInfo,
   type WebSocketServerOptions,
 } from './options.js';
+import type { MessageData } from './prepared-frame.js';
+import { closeGracefully, type ShutdownOptions, type ShutdownResult } from './shutdown.js';
+import { InProcessAdapter, type PublishOptions, TopicRegistry } from './topics.js';
 import { connectionInternals, ignoreSocketError, ServerWebSocket } from './websocket.js';
 
 /** Events of a {@link WebSocketServer} (listener argument lists). */
@@ -117,6 +138,15 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   readonly #baseConnectionOptions: ConnectionOptions;
   readonly #deflate: DeflateSupport | null;
   readonly #checkOrigin: ((origin: string | undefined) => boolean) | readonly string[] | undefined;
+  readonly #topics: TopicRegistry<ServerWebSocket<unknown>>;
+  /** Counters a user can read: connections, handshakes refused, messages, bytes. */
+  readonly counters: ServerCounters = new ServerCounters();
+  #http2: Http2Server | Http2SecureServer | null = null;
+  #onStream: ((stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void) | null = null;
+  #onCompatConnect: ((req: Http2ServerRequest, res: Http2ServerResponse) => void) | null = null;
+  #onHttp2Upgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | null = null;
+  #onHttp2Listening: (() => void) | null = null;
+  #onHttp2Error: ((error: Error) => void) | null = null;
   /** Sockets of a server this created that have not upgraded yet, with their deadline. */
   readonly #connecting = new Map<Socket, number>();
   #forgetConnecting: ((this: Socket) => void) | null = null;
@@ -138,11 +168,13 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     installNodeHost();
     const modes = [
       options.port !== undefined,
-      options.server !== undefined,
+      options.server !== undefined || options.http2 !== undefined,
       options.noServer === true,
     ];
     if (modes.filter(Boolean).length !== 1) {
-      throw new TypeError('exactly one of the "port", "server" and "noServer" options must be set');
+      throw new TypeError(
+        'exactly one of the "port", "server" (and/or "http2") and "noServer" options must be set',
+      );
     }
     this.#userOptions = options;
     const limits = resolveOptions(options as WebSocketServerOptions<unknown>);
@@ -151,13 +183,24 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     // Milliseconds since this server started: small integers (no boxed number per connection).
     const epoch = Date.now();
     let now = 0;
+    const counters = this.counters;
+    const { adapter, ...topicOptions } = options.topics ?? {};
+    const topics = new TopicRegistry<ServerWebSocket<unknown>>(
+      topicOptions,
+      adapter ?? new InProcessAdapter(),
+    );
+    this.#topics = topics;
     this.#host = {
+      topics,
+      counters,
       limits,
       get now() {
         return now;
       },
       connectionClosed(ws) {
         server.#clients.delete(ws as ServerWebSocket<Data>);
+        topics.unsubscribeAll(ws as ServerWebSocket<unknown>);
+        counters.connectionsOpen--;
       },
     };
     this.#baseConnectionOptions = Object.freeze({
@@ -278,6 +321,58 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       httpServer.on('upgrade', this.#onUpgrade);
       if (callback) this.once('listening', callback);
     }
+    if (options.http2 !== undefined)
+      this.#attachHttp2(options.http2, httpServer === null ? callback : undefined);
+  }
+
+  /**
+   * Serves WebSockets over HTTP/2 (RFC 8441) from an http2 server's extended CONNECT
+   * streams; other streams are left to the server's other listeners. Without an http/https
+   * `server`, the http2 server's HTTP/1.1 upgrades (`allowHTTP1`) are served too.
+   */
+  #attachHttp2(h2: Http2Server | Http2SecureServer, callback: (() => void) | undefined): void {
+    this.#http2 = h2;
+    this.#onStream = (stream, headers) => {
+      if (!isWebSocketConnect(headers)) return;
+      const path = this.options.path;
+      const streamPath = headers[':path'];
+      if (
+        path !== undefined &&
+        pathOf(typeof streamPath === 'string' ? streamPath : '/') !== path
+      ) {
+        if (h2.listenerCount('stream') === 1) refuseStream(stream, 404, 'Unknown path');
+        return;
+      }
+      this.handleHttp2Stream(stream, headers, (ws, request) =>
+        this.emit('connection', ws, request),
+      );
+    };
+    // First in line: with node:http2's compatibility API ('request' listeners) the stream is
+    // answered before the compat layer sees it.
+    h2.prependListener('stream', this.#onStream);
+    // The compat layer answers a CONNECT nobody listens for with 405 and ends the stream;
+    // listening for 'connect' keeps it off WebSocket streams (the 'stream' listener serves them).
+    this.#onCompatConnect = (req, res) => {
+      if (!isWebSocketConnect(req.headers) && h2.listenerCount('connect') === 1) {
+        res.statusCode = 405;
+        res.end();
+      }
+    };
+    h2.on('connect', this.#onCompatConnect);
+    if (this.#server !== null) return;
+    this.#onHttp2Listening = () => this.emit('listening');
+    this.#onHttp2Error = (error) => this.emit('error', error);
+    this.#onHttp2Upgrade = (req, socket, head) => {
+      if (!this.shouldHandle(req)) {
+        if (h2.listenerCount('upgrade') === 1) this.#refuseRaw(socket, 400, 'Unknown path');
+        return;
+      }
+      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+    };
+    h2.on('listening', this.#onHttp2Listening);
+    h2.on('error', this.#onHttp2Error);
+    h2.on('upgrade', this.#onHttp2Upgrade);
+    if (callback) this.once('listening', callback);
   }
 
   /** The open connections (empty when `clientTracking` is false). */
@@ -292,7 +387,57 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
 
   /** The bound address of the server this created (null otherwise or before listening). */
   address(): AddressInfo | string | null {
-    return this.#server?.address() ?? null;
+    return (this.#server ?? this.#http2)?.address() ?? null;
+  }
+
+  /** The http2 server this one serves RFC 8441 streams from, if any. */
+  get http2Server(): Http2Server | Http2SecureServer | null {
+    return this.#http2;
+  }
+
+  /**
+   * Publishes a message to every subscriber of `topic` (connections that called
+   * `ws.subscribe(topic)`), through the pub/sub adapter. The frame is built once for all
+   * subscribers (and compressed at most once, for those that negotiated permessage-deflate
+   * without server context takeover); each subscriber's queue is subject to the usual
+   * backpressure policy. Returns the number of local subscribers it was queued for.
+   */
+  publish(topic: string, data: MessageData, options?: PublishOptions): number {
+    return this.#topics.publish(topic, data, options);
+  }
+
+  /** How many connections of this server are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.subscriberCount(topic);
+  }
+
+  /** The transport a connection of this server runs over: `'http/1.1'` or `'h2'` (RFC 8441). */
+  transportOf(ws: ServerWebSocket<Data>): TransportKind | undefined {
+    return transports.get(ws);
+  }
+
+  /** The topics with at least one subscriber on this server. */
+  get topics(): readonly string[] {
+    return this.#topics.topics;
+  }
+
+  /**
+   * Graceful shutdown: stops accepting (as {@link WebSocketServer.close}; new handshakes
+   * are refused with 503), sends every client a close frame (`code`, default 1001 Going
+   * Away) after what is already queued for it, waits for the closing handshakes up to
+   * `timeout` (default 10 s), terminates the rest, closes the pub/sub adapter, and resolves
+   * once the server is closed. Unlike `close()` (which, as in `ws`, leaves clients
+   * connected), no client stays connected and no message queued before the call is lost.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<ShutdownResult> {
+    const closed = new Promise<void>((resolve) => {
+      if (this.#closed) resolve();
+      else this.close(() => resolve());
+    });
+    const result = await closeGracefully([...this.#clients], options);
+    await this.#topics.close();
+    await closed;
+    return result;
   }
 
   /** Whether an upgrade request is for this server (its `path`, when set). */
@@ -313,6 +458,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     head: Buffer,
     callback: UpgradeCallback<Data>,
   ): void {
+    diagnostics.upgrade(request, 'http/1.1');
     socket.on('error', ignoreSocketError);
     if (this.#closed) {
       this.#refuse(
@@ -384,6 +530,98 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   }
 
   /**
+   * Completes (or refuses) a WebSocket over HTTP/2 (RFC 8441) — for an http2 server you
+   * route yourself (with the `http2` option the server does it): pass the `stream` event's
+   * arguments of an extended CONNECT (`:protocol: websocket`, see `isWebSocketConnect`). The
+   * session must advertise `enableConnectProtocol`. The same hooks, limits and timeout apply
+   * as for {@link WebSocketServer.handleUpgrade}; the hooks receive an `Http2UpgradeRequest`.
+   */
+  handleHttp2Stream(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    callback: UpgradeCallback<Data>,
+  ): void {
+    const request = http2Request(stream, headers);
+    diagnostics.upgrade(request, 'h2');
+    const socket = streamAsSocket(stream);
+    socket.on('error', ignoreSocketError);
+    if (this.#closed) {
+      this.#refuse(
+        request,
+        socket,
+        new HandshakeError('request-head', 'Server closing', { status: 503 }),
+        stream,
+      );
+      return;
+    }
+    if (stream.destroyed || stream.closed) return;
+    let validated: ValidatedUpgradeRequest;
+    let decision: UpgradeDecision<Data> | PromiseLike<UpgradeDecision<Data>>;
+    try {
+      validated = validateExtendedConnect(headers, { checkOrigin: this.#originCheck(request) });
+      decision = this.#decide(request, {
+        origin: validated.origin,
+        secure: isSecureStream(stream),
+        protocols: validated.protocols,
+      });
+    } catch (error) {
+      this.#refuse(request, socket, error, stream);
+      return;
+    }
+    if (decision === null || typeof decision !== 'object' || !('then' in decision)) {
+      this.#completeOrRefuseH2(request, stream, validated, decision, callback);
+      return;
+    }
+    const pending: PendingHandshake = {
+      socket,
+      timer: setTimeout(
+        () => this.#handshakeTimedOut(pending, request, stream),
+        this.options.handshakeTimeout,
+      ),
+      done: false,
+    };
+    this.#pending.add(pending);
+    const onClose = () => this.#finishPending(pending);
+    stream.once('close', onClose);
+    decision.then(
+      (result) => {
+        if (pending.done) return;
+        this.#finishPending(pending);
+        stream.off('close', onClose);
+        if (!stream.destroyed && !stream.closed) {
+          this.#completeOrRefuseH2(request, stream, validated, result, callback);
+        }
+      },
+      (error: unknown) => {
+        if (pending.done) return;
+        this.#finishPending(pending);
+        stream.off('close', onClose);
+        if (!stream.destroyed) this.#refuse(request, socket, error, stream);
+      },
+    );
+  }
+
+  #completeOrRefuseH2(
+    request: IncomingMessage,
+    stream: ServerHttp2Stream,
+    validated: ValidatedUpgradeRequest,
+    decision: UpgradeDecision<Data>,
+    callback: UpgradeCallback<Data>,
+  ): void {
+    const socket = stream as unknown as Socket;
+    let ws: ServerWebSocket<Data>;
+    try {
+      const accepted = this.#negotiate(request, validated, decision, true);
+      stream.respond(accepted.headers!);
+      ws = this.#adopt(socket, request, accepted, 'h2');
+    } catch (error) {
+      this.#refuse(request, socket, error, stream);
+      return;
+    }
+    callback(ws, request);
+  }
+
+  /**
    * Stops accepting connections: detaches from the http server (closing it if this server
    * created it), stops the heartbeat and refuses pending handshakes. Open connections are
    * left alone (close them first for a graceful shutdown); a server this created finishes
@@ -410,6 +648,16 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       server.off('upgrade', this.#onUpgrade!);
       server.off('listening', this.#onListening!);
       server.off('error', this.#onError!);
+    }
+    const h2 = this.#http2;
+    if (h2 !== null) {
+      h2.off('stream', this.#onStream!);
+      h2.off('connect', this.#onCompatConnect!);
+      if (this.#onHttp2Upgrade !== null) {
+        h2.off('upgrade', this.#onHttp2Upgrade);
+        h2.off('listening', this.#onHttp2Listening!);
+        h2.off('error', this.#onHttp2Error!);
+      }
     }
     const done = (error?: Error) => {
       if (callback) callback(error);
@@ -490,6 +738,23 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     validated: ValidatedUpgradeRequest,
     decision: UpgradeDecision<Data>,
   ): ServerWebSocket<Data> {
+    const accepted = this.#negotiate(request, validated, decision, false);
+    socket.write(accepted.response!);
+    if (head.length > 0) socket.unshift(head);
+    return this.#adopt(socket, request, accepted, 'http/1.1');
+  }
+
+  /**
+   * Turns the hooks' decision into the negotiated handshake: subprotocol, extensions, the
+   * response (101 bytes on HTTP/1.1, the `:status 200` headers on HTTP/2) and the
+   * connection's engine options. Throws a Refusal (or TypeError) to refuse.
+   */
+  #negotiate(
+    request: IncomingMessage,
+    validated: ValidatedUpgradeRequest,
+    decision: UpgradeDecision<Data>,
+    h2: boolean,
+  ): Accepted<Data> {
     let data: Data | undefined;
     let extraHeaders: OutgoingHttpHeaders | undefined;
     if (decision === false) throw new Refusal(401, undefined, undefined);
@@ -527,7 +792,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         extra.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
       }
     }
-    const response = serializeSwitchingProtocols(handshake, extra);
+    const response = h2 ? undefined : serializeSwitchingProtocols(handshake, extra);
+    const headers = h2 ? responseHeadersH2(handshake, extra) : undefined;
     let connectionOptions = this.#baseConnectionOptions;
     let extensionsHeader = '';
     let sharedWindowBits = 0;
@@ -537,21 +803,46 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       connectionOptions = { ...connectionOptions, extensions: [engine.extension] };
       sharedWindowBits = engine.sharedWindowBits;
       for (const [name, value] of handshake.headers) {
-        if (name === 'Sec-WebSocket-Extensions') extensionsHeader = value;
+        if (name.toLowerCase() === 'sec-websocket-extensions') extensionsHeader = value;
       }
     }
-    socket.write(response);
-    if (head.length > 0) socket.unshift(head);
+    return {
+      response,
+      headers: headers === undefined ? undefined : headerObject(headers),
+      protocol: handshake.protocol ?? '',
+      extensionsHeader,
+      connectionOptions,
+      sharedWindowBits,
+      data: data as Data,
+    };
+  }
+
+  /** Runs a connection on a transport whose handshake response was sent. */
+  #adopt(
+    socket: Socket,
+    request: IncomingMessage,
+    accepted: Accepted<Data>,
+    transport: TransportKind,
+  ): ServerWebSocket<Data> {
     const ws = new ServerWebSocket<Data>(
       socket,
       this.#host,
-      connectionOptions,
-      handshake.protocol ?? '',
-      extensionsHeader,
-      data as Data,
-      sharedWindowBits,
+      accepted.connectionOptions,
+      accepted.protocol,
+      accepted.extensionsHeader,
+      accepted.data,
+      accepted.sharedWindowBits,
     );
+    transports.set(ws, transport);
     this.#clients.add(ws);
+    const counters = this.counters;
+    counters.connectionsOpen++;
+    counters.connectionsTotal++;
+    if (transport === 'h2') counters.connectionsHttp2++;
+    else counters.connectionsHttp1++;
+    ws.on('close', onConnectionClose);
+    ws.on('error', onConnectionError);
+    diagnostics.open(ws, request, transport, accepted.protocol, accepted.extensionsHeader);
     return ws;
   }
 
@@ -562,39 +853,68 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#pending.delete(pending);
   }
 
-  #handshakeTimedOut(pending: PendingHandshake, request: IncomingMessage): void {
+  #handshakeTimedOut(
+    pending: PendingHandshake,
+    request: IncomingMessage,
+    stream?: ServerHttp2Stream,
+  ): void {
     if (pending.done) return;
     this.#finishPending(pending);
     this.#refuse(
       request,
       pending.socket,
       new HandshakeError('request-head', 'Handshake timeout', { status: 408 }),
+      stream,
     );
   }
 
-  #refuse(request: IncomingMessage, socket: Socket, error: unknown): void {
-    let bytes: Uint8Array;
+  /** Answers a refused handshake: HTTP/1.1 bytes on the socket, or an HTTP/2 response on the stream. */
+  #refuse(
+    request: IncomingMessage,
+    socket: Socket,
+    error: unknown,
+    stream?: ServerHttp2Stream,
+  ): void {
+    let bytes: Uint8Array | undefined;
     let reported: Error;
+    let status: number;
     if (error instanceof HandshakeError) {
-      bytes = serializeRejection(error);
+      status = error.status || 400;
+      if (stream === undefined) bytes = serializeRejection(error);
+      else refuseStream(stream, error);
       reported = error;
     } else if (error instanceof Refusal) {
-      let status = error.status;
+      status = error.status;
       if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
       try {
-        bytes = serializeRejection(status, {
-          message: error.body,
-          headers: headerInit(error.headers),
-        });
+        if (stream === undefined) {
+          bytes = serializeRejection(status, {
+            message: error.body,
+            headers: headerInit(error.headers),
+          });
+        } else {
+          refuseStream(stream, status, error.body, headerInit(error.headers));
+        }
       } catch {
-        bytes = serializeRejection(500);
+        status = 500;
+        if (stream === undefined) bytes = serializeRejection(500);
+        else refuseStream(stream, 500);
       }
       reported = error;
     } else {
-      bytes = serializeRejection(500);
+      status = 500;
+      if (stream === undefined) bytes = serializeRejection(500);
+      else refuseStream(stream, 500);
       reported = error instanceof Error ? error : new Error(String(error));
     }
-    if (socket.writable) socket.end(bytes);
+    this.counters.handshakesRefused++;
+    diagnostics.refused(
+      request,
+      stream === undefined ? 'http/1.1' : 'h2',
+      status,
+      reported.message,
+    );
+    if (bytes !== undefined && socket.writable) socket.end(bytes);
     const timer = setTimeout(() => socket.destroy(), 1_000);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
@@ -612,3 +932,39 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
 }
 
 const EMPTY_SET: ReadonlySet<never> = new Set<never>();
+
+/** What a successful negotiation produced (see `#negotiate`). */
+interface Accepted<Data> {
+  /** The HTTP/1.1 101 response bytes. */
+  readonly response: Uint8Array | undefined;
+  /** The HTTP/2 response headers (`:status 200` ...). */
+  readonly headers: Record<string, string | string[]> | undefined;
+  readonly protocol: string;
+  readonly extensionsHeader: string;
+  readonly connectionOptions: ConnectionOptions;
+  readonly sharedWindowBits: number;
+  readonly data: Data;
+}
+
+/** The transport each connection runs over (for {@link WebSocketServer.transportOf}). */
+const transports = new WeakMap<object, TransportKind>();
+
+function headerObject(
+  list: ReadonlyArray<readonly [string, string]>,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of list) {
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else out[name] = Array.isArray(prior) ? [...prior, value] : [prior, value];
+  }
+  return out;
+}
+
+// Shared listeners (no closure per connection); `this` is the connection.
+function onConnectionClose(this: ServerWebSocket<unknown>, code: number, reason: string): void {
+  diagnostics.close(this, code, reason, code !== 1006);
+}
+function onConnectionError(this: ServerWebSocket<unknown>, error: Error): void {
+  diagnostics.error(this, error);
+}

@@ -8,6 +8,7 @@ import {
   type SendOptions as EngineSendOptions,
 } from '@strata-ws/protocol';
 import type { ConnectionHost, ConnectionInternals } from './internal.js';
+import type { ConnectionPublishOptions } from './topics.js';
 
 /** `readyState` values, as in the browser API (a server-side socket is never CONNECTING). */
 export type ReadyState = 0 | 1 | 2 | 3;
@@ -282,6 +283,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       engineOptions.done = () => this.#queueCallback(cb);
     }
     if (this.#host.limits.idleTimeout > 0) this.#lastActivity = this.#host.now;
+    if (opts?.fin !== false) this.#host.counters.messagesSent++;
     if (binary) {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBytes(data);
       conn.sendBinary(bytes, engineOptions);
@@ -381,10 +383,50 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       conn.pendingLength === 0 &&
       (!frame.compressed || this.sharedDeflateWindowBits >= 9)
     ) {
-      this.#writeEncoded(frame.bytes);
+      if (this.#writeEncoded(frame.bytes)) this.#host.counters.messagesSent++;
     } else {
       this.send(frame.data, frame.isBinary ? BINARY : TEXT);
     }
+  }
+
+  /**
+   * Subscribes this connection to `topic` (see {@link WebSocketServer.publish}). Returns
+   * false if it already was, or if the connection is closed (a closed connection holds no
+   * subscriptions: they all end when it closes).
+   */
+  subscribe(topic: string): boolean {
+    if (this.#flags & CLOSED) return false;
+    return this.#host.topics.subscribe(this as ServerWebSocket<unknown>, topic);
+  }
+
+  /** Unsubscribes this connection from `topic`; returns false if it was not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this.#host.topics.unsubscribe(this as ServerWebSocket<unknown>, topic);
+  }
+
+  /** Whether this connection is subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this.#host.topics.isSubscribed(this as ServerWebSocket<unknown>, topic);
+  }
+
+  /** The topics this connection is subscribed to, in subscription order. */
+  get topics(): readonly string[] {
+    return this.#host.topics.topicsOf(this as ServerWebSocket<unknown>);
+  }
+
+  /**
+   * Publishes a message to every subscriber of `topic` on this server (and, through the
+   * server's pub/sub adapter, beyond it); `excludeSelf: true` skips this connection. The
+   * message is framed once for all subscribers. Returns the number of local subscribers
+   * it was queued for.
+   */
+  publish(topic: string, data: SendData, options?: ConnectionPublishOptions): number {
+    return this.#host.topics.publish(
+      topic,
+      data,
+      options,
+      options?.excludeSelf === true ? (this as ServerWebSocket<unknown>) : undefined,
+    );
   }
 
   #writeEncoded(frame: Uint8Array): boolean {
@@ -498,6 +540,9 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     const n = out === null ? 0 : out.length;
     if (n > 0) {
       const chunks = out!;
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += chunks[i]!.byteLength;
+      this.#host.counters.bytesSent += bytes;
       const done =
         callbacks === null
           ? undefined
@@ -553,6 +598,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
 
   #onData(chunk: Buffer): void {
     const conn = this.#conn;
+    this.#host.counters.bytesReceived += chunk.length;
     this.#flags |= IN_RECEIVE | RECEIVED;
     try {
       conn.receive(chunk);
@@ -634,6 +680,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
   // ----- engine events (called by Handler) -----
 
   #engineMessage(data: Uint8Array, isBinary: boolean): void {
+    this.#host.counters.messagesReceived++;
     if (this.#host.limits.idleTimeout > 0) this.#lastActivity = this.#host.now;
     const buffer = asBuffer(data);
     const iterator = this.#iterator;

@@ -4,9 +4,19 @@ import * as server from '../src/index.js';
 describe('export surface', () => {
   it('exports exactly these runtime values', () => {
     expect(Object.keys(server).sort()).toEqual([
+      'ChannelName',
+      'HTTP2_PREFACE',
+      'InProcessAdapter',
+      'ServerCounters',
       'ServerWebSocket',
+      'TopicRegistry',
       'WebSocketServer',
+      'closeGracefully',
+      'createDualProtocolServer',
       'defaultLimits',
+      'isWebSocketConnect',
+      'websocketHttp2Settings',
+      'withConnectProtocol',
     ]);
   });
 });
