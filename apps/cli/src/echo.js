@@ -1,17 +1,25 @@
-import { WebSocketServer } from '@strata-ws/server';
 import { parseOptions } from './args.js';
+import { listen, serveUntilSignal } from './serve.js';
+import { readTlsFiles, selfSignedPair } from './tls.js';
 
 export const ECHO_HELP = `Usage: strata echo [--host H] [--port P] [--deflate] [options]
 
 Starts a WebSocket echo server: every message comes back with its type (text or binary).
-Prints "listening ws://H:P/" once it listens; exits cleanly on SIGINT/SIGTERM (open
-connections get a 1001 close frame, and are terminated after --shutdown-timeout).
+Prints "listening ws://H:P/" (wss:// with TLS) once it listens; shuts down gracefully on
+SIGINT/SIGTERM: no new connections, a 1001 close frame to every client after what is queued
+for it, and whatever is still open after --shutdown-timeout is terminated.
 
 Options:
   --host H              address to bind (default 127.0.0.1)
   --port P              port to listen on; 0 picks a free one (default 8080)
   --deflate             accept permessage-deflate (RFC 7692)
   --path /p             only accept upgrades on this path (default: any)
+  --http2               also serve WebSockets over HTTP/2 (RFC 8441) on the same port:
+                        h2c (prior knowledge) next to HTTP/1.1, or h2 over TLS (ALPN)
+  --tls-cert FILE       serve TLS (wss://) with this certificate (PEM) ...
+  --tls-key FILE        ... and this private key (PEM)
+  --tls                 serve TLS with a generated self-signed pair for localhost
+                        (openssl when installed, else node:crypto; printed on stderr)
   --max-payload N       largest message in bytes (default 16 MiB)
   --shutdown-timeout MS time open connections get to close on a signal (default 2000)
   --quiet               print nothing but the listening line and errors
@@ -26,11 +34,22 @@ const SPEC = /** @type {const} */ ({
   'max-payload': 'number',
   'shutdown-timeout': 'number',
   quiet: 'boolean',
+  http2: 'boolean',
+  tls: 'boolean',
+  'tls-cert': 'string',
+  'tls-key': 'string',
 });
 
-/** A host as it appears in a URL (IPv6 literals in brackets). */
-function urlHost(host) {
-  return host.includes(':') ? `[${host}]` : host;
+/** The TLS pair from --tls-cert/--tls-key, a generated one for --tls, or null. */
+function tlsFromOptions(options) {
+  const certFile = options['tls-cert'];
+  const keyFile = options['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new Error('--tls-cert and --tls-key go together');
+  }
+  if (certFile !== undefined) return readTlsFiles(String(certFile), String(keyFile));
+  if (options.tls === true) return selfSignedPair();
+  return null;
 }
 
 /**
@@ -48,51 +67,30 @@ export async function echo(argv) {
   const shutdownTimeout = /** @type {number} */ (options['shutdown-timeout'] ?? 2000);
   const quiet = options.quiet === true;
 
-  const wss = new WebSocketServer({
+  const tls = tlsFromOptions(options);
+  const server = await listen({
     host,
     port,
-    path: /** @type {string | undefined} */ (options.path),
-    perMessageDeflate: options.deflate === true,
-    maxPayload,
-    maxMessageSize: maxPayload,
+    http2: options.http2 === true,
+    tls: tls === null ? null : { cert: tls.cert, key: tls.key },
+    options: {
+      path: /** @type {string | undefined} */ (options.path),
+      perMessageDeflate: options.deflate === true,
+      maxPayload,
+      maxMessageSize: maxPayload,
+    },
   });
+  const { wss } = server;
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
       ws.send(data, { binary: isBinary });
     });
   });
-
-  await new Promise((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
-  });
-  const address = wss.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  process.stdout.write(`listening ws://${urlHost(host)}:${boundPort}/\n`);
+  process.stdout.write(`listening ${server.url}\n`);
+  if (!quiet) {
+    process.stderr.write(`serving ${server.protocols}\n`);
+    if (tls !== null) process.stderr.write(`TLS: ${tls.source}\n`);
+  }
   wss.on('error', (error) => process.stderr.write(`strata echo: ${error.message}\n`));
-
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal) => {
-      if (stopping) {
-        // A second signal: stop waiting.
-        process.exit(signal === 'SIGINT' ? 130 : 143);
-      }
-      stopping = true;
-      if (!quiet) process.stderr.write(`${signal}: closing ${wss.clients.size} connection(s)\n`);
-      for (const ws of wss.clients) ws.close(1001, 'Server shutting down');
-      const deadline = setTimeout(() => {
-        for (const ws of wss.clients) ws.terminate();
-      }, shutdownTimeout);
-      deadline.unref();
-      wss.close(() => {
-        clearTimeout(deadline);
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve(0);
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  return serveUntilSignal(server, { timeout: shutdownTimeout, quiet });
 }
