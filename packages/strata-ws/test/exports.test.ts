@@ -16,13 +16,23 @@ import {
 describe('export surface', () => {
   it('exports exactly the public runtime names', () => {
     expect(Object.keys(strata).sort()).toEqual([
+      'ChannelName',
       'CloseEvent',
+      'HTTP2_PREFACE',
+      'InProcessAdapter',
+      'ServerCounters',
       'ServerWebSocket',
+      'TopicRegistry',
       'WebSocket',
       'WebSocketError',
       'WebSocketServer',
       'WebSocketStream',
+      'closeGracefully',
+      'createDualProtocolServer',
       'defaultLimits',
+      'isWebSocketConnect',
+      'websocketHttp2Settings',
+      'withConnectProtocol',
     ]);
   });
 
