@@ -299,19 +299,13 @@ function settingsOf(options: ConnectionOptions): Settings {
   return settings;
 }
 
-/** Set by the Connection class's static block: delivers a parsed frame to a connection. */
-let deliverFrame: (connection: Connection, header: FrameHeader, payload: Uint8Array) => boolean;
-
 /** The parser's sink: one small object per connection (created with the parser), no closure. */
-class ConnectionSink implements FrameSink {
+interface ConnectionSink extends FrameSink {
   readonly connection: Connection;
-  constructor(connection: Connection) {
-    this.connection = connection;
-  }
-  frame(header: FrameHeader, payload: Uint8Array): boolean {
-    return deliverFrame(this.connection, header, payload);
-  }
 }
+
+/** Set by the Connection class's static block (where the sink class can reach `#onFrame`). */
+let ConnectionSinkClass: new (connection: Connection) => ConnectionSink;
 
 /**
  * A sans-I/O WebSocket connection (RFC 6455) after the opening handshake.
@@ -461,7 +455,7 @@ export class Connection {
           retainChunks: true,
         });
         this.#parser = parser;
-        this.#sink = new ConnectionSink(this);
+        this.#sink = new ConnectionSinkClass(this);
       }
       parser.push(chunk, this.#sink!);
     } catch (error) {
@@ -501,7 +495,7 @@ export class Connection {
    * @throws TypeError while a binary message is being sent in fragments.
    */
   sendText(data: string | Uint8Array, options?: SendOptions): void {
-    if ((this.#flags & CLOSE_SENT) !== 0 || (this.#flags & ENDED) !== 0) return;
+    if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
     if (typeof data !== 'string') {
       this.#send(OPCODE_TEXT, data, options);
     } else if (
@@ -535,7 +529,7 @@ export class Connection {
    * @throws TypeError while a text message is being sent in fragments.
    */
   sendBinary(data: Uint8Array, options?: SendOptions): void {
-    if ((this.#flags & CLOSE_SENT) !== 0 || (this.#flags & ENDED) !== 0) return;
+    if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
     this.#send(OPCODE_BINARY, data, options);
   }
 
@@ -580,7 +574,7 @@ export class Connection {
   fail(code: number, reason?: string): void {
     if (!isValidWireCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
     const payload = encodeClosePayload(code, fitReason(reason ?? ''));
-    if ((this.#flags & FAILED) !== 0 || (this.#flags & ENDED) !== 0) return;
+    if ((this.#flags & (FAILED | ENDED)) !== 0) return;
     this.#flags |= FAILED;
     this.#terminate(payload);
   }
@@ -892,7 +886,7 @@ export class Connection {
 
   /** _Fail the WebSocket Connection_ (RFC 6455 §7.1.7) for a peer or extension error. */
   #fail(error: ProtocolError): void {
-    if ((this.#flags & FAILED) !== 0 || (this.#flags & ENDED) !== 0) return;
+    if ((this.#flags & (FAILED | ENDED)) !== 0) return;
     this.#flags |= FAILED;
     // 1011's reason stays off the wire: it would describe this end's internals.
     const reason = error.closeCode === 1011 ? '' : fitReason(error.message);
@@ -1071,11 +1065,11 @@ export class Connection {
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     // After the transport ended there is nowhere to write to.
-    if ((this.#flags & ENDED) !== 0) return;
-    const output = this.#outputQueue();
+    const flags = this.#flags;
+    if ((flags & ENDED) !== 0) return;
+    const output = this.#output ?? this.#outputQueue();
     const wasEmpty = output.length === 0;
-    if ((this.#flags & CLIENT) !== 0)
-      output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey());
+    if ((flags & CLIENT) !== 0) output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey());
     else output.write(fin, rsv, opcode, payload);
     if (wasEmpty) this.#handler.onOutput();
   }
@@ -1153,6 +1147,14 @@ export class Connection {
   }
 
   static {
-    deliverFrame = (connection, header, payload) => connection.#onFrame(header, payload);
+    ConnectionSinkClass = class implements ConnectionSink {
+      readonly connection: Connection;
+      constructor(connection: Connection) {
+        this.connection = connection;
+      }
+      frame(header: FrameHeader, payload: Uint8Array): boolean {
+        return this.connection.#onFrame(header, payload);
+      }
+    };
   }
 }
