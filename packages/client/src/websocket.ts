@@ -1,9 +1,12 @@
 /**
  * The WHATWG `WebSocket` interface (WebSockets Standard §3-4) on top of a {@link ClientSession}.
  *
- * Event timing: every event is dispatched from a task of its own origin — a socket callback
- * (open, message, closing) or a `setImmediate` (close, error) — never synchronously inside a
- * method call, and always after the attribute changes the standard orders before it.
+ * Event timing: as the standard says, each of "the connection is established", "a message has
+ * been received", "the closing handshake has started" and "the connection is closed" queues a
+ * task of its own (a `setImmediate` each, run in order from one FIFO), and the attribute
+ * changes happen inside that task. So events are never dispatched synchronously inside a
+ * method call, and microtasks queued by one listener run before the next event: several
+ * frames arriving in one socket read still reach the page as separate tasks, as in browsers.
  */
 
 import { isAnyArrayBuffer, isSharedArrayBuffer } from 'node:util/types';
@@ -132,6 +135,9 @@ export class WebSocket extends EventTarget {
   readonly #session: ClientSession;
   readonly #options: NormalizedOptions;
   #queue: QueuedItem[] | null = null;
+  /** Event tasks not run yet, in order (see the module comment). */
+  readonly #tasks: PendingTask[] = [];
+  #taskHead = 0;
   readonly #handlers: Record<HandlerType, HandlerSlot> = {
     open: { value: null, listener: null },
     message: { value: null, listener: null },
@@ -397,16 +403,58 @@ export class WebSocket extends EventTarget {
   #listener(): SessionListener {
     return {
       onOpen: (protocol: string, extensions: string): void => {
-        if (this.#readyState !== CONNECTING) return;
-        this.#readyState = OPEN;
-        this.#extensions = extensions;
-        this.#protocol = protocol;
-        this.dispatchEvent(new Event('open'));
+        this.#queueTask({ kind: TASK_OPEN, a: protocol, b: extensions, data: null, flag: false });
       },
       onMessage: (data: Uint8Array, isBinary: boolean): void => {
+        this.#queueTask({ kind: TASK_MESSAGE, a: '', b: '', data, flag: isBinary });
+      },
+      onClosing: (): void => {
+        this.#queueTask({ kind: TASK_CLOSING, a: '', b: '', data: null, flag: false });
+      },
+      onWritten: (bytes: number): void => {
+        this.#bufferedAmount -= bytes;
+      },
+      onClose: (wasClean: boolean, code: number, reason: string, failed: boolean): void => {
+        this.#queueTask({
+          kind: TASK_CLOSE,
+          a: reason,
+          b: '',
+          data: null,
+          flag: failed,
+          code,
+          wasClean,
+        });
+      },
+    };
+  }
+
+  #queueTask(task: PendingTask): void {
+    this.#tasks.push(task);
+    setImmediate(runNextTask, this);
+  }
+
+  /** Runs the oldest queued event task. Called once per queued task, in order. */
+  runNextTask(): void {
+    const tasks = this.#tasks;
+    const task = tasks[this.#taskHead]!;
+    tasks[this.#taskHead] = undefined as unknown as PendingTask;
+    if (++this.#taskHead === tasks.length) {
+      tasks.length = 0;
+      this.#taskHead = 0;
+    }
+    switch (task.kind) {
+      case TASK_OPEN:
+        if (this.#readyState !== CONNECTING) return;
+        this.#readyState = OPEN;
+        this.#protocol = task.a;
+        this.#extensions = task.b;
+        this.dispatchEvent(new Event('open'));
+        return;
+      case TASK_MESSAGE: {
         if (this.#readyState !== OPEN) return;
+        const data = task.data!;
         let value: string | ArrayBuffer | Blob;
-        if (!isBinary) {
+        if (!task.flag) {
           value = toBuffer(data).toString('utf8');
         } else if (this.#binaryType === 'arraybuffer') {
           value = toArrayBuffer(data);
@@ -414,21 +462,48 @@ export class WebSocket extends EventTarget {
           value = new Blob([data]);
         }
         this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
-      },
-      onClosing: (): void => {
+        return;
+      }
+      case TASK_CLOSING:
         if (this.#readyState === OPEN) this.#readyState = CLOSING;
-      },
-      onWritten: (bytes: number): void => {
-        this.#bufferedAmount -= bytes;
-      },
-      onClose: (wasClean: boolean, code: number, reason: string, failed: boolean): void => {
+        return;
+      default:
         this.#readyState = CLOSED;
         this.#queue = null;
-        if (failed) this.dispatchEvent(new Event('error'));
-        this.dispatchEvent(new CloseEvent('close', { wasClean, code, reason }));
-      },
-    };
+        if (task.flag) this.dispatchEvent(new Event('error'));
+        this.dispatchEvent(
+          new CloseEvent('close', {
+            wasClean: task.wasClean === true,
+            code: task.code ?? 1006,
+            reason: task.a,
+          }),
+        );
+    }
   }
+}
+
+const TASK_OPEN = 0;
+const TASK_MESSAGE = 1;
+const TASK_CLOSING = 2;
+const TASK_CLOSE = 3;
+
+/** One queued event task; one shape for all kinds keeps the queue monomorphic. */
+interface PendingTask {
+  kind: number;
+  /** open: the protocol; close: the reason */
+  a: string;
+  /** open: the extensions */
+  b: string;
+  /** message: the payload */
+  data: Uint8Array | null;
+  /** message: isBinary; close: whether the connection failed (fire error first) */
+  flag: boolean;
+  code?: number;
+  wasClean?: boolean;
+}
+
+function runNextTask(ws: WebSocket): void {
+  ws.runNextTask();
 }
 
 function toBuffer(data: Uint8Array): Buffer {
