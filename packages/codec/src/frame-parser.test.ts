@@ -601,7 +601,7 @@ describe('FrameParser options unmask and retainChunks', () => {
       if (!unmask) mask(plain, 0xa1b2c3d4);
       assertBytes(plain, payload);
       // A payload gathered across reads is copied out: the reads themselves stay as they were.
-      for (let i = 0; i < reads.length; i++) assertBytes(reads[i], before[i]);
+      for (let i = 0; i < reads.length; i++) assertBytes(reads[i]!, before[i]!);
     }
   });
 
