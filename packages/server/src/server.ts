@@ -498,34 +498,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       this.#completeOrRefuse(request, socket, head, validated, decision, callback);
       return;
     }
-    // An asynchronous hook: the handshake timeout covers it, and a socket that closes
-    // meanwhile ends the wait.
-    const pending: PendingHandshake = {
-      socket,
-      timer: setTimeout(
-        () => this.#handshakeTimedOut(pending, request),
-        this.options.handshakeTimeout,
-      ),
-      done: false,
-    };
-    this.#pending.add(pending);
-    const onClose = () => this.#finishPending(pending);
-    socket.once('close', onClose);
-    decision.then(
-      (result) => {
-        if (pending.done) return;
-        this.#finishPending(pending);
-        socket.off('close', onClose);
-        if (!socket.destroyed) {
-          this.#completeOrRefuse(request, socket, head, validated, result, callback);
-        }
-      },
-      (error: unknown) => {
-        if (pending.done) return;
-        this.#finishPending(pending);
-        socket.off('close', onClose);
-        if (!socket.destroyed) this.#refuse(request, socket, error);
-      },
+    this.#awaitDecision(request, socket, undefined, decision, (result) =>
+      this.#completeOrRefuse(request, socket, head, validated, result, callback),
     );
   }
 
@@ -572,32 +546,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       this.#completeOrRefuseH2(request, stream, validated, decision, callback);
       return;
     }
-    const pending: PendingHandshake = {
-      socket,
-      timer: setTimeout(
-        () => this.#handshakeTimedOut(pending, request, stream),
-        this.options.handshakeTimeout,
-      ),
-      done: false,
-    };
-    this.#pending.add(pending);
-    const onClose = () => this.#finishPending(pending);
-    stream.once('close', onClose);
-    decision.then(
-      (result) => {
-        if (pending.done) return;
-        this.#finishPending(pending);
-        stream.off('close', onClose);
-        if (!stream.destroyed && !stream.closed) {
-          this.#completeOrRefuseH2(request, stream, validated, result, callback);
-        }
-      },
-      (error: unknown) => {
-        if (pending.done) return;
-        this.#finishPending(pending);
-        stream.off('close', onClose);
-        if (!stream.destroyed) this.#refuse(request, socket, error, stream);
-      },
+    this.#awaitDecision(request, socket, stream, decision, (result) =>
+      this.#completeOrRefuseH2(request, stream, validated, result, callback),
     );
   }
 
@@ -844,6 +794,46 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     ws.on('error', onConnectionError);
     diagnostics.open(ws, request, transport, accepted.protocol, accepted.extensionsHeader);
     return ws;
+  }
+
+  /**
+   * Waits for an asynchronous hook's decision under the handshake timeout; a transport (the
+   * socket, or the HTTP/2 stream) that closes meanwhile ends the wait. `complete` runs only
+   * while the transport is still open; a rejected hook is answered as a refusal.
+   */
+  #awaitDecision(
+    request: IncomingMessage,
+    socket: Socket,
+    stream: ServerHttp2Stream | undefined,
+    decision: PromiseLike<UpgradeDecision<Data>>,
+    complete: (result: UpgradeDecision<Data>) => void,
+  ): void {
+    const transport: Socket | ServerHttp2Stream = stream ?? socket;
+    const pending: PendingHandshake = {
+      socket,
+      timer: setTimeout(
+        () => this.#handshakeTimedOut(pending, request, stream),
+        this.options.handshakeTimeout,
+      ),
+      done: false,
+    };
+    this.#pending.add(pending);
+    const onClose = () => this.#finishPending(pending);
+    transport.once('close', onClose);
+    const settle = (): boolean => {
+      if (pending.done) return false;
+      this.#finishPending(pending);
+      transport.off('close', onClose);
+      return !transport.destroyed && !(stream?.closed ?? false);
+    };
+    decision.then(
+      (result) => {
+        if (settle()) complete(result);
+      },
+      (error: unknown) => {
+        if (settle()) this.#refuse(request, socket, error, stream);
+      },
+    );
   }
 
   #finishPending(pending: PendingHandshake): void {
