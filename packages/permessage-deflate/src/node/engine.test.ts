@@ -464,6 +464,32 @@ describe('final blocks (BFINAL, RFC 7692 §7.2.3.4)', () => {
   }
 });
 
+describe('final blocks with context takeover', () => {
+  // A peer that ends a message with a final block starts a new DEFLATE stream for the next
+  // one, primed with the same window: the next message may point back into earlier ones.
+  const first = new TextEncoder().encode(
+    'The quick brown fox jumps over the lazy dog. '.repeat(40),
+  );
+  const second = new TextEncoder().encode(
+    'The quick brown fox jumps over the lazy dog. The quick brown fox!',
+  );
+  const firstZ = deflateRawSync(first, { finishFlush: constants.Z_FINISH });
+  const secondZ = deflateRawSync(second, {
+    dictionary: first,
+    finishFlush: constants.Z_SYNC_FLUSH,
+  }).subarray(0, -4);
+  for (const mode of MODES) {
+    it(`${modeName(mode)}: the message after a final block still sees the history`, async () => {
+      // The second message really depends on the first: alone it does not decode.
+      expect(() => inflateRawSync(secondZ)).toThrow();
+      const ext = createPerMessageDeflate(agreement('client'), mode);
+      expect(hex(await decode(ext, firstZ))).toBe(hex(first));
+      expect(hex(await decode(ext, secondZ))).toBe(hex(second));
+      ext.dispose();
+    });
+  }
+});
+
 describe('invalid compressed data (close code 1007)', () => {
   for (const mode of MODES) {
     it(`${modeName(mode)}: garbage is refused with 1007`, async () => {

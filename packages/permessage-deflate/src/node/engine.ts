@@ -403,7 +403,9 @@ export class PerMessageDeflate implements MessageExtension {
       this.#decodeDone(tooBig(limit));
       return;
     }
-    if (this.#inTakeover && !this.#dedicated && !this.#disposed) {
+    // Dedicated mode keeps the history too: a peer message that ends in a final block (BFINAL)
+    // ends the inflater, and its successor must be primed with the window it had.
+    if (this.#inTakeover && !this.#disposed) {
       this.#inHistory = appendHistory(this.#inHistory, out, this.#inHistoryCap);
     }
     this.#decodeDone(null, ownBuffer(out));
@@ -590,7 +592,8 @@ export class PerMessageDeflate implements MessageExtension {
       }
       let stream = this.#inflater;
       if (stream === null || stream.broken) {
-        stream = createInflateStream();
+        const history = this.#inTakeover ? this.#inHistory : null;
+        stream = createInflateStream(history ?? undefined);
         this.#inflater = stream;
       }
       const current = stream;
