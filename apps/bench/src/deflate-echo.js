@@ -16,6 +16,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { jsonMessage } from './lib/json-message.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -25,43 +26,6 @@ const opt = (name, fallback) => {
 };
 
 const OFFER = 'permessage-deflate; client_no_context_takeover; client_max_window_bits';
-
-/** The deterministic 16 KiB JSON document of deflate-engine.js. */
-function jsonMessage(size = 16 * 1024, seed = 42) {
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const words = [
-    'alpha',
-    'beta',
-    'gamma',
-    'delta',
-    'omega',
-    'sigma',
-    'kappa',
-    'lambda',
-    'zeta',
-    'theta',
-  ];
-  const items = [];
-  const doc = (pad) => JSON.stringify({ type: 'update', seq: items.length, items, pad });
-  for (;;) {
-    items.push({
-      id: 100000 + Math.floor(rand() * 900000),
-      name: `${words[Math.floor(rand() * 10)]}-${words[Math.floor(rand() * 10)]}`,
-      price: Math.round(rand() * 100000) / 100,
-      active: rand() < 0.5,
-      updated: new Date(1.7e12 + Math.floor(rand() * 1e10)).toISOString(),
-      tags: words.filter(() => rand() < 0.2),
-    });
-    if (doc('').length > size) {
-      items.pop();
-      break;
-    }
-  }
-  return Buffer.from(doc(' '.repeat(size - doc('').length)));
-}
 
 // ---------------------------------------------------------------- load generator (--load)
 

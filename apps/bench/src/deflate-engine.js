@@ -24,6 +24,7 @@ import {
   createPerMessageDeflate,
   PerMessageDeflateServer,
 } from '@strata-ws/permessage-deflate/node';
+import { jsonMessage } from './lib/json-message.js';
 
 const require = createRequire(import.meta.url);
 const wsDir = dirname(require.resolve('ws/package.json'));
@@ -40,44 +41,6 @@ const ROUNDS = Number(arg('rounds', '3'));
 const CONNECTIONS = 10;
 const IN_FLIGHT = 10;
 const INSTANCES = Number(arg('instances', '1000'));
-
-/** A deterministic 16 KiB JSON document with realistic variety (ids, names, numbers, dates). */
-function jsonMessage(size = 16 * 1024, seed = 42) {
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const words = [
-    'alpha',
-    'beta',
-    'gamma',
-    'delta',
-    'omega',
-    'sigma',
-    'kappa',
-    'lambda',
-    'zeta',
-    'theta',
-  ];
-  const items = [];
-  const doc = (pad) => JSON.stringify({ type: 'update', seq: items.length, items, pad });
-  for (;;) {
-    items.push({
-      id: 100000 + Math.floor(rand() * 900000),
-      name: `${words[Math.floor(rand() * 10)]}-${words[Math.floor(rand() * 10)]}`,
-      price: Math.round(rand() * 100000) / 100,
-      active: rand() < 0.5,
-      updated: new Date(1.7e12 + Math.floor(rand() * 1e10)).toISOString(),
-      tags: words.filter(() => rand() < 0.2),
-    });
-    if (doc('').length > size) {
-      items.pop();
-      break;
-    }
-  }
-  // Valid JSON of exactly `size` bytes.
-  return Buffer.from(doc(' '.repeat(size - doc('').length)));
-}
 
 // 64 different documents (same shape, different values), cycled: identical messages would
 // flatter context takeover (ws keeps its server context by default) far beyond real traffic.
