@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS } from '@strata-ws/test-vectors';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,16 +20,7 @@ import {
 } from './exchange-suite.js';
 import { CHROMIUM, type EchoServer, peerFile, startEchoServer } from './helpers.js';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-sync',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+const ARGS = [...CHROMIUM_ARGS];
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">

@@ -12,6 +12,7 @@ import {
   type ServerWebSocket,
   WebSocketServer,
 } from '@strata-ws/server';
+import { CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 
 /** One connection as the Strata server saw it. */
 export interface ServerRecord {
@@ -128,7 +129,7 @@ export function peerFile(name: string): string {
 }
 
 export const PYTHON = '/usr/bin/python3';
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM: string = CHROMIUM_EXECUTABLE;
 
 /** Whether Debian's python3 with the `websockets` module is present. */
 export function pythonWebsocketsAvailable(): boolean {

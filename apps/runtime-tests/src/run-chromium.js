@@ -6,8 +6,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? CHROMIUM_EXECUTABLE;
 const TIMEOUT_MS = 90_000;
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const appDir = 'apps/runtime-tests/';
@@ -81,16 +82,7 @@ async function main() {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-sync',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
     const tab = context.pages()[0] ?? (await context.newPage());
     const errors = [];

@@ -7,23 +7,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from '../src/index.js';
 import { closePayload, frame, type Scenario, startRawServer, switching } from './raw-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_EXECUTABLE;
 const PROBE = readFileSync(new URL('./fixtures/browser-probe.js', import.meta.url), 'utf8');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-sync',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+const ARGS = [...CHROMIUM_ARGS];
 
 // biome-ignore lint/complexity/useArrowFunction: the probe needs an async function body
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor as new (

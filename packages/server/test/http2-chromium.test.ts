@@ -10,11 +10,12 @@ import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../src/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_EXECUTABLE;
 const fixtures = new URL('./fixtures/', import.meta.url);
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>strata h2</title>
@@ -69,17 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Chromium over TLS HTTP/2 (RFC 8441)', ()
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       ignoreHTTPSErrors: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-sync',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--ignore-certificate-errors',
-      ],
+      args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
     });
     try {
       const page = await browser.newPage();

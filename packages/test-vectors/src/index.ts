@@ -5,6 +5,7 @@
  * hashlib and zlib), so they can catch a bug rather than echo it.
  */
 export { ascii, concatBytes, hex, patternBytes, toHex } from './bytes.js';
+export { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './chromium.js';
 export type {
   ClosePayloadVector,
   InvalidClosePayloadVector,
