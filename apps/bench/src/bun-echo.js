@@ -1,6 +1,6 @@
 // Echo server on Bun.serve (uWebSockets inside): the second reference of the server
 // benchmarks. Usage: npx bun bun-echo.js [port] — prints "listening <port>".
-// SIGUSR2 runs a full GC (for RSS readings).
+// SIGUSR2 runs a full GC and prints "mem {rss, heapUsed, ...}" (for memory readings).
 /* global Bun */
 const server = Bun.serve({
   port: Number(process.argv[2] ?? 0),
@@ -18,5 +18,8 @@ const server = Bun.serve({
   },
 });
 process.stdout.write(`listening ${server.port}\n`);
-process.on('SIGUSR2', () => Bun.gc(true));
+process.on('SIGUSR2', () => {
+  Bun.gc(true);
+  process.stdout.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
+});
 process.on('SIGTERM', () => process.exit(0));

@@ -4,8 +4,8 @@
 // reads the server's CPU time and RSS from /proc, and reports Strata's ratio to `ws`.
 //
 // Usage (after `npx turbo run build`):
-//   node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,idle] [--seconds 5]
-//        [--servers strata,ws,bun] [--idle 10000] [--repeat 3]
+//   node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,flood,idle]
+//        [--seconds 5] [--servers strata,ws,bun,bare] [--idle 5000,15000] [--repeat 3]
 // Each scenario runs --repeat times per server, interleaved (strata, ws, bun, strata, ...),
 // and reports the median: the machine is shared, single runs are noisy. Alongside each
 // figure, the server's CPU time per message (from /proc) is printed where it applies.
@@ -22,14 +22,20 @@ function opt(name, fallback) {
 }
 const seconds = Number(opt('seconds', '5'));
 const only = opt('only', 'echo64,rtt,big,handshake,flood,idle').split(',');
-const serverNames = opt('servers', 'strata,ws,bun').split(',');
-const idleCount = Number(opt('idle', '10000'));
+const serverNames = opt('servers', 'strata,ws,bun,bare').split(',');
+// Idle memory is the slope between two connection counts, after a warm-up: see measureIdle.
+const [idleLow, idleHigh] = opt('idle', '5000,15000').split(',').map(Number);
+const idleWarmup = Number(opt('idle-warmup', '2000'));
+// For the idle scenario the Node servers start with V8's young generation already at a fixed
+// size (MB per semi-space; 0 = V8's default sizing, which grows it while connections open).
+const idleSemiSpace = Number(opt('idle-semi-space', '16'));
 const repeat = Number(opt('repeat', '3'));
 
 const SERVERS = {
   strata: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-strata.js'), '0'] },
   ws: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-ws.js'), '0'] },
   bun: { cmd: 'npx', args: ['--no-install', 'bun', join(here, 'bun-echo.js'), '0'] },
+  bare: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-bare.js'), '0'] },
 };
 
 const SCENARIOS = {
@@ -62,8 +68,7 @@ const SCENARIOS = {
     lowerIsBetter: true,
   },
   idle: {
-    title: `RSS per idle connection, ${idleCount} open (bytes, lower is better)`,
-    load: ['--mode', 'idle', '--connections', String(idleCount), '--concurrency', '200'],
+    title: `RSS per idle connection, slope from ${idleLow} to ${idleHigh} open after ${idleWarmup} warm-up connections (bytes, lower is better; heap per connection after GC in the runs)`,
     metric: (r) => r.bytesPerConnection,
     lowerIsBetter: true,
   },
@@ -113,17 +118,32 @@ function serverPid(child, port) {
   return child.pid;
 }
 
-function startServer(name) {
-  const { cmd, args } = SERVERS[name];
+function startServer(name, extraNodeFlags = []) {
+  const { cmd, args: serverArgs } = SERVERS[name];
+  const args = cmd === process.execPath ? [...extraNodeFlags, ...serverArgs] : serverArgs;
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: here });
   return new Promise((resolve, reject) => {
     let out = '';
+    let resolved = false;
+    const server = { child, port: 0, pid: 0, memWaiters: [] };
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        const port = Number(m[1]);
-        resolve({ child, port, pid: serverPid(child, port) });
+      // "mem {...}" lines answer SIGUSR2 (after a full GC): process.memoryUsage() of the server.
+      let nl = out.indexOf('\n');
+      while (nl >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        nl = out.indexOf('\n');
+        const m = /^listening (\d+)/.exec(line);
+        if (m && !resolved) {
+          resolved = true;
+          server.port = Number(m[1]);
+          server.pid = serverPid(child, server.port);
+          resolve(server);
+        } else if (line.startsWith('mem ')) {
+          const mem = JSON.parse(line.slice(4));
+          for (const w of server.memWaiters.splice(0)) w(mem);
+        }
       }
     });
     child.on('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -171,26 +191,61 @@ function runLoad(port, loadArgs, onReady) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Full GC in the server (SIGUSR2), then its RSS from /proc and heapUsed from its report. */
+async function settledMemory(server) {
+  await sleep(1000);
+  const reported = new Promise((resolve) => {
+    server.memWaiters.push(resolve);
+    setTimeout(() => resolve(null), 3000);
+  });
+  process.kill(server.pid, 'SIGUSR2');
+  const mem = await reported;
+  await sleep(500);
+  return { rss: procStat(server.pid).rss, heapUsed: mem?.heapUsed ?? null };
+}
+
+const idleLoad = (n) => ['--mode', 'idle', '--connections', String(n), '--concurrency', '200'];
+
+// Idle memory per connection, as a slope. Opening the first ~10,000 connections also grows
+// V8's young generation (semi-space) to its cap, malloc arenas and the like: a one-time cost
+// of several MB (~3 KB "per connection" at 10,000) that a plain (after - before) / N charges
+// to every connection and that hides the per-connection difference. So: open and close
+// --idle-warmup connections, open `idleLow` connections and read the memory (after a full GC),
+// open `idleHigh - idleLow` more in a second load process and read it again; report
+// (high - low) / (number opened in between), for RSS and for heapUsed.
+async function measureIdle(server) {
+  await runLoad(server.port, idleLoad(idleWarmup), () => sleep(500));
+  let low;
+  let high;
+  let added = 0;
+  const first = await runLoad(server.port, idleLoad(idleLow), async () => {
+    low = await settledMemory(server);
+    const second = await runLoad(server.port, idleLoad(idleHigh - idleLow), async () => {
+      high = await settledMemory(server);
+    });
+    added = second.connections;
+  });
+  const perConnection = (a, b) => (a === null || b === null ? null : Math.round((b - a) / added));
+  return {
+    mode: 'idle',
+    connections: first.connections + added,
+    rssLow: low.rss,
+    rssHigh: high.rss,
+    bytesPerConnection: perConnection(low.rss, high.rss),
+    heapPerConnection: perConnection(low.heapUsed, high.heapUsed),
+  };
+}
+
 async function measure(name, scenario) {
-  const server = await startServer(name);
+  const server = await startServer(
+    name,
+    scenario === SCENARIOS.idle && idleSemiSpace > 0
+      ? [`--min-semi-space-size=${idleSemiSpace}`, `--max-semi-space-size=${idleSemiSpace}`]
+      : [],
+  );
   try {
     await sleep(300);
-    if (scenario === SCENARIOS.idle) {
-      process.kill(server.pid, 'SIGUSR2');
-      await sleep(500);
-      const before = procStat(server.pid);
-      let after;
-      const result = await runLoad(server.port, scenario.load, async () => {
-        await sleep(2000);
-        process.kill(server.pid, 'SIGUSR2');
-        await sleep(1000);
-        after = procStat(server.pid);
-      });
-      result.rssBefore = before.rss;
-      result.rssAfter = after.rss;
-      result.bytesPerConnection = Math.round((after.rss - before.rss) / result.connections);
-      return result;
-    }
+    if (scenario === SCENARIOS.idle) return await measureIdle(server);
     if (scenario === SCENARIOS.flood) {
       const before = procStat(server.pid);
       let peak = before.rss;
@@ -227,7 +282,7 @@ for (const key of only) {
   if (!scenario) throw new Error(`unknown scenario ${key}`);
   const runs = Object.fromEntries(serverNames.map((n) => [n, []]));
   const errors = {};
-  const runsFor = key === 'idle' || key === 'flood' ? 1 : repeat;
+  const runsFor = key === 'flood' ? 1 : repeat;
   for (let i = 0; i < runsFor; i++) {
     for (const name of serverNames) {
       try {
@@ -261,13 +316,15 @@ for (const key of only) {
       const v = values[n];
       if (v.value === null) return `${n} failed (${v.error})`;
       const all = v.runs.map(scenario.metric).join('/');
-      return `${n} ${v.value} [${all}]${v.cpuMicrosPerMessage !== null ? ` (${v.cpuMicrosPerMessage} us CPU/op)` : ''}`;
+      const heap =
+        key === 'idle' ? ` heap [${v.runs.map((r) => r.heapPerConnection).join('/')}]` : '';
+      return `${n} ${v.value} [${all}]${heap}${v.cpuMicrosPerMessage !== null ? ` (${v.cpuMicrosPerMessage} us CPU/op)` : ''}`;
     })
     .join(' | ');
   const ratio = (a, b) =>
     values[a]?.value && values[b]?.value ? (values[a].value / values[b].value).toFixed(2) : 'n/a';
   process.stdout.write(
-    `${scenario.title}\n  ${line}\n  strata/ws = ${ratio('strata', 'ws')}  bun/ws = ${ratio('bun', 'ws')}\n`,
+    `${scenario.title}\n  ${line}\n  strata/ws = ${ratio('strata', 'ws')}  bun/ws = ${ratio('bun', 'ws')}  bare/ws = ${ratio('bare', 'ws')}\n`,
   );
 }
 if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -1,6 +1,6 @@
 // Echo server on @strata-ws/server (the built package: run `npx turbo run build` first).
 // Usage: node server-strata.js [port] — prints "listening <port>".
-// SIGUSR2 runs a full GC when started with --expose-gc (for RSS readings).
+// SIGUSR2 runs a full GC when started with --expose-gc and prints "mem {rss, heapUsed, ...}".
 import { WebSocketServer } from '@strata-ws/server';
 
 const wss = new WebSocketServer({ port: Number(process.argv[2] ?? 0), host: '127.0.0.1' }, () => {
@@ -9,5 +9,8 @@ const wss = new WebSocketServer({ port: Number(process.argv[2] ?? 0), host: '127
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
 });
-process.on('SIGUSR2', () => globalThis.gc?.());
+process.on('SIGUSR2', () => {
+  globalThis.gc?.();
+  process.stdout.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
+});
 process.on('SIGTERM', () => process.exit(0));

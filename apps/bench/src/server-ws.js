@@ -1,6 +1,6 @@
 // Echo server on `ws` (with `bufferutil`, which ws loads when installed): the baseline of the
 // server benchmarks. Usage: node server-ws.js [port] — prints "listening <port>".
-// SIGUSR2 runs a full GC when started with --expose-gc (for RSS readings).
+// SIGUSR2 runs a full GC when started with --expose-gc and prints "mem {rss, heapUsed, ...}".
 import { WebSocketServer } from 'ws';
 
 const wss = new WebSocketServer({ port: Number(process.argv[2] ?? 0), host: '127.0.0.1' }, () => {
@@ -10,5 +10,8 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('error', () => {});
 });
-process.on('SIGUSR2', () => globalThis.gc?.());
+process.on('SIGUSR2', () => {
+  globalThis.gc?.();
+  process.stdout.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
+});
 process.on('SIGTERM', () => process.exit(0));
