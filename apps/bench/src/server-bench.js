@@ -16,13 +16,22 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
+if (argv.includes('--help')) {
+  process.stdout.write(
+    'node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,flood,idle] [--seconds 5]\n' +
+      '  [--servers strata,ws,bun,bare] [--repeat 3] [--json]\n' +
+      '  idle: [--idle LOW,HIGH (5000,15000)] [--idle-warmup 2000] [--idle-semi-space MB (16; 0 = V8 default)]\n' +
+      '  (bare runs in the idle scenario only; see apps/bench/README.md, "server")\n',
+  );
+  process.exit(0);
+}
 function opt(name, fallback) {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : fallback;
 }
 const seconds = Number(opt('seconds', '5'));
 const only = opt('only', 'echo64,rtt,big,handshake,flood,idle').split(',');
-const serverNames = opt('servers', 'strata,ws,bun,bare').split(',');
+const allServerNames = opt('servers', 'strata,ws,bun,bare').split(',');
 // Idle memory is the slope between two connection counts, after a warm-up: see measureIdle.
 const [idleLow, idleHigh] = opt('idle', '5000,15000').split(',').map(Number);
 const idleWarmup = Number(opt('idle-warmup', '2000'));
@@ -280,6 +289,8 @@ const report = [];
 for (const key of only) {
   const scenario = SCENARIOS[key];
   if (!scenario) throw new Error(`unknown scenario ${key}`);
+  // The bare server only answers the upgrade (no echo): it is the idle scenario's floor.
+  const serverNames = allServerNames.filter((n) => n !== 'bare' || key === 'idle');
   const runs = Object.fromEntries(serverNames.map((n) => [n, []]));
   const errors = {};
   const runsFor = key === 'flood' ? 1 : repeat;
