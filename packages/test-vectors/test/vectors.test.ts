@@ -22,6 +22,8 @@ test('export surface', () => {
   expect(Object.keys(vectors).sort()).toEqual(
     [
       'ACCEPT_VECTORS',
+      'CHROMIUM_ARGS',
+      'CHROMIUM_EXECUTABLE',
       'CLOSE_PAYLOADS',
       'DEFLATE_TAIL',
       'INVALID_CLOSE_PAYLOADS',
