@@ -6,7 +6,6 @@ import {
   type ClientExtensionNegotiator,
   createClientHandshake,
   type ExtensionParams,
-  HandshakeError,
   parseWebSocketUrl,
   RequestHeadParser,
   ResponseHeadParser,
@@ -16,17 +15,7 @@ import {
   validateHandshakeResponse,
   validateProtocols,
 } from '../src/index.js';
-import { counterFill, text } from './helpers.js';
-
-function thrown(fn: () => unknown): HandshakeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HandshakeError);
-    return e as HandshakeError;
-  }
-  throw new Error('expected a HandshakeError');
-}
+import { counterFill, text, thrown } from './helpers.js';
 
 describe('WHATWG WebSocket constructor: URL', () => {
   it.each([

@@ -1,4 +1,18 @@
-/** Test helpers: Latin-1 text <-> bytes and hex, without DOM typings. */
+/** Test helpers: Latin-1 text <-> bytes and hex, without DOM typings; typed-error capture. */
+import { expect } from 'vitest';
+import { HandshakeError } from '../src/index.js';
+
+/** Runs `fn`, asserts it throws a HandshakeError, and returns that error. */
+export function thrown(fn: () => unknown): HandshakeError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HandshakeError);
+    return e as HandshakeError;
+  }
+  throw new Error('expected a HandshakeError');
+}
+
 export function text(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes) out += String.fromCharCode(b);

@@ -1,21 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HandshakeError, RequestHeadParser, ResponseHeadParser } from '../src/index.js';
-import { bytes, countCharReads } from './helpers.js';
+import { bytes, countCharReads, thrown } from './helpers.js';
 
 const RESPONSE =
   'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-A: 1\r\nx-a:  2 \r\n\r\n';
-
-function thrown(fn: () => unknown): HandshakeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HandshakeError);
-    return e as HandshakeError;
-  }
-  throw new Error('expected a HandshakeError');
-}
 
 describe('RFC 9112 response head (client side)', () => {
   it('parses status, headers (joined, lower-case keys), raw headers and the rest', () => {

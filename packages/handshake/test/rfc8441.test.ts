@@ -4,7 +4,6 @@ import {
   allowsExtendedConnect,
   type ClientExtensionNegotiator,
   createClientHandshake,
-  HandshakeError,
   rejectionH2,
   responseHeadersH2,
   SETTINGS_ENABLE_CONNECT_PROTOCOL,
@@ -14,17 +13,7 @@ import {
   validateExtendedConnect,
   validateHandshakeResponse,
 } from '../src/index.js';
-import { text } from './helpers.js';
-
-function thrown(fn: () => unknown): HandshakeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HandshakeError);
-    return e as HandshakeError;
-  }
-  throw new Error('expected a HandshakeError');
-}
+import { text, thrown } from './helpers.js';
 
 const clientExt: ClientExtensionNegotiator = {
   name: 'permessage-deflate',

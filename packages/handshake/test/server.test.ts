@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   acceptUpgrade,
   type ExtensionParams,
-  HandshakeError,
   negotiateUpgrade,
   type ServerExtensionNegotiator,
   serializeRejection,
@@ -11,7 +10,7 @@ import {
   type UpgradeRequest,
   validateUpgradeRequest,
 } from '../src/index.js';
-import { text } from './helpers.js';
+import { thrown as rejection, text } from './helpers.js';
 
 const KEY = RFC6455_HANDSHAKE.key;
 
@@ -33,16 +32,6 @@ function request(
     },
     ...over,
   };
-}
-
-function rejection(fn: () => unknown): HandshakeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HandshakeError);
-    return e as HandshakeError;
-  }
-  throw new Error('expected a HandshakeError');
 }
 
 describe('RFC 6455 §4.2.1 reading the client opening handshake', () => {
