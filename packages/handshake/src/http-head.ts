@@ -52,6 +52,82 @@ export interface HeadParseResult<H extends HttpHead> {
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** How one kind of head (request or response) is parsed and refused. */
+interface HeadSyntax<H extends HttpHead> {
+  readonly tooLargeCode: HandshakeErrorCode;
+  readonly malformedCode: HandshakeErrorCode;
+  /** The HTTP status of a refusal (400 on a server; 0 on a client, which answers nothing). */
+  readonly status: number;
+  parseStartLine(line: string): Omit<H, keyof HttpHead> & { httpVersion: string };
+}
+
+function malformed(syntax: HeadSyntax<HttpHead>, message: string): never {
+  throw new HandshakeError(syntax.malformedCode, `Malformed HTTP head: ${message}`, {
+    status: syntax.status ? 400 : 0,
+  });
+}
+
+function tooLarge(syntax: HeadSyntax<HttpHead>, maxHeaderBytes: number): HandshakeError {
+  return new HandshakeError(syntax.tooLargeCode, `HTTP head larger than ${maxHeaderBytes} bytes`, {
+    status: syntax.status ? 431 : 0,
+  });
+}
+
+/** Parses a complete head (ending with the blank line) decoded as latin1: one pass over lines. */
+function parseHeadText<H extends HttpHead>(text: string, syntax: HeadSyntax<H>): H {
+  let start = text.indexOf('\n');
+  if (start <= 0 || text.charCodeAt(start - 1) !== CR)
+    malformed(syntax, start === 0 ? 'empty start line' : 'line not terminated by CRLF');
+  if (start === 1) malformed(syntax, 'empty start line');
+  const startLine = syntax.parseStartLine(text.slice(0, start - 1));
+  start++;
+  const headers: Record<string, string> = Object.create(null);
+  const rawHeaders: Array<[string, string]> = [];
+  for (;;) {
+    const lf = text.indexOf('\n', start);
+    if (lf < 0) malformed(syntax, 'head not terminated by an empty line');
+    if (lf === start || text.charCodeAt(lf - 1) !== CR)
+      malformed(syntax, 'line not terminated by CRLF');
+    const end = lf - 1;
+    if (end === start) {
+      // The blank line: it must be the last one.
+      if (lf + 1 !== text.length) malformed(syntax, 'bytes after the empty line');
+      break;
+    }
+    const first = text.charCodeAt(start);
+    if (first === 0x20 || first === 0x09) malformed(syntax, 'obsolete line folding');
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon > end)
+      malformed(syntax, 'header line without a field name and colon');
+    const name = text.slice(start, colon);
+    if (!isToken(name))
+      malformed(syntax, `invalid header name ${JSON.stringify(name.slice(0, 64))}`);
+    let vs = colon + 1;
+    let ve = end;
+    while (vs < ve && (text.charCodeAt(vs) === 0x20 || text.charCodeAt(vs) === 0x09)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 0x20 || text.charCodeAt(ve - 1) === 0x09)) ve--;
+    for (let i = vs; i < ve; i++) {
+      const c = text.charCodeAt(i);
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f)
+        malformed(syntax, `control character in header ${name}`);
+    }
+    const value = text.slice(vs, ve);
+    rawHeaders.push([name, value]);
+    const key = name.toLowerCase();
+    const prev = headers[key];
+    headers[key] = prev === undefined ? value : `${prev}, ${value}`;
+    start = lf + 1;
+  }
+  const head = startLine as Omit<H, keyof HttpHead> & {
+    httpVersion: string;
+    headers?: Record<string, string>;
+    rawHeaders?: Array<[string, string]>;
+  };
+  head.headers = headers;
+  head.rawHeaders = rawHeaders;
+  return head as unknown as H;
+}
+
 abstract class HeadParser<H extends HttpHead> {
   readonly #maxHeaderBytes: number;
   #chunks: Uint8Array[] = [];
@@ -69,18 +145,7 @@ abstract class HeadParser<H extends HttpHead> {
     return this.#length;
   }
 
-  protected abstract readonly tooLargeCode: HandshakeErrorCode;
-  protected abstract readonly malformedCode: HandshakeErrorCode;
-  protected abstract readonly status: number;
-  protected abstract parseStartLine(
-    line: string,
-  ): Omit<H, keyof HttpHead> & { httpVersion: string };
-
-  protected malformed(message: string): never {
-    throw new HandshakeError(this.malformedCode, `Malformed HTTP head: ${message}`, {
-      status: this.status ? 400 : 0,
-    });
-  }
+  protected abstract readonly syntax: HeadSyntax<H>;
 
   /**
    * Feeds bytes.
@@ -112,13 +177,7 @@ abstract class HeadParser<H extends HttpHead> {
     if (this.#length + used > this.#maxHeaderBytes) {
       this.#done = true;
       this.#chunks = [];
-      throw new HandshakeError(
-        this.tooLargeCode,
-        `HTTP head larger than ${this.#maxHeaderBytes} bytes`,
-        {
-          status: this.status ? 431 : 0,
-        },
-      );
+      throw tooLarge(this.syntax, this.#maxHeaderBytes);
     }
     if (end < 0) {
       if (n > 0) this.#chunks.push(chunk.slice());
@@ -136,67 +195,7 @@ abstract class HeadParser<H extends HttpHead> {
     }
     headBytes.set(chunk.subarray(0, end), o);
     this.#chunks = [];
-    return { head: this.#parse(latin1Decode(headBytes)), rest: chunk.subarray(end) };
-  }
-
-  #parse(text: string): H {
-    // text ends with the blank line; every line must end with CRLF
-    const lines: string[] = [];
-    let start = 0;
-    for (;;) {
-      const lf = text.indexOf('\n', start);
-      if (lf < 0) break;
-      if (lf === start || text.charCodeAt(lf - 1) !== CR)
-        this.malformed('line not terminated by CRLF');
-      lines.push(text.slice(start, lf - 1));
-      start = lf + 1;
-    }
-    // the last entry is the empty line
-    lines.pop();
-    if (lines.length === 0 || lines[0] === '') this.malformed('empty start line');
-    const startLine = this.parseStartLine(lines[0]!);
-    const headers: Record<string, string> = Object.create(null);
-    const rawHeaders: Array<[string, string]> = [];
-    for (let l = 1; l < lines.length; l++) {
-      const line = lines[l]!;
-      const first = line.charCodeAt(0);
-      if (first === 0x20 || first === 0x09) this.malformed('obsolete line folding');
-      const colon = line.indexOf(':');
-      if (colon <= 0) this.malformed('header line without a field name and colon');
-      const name = line.slice(0, colon);
-      if (!isToken(name))
-        this.malformed(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
-      let vs = colon + 1;
-      let ve = line.length;
-      while (vs < ve && (line.charCodeAt(vs) === 0x20 || line.charCodeAt(vs) === 0x09)) vs++;
-      while (ve > vs && (line.charCodeAt(ve - 1) === 0x20 || line.charCodeAt(ve - 1) === 0x09))
-        ve--;
-      for (let i = vs; i < ve; i++) {
-        const c = line.charCodeAt(i);
-        if ((c < 0x20 && c !== 0x09) || c === 0x7f)
-          this.malformed(`control character in header ${name}`);
-      }
-      const value = line.slice(vs, ve);
-      rawHeaders.push([name, value]);
-      const key = name.toLowerCase();
-      const prev = headers[key];
-      headers[key] = prev === undefined ? value : `${prev}, ${value}`;
-    }
-    return { ...startLine, headers, rawHeaders } as unknown as H;
-  }
-
-  protected parseHttpVersion(text: string): string {
-    // HTTP-version = "HTTP/" DIGIT "." DIGIT
-    if (
-      text.length !== 8 ||
-      !text.startsWith('HTTP/') ||
-      !isDigit(text.charCodeAt(5)) ||
-      text.charCodeAt(6) !== 0x2e ||
-      !isDigit(text.charCodeAt(7))
-    ) {
-      this.malformed(`invalid HTTP version ${JSON.stringify(text.slice(0, 16))}`);
-    }
-    return text.slice(5);
+    return { head: parseHeadText(latin1Decode(headBytes), this.syntax), rest: chunk.subarray(end) };
   }
 }
 
@@ -204,20 +203,27 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-/**
- * Parses the server's answer to an upgrade request from socket bytes (client side).
- * Errors are `response-head` / `response-too-large` with status 0.
- */
-export class ResponseHeadParser extends HeadParser<HttpResponseHead> {
-  protected readonly tooLargeCode: HandshakeErrorCode = 'response-too-large';
-  protected readonly malformedCode: HandshakeErrorCode = 'response-head';
-  protected readonly status: number = 0;
+function parseHttpVersion(syntax: HeadSyntax<HttpHead>, text: string): string {
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT
+  if (
+    text.length !== 8 ||
+    !text.startsWith('HTTP/') ||
+    !isDigit(text.charCodeAt(5)) ||
+    text.charCodeAt(6) !== 0x2e ||
+    !isDigit(text.charCodeAt(7))
+  ) {
+    malformed(syntax, `invalid HTTP version ${JSON.stringify(text.slice(0, 16))}`);
+  }
+  return text.slice(5);
+}
 
-  protected parseStartLine(
-    line: string,
-  ): Omit<HttpResponseHead, keyof HttpHead> & { httpVersion: string } {
+const responseSyntax: HeadSyntax<HttpResponseHead> = {
+  tooLargeCode: 'response-too-large',
+  malformedCode: 'response-head',
+  status: 0,
+  parseStartLine(line) {
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]
-    const httpVersion = this.parseHttpVersion(line.slice(0, 8));
+    const httpVersion = parseHttpVersion(responseSyntax, line.slice(0, 8));
     if (
       line.charCodeAt(8) !== 0x20 ||
       !isDigit(line.charCodeAt(9)) ||
@@ -225,16 +231,46 @@ export class ResponseHeadParser extends HeadParser<HttpResponseHead> {
       !isDigit(line.charCodeAt(11)) ||
       (line.length > 12 && line.charCodeAt(12) !== 0x20)
     ) {
-      this.malformed('invalid status line');
+      malformed(responseSyntax, 'invalid status line');
     }
     const statusText = line.slice(13);
     for (let i = 0; i < statusText.length; i++) {
       const c = statusText.charCodeAt(i);
       if ((c < 0x20 && c !== 0x09) || c === 0x7f)
-        this.malformed('control character in reason phrase');
+        malformed(responseSyntax, 'control character in reason phrase');
     }
     return { httpVersion, status: Number(line.slice(9, 12)), statusText };
-  }
+  },
+};
+
+const requestSyntax: HeadSyntax<HttpRequestHead> = {
+  tooLargeCode: 'request-too-large',
+  malformedCode: 'request-head',
+  status: 400,
+  parseStartLine(line) {
+    // request-line = method SP request-target SP HTTP-version
+    const sp1 = line.indexOf(' ');
+    const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0) malformed(requestSyntax, 'invalid request line');
+    const method = line.slice(0, sp1);
+    if (!isToken(method)) malformed(requestSyntax, 'invalid method');
+    const url = line.slice(sp1 + 1, sp2);
+    if (url.length === 0) malformed(requestSyntax, 'empty request target');
+    for (let i = 0; i < url.length; i++) {
+      const c = url.charCodeAt(i);
+      if (c <= 0x20 || c >= 0x7f) malformed(requestSyntax, 'invalid character in request target');
+    }
+    const httpVersion = parseHttpVersion(requestSyntax, line.slice(sp2 + 1));
+    return { method, url, httpVersion };
+  },
+};
+
+/**
+ * Parses the server's answer to an upgrade request from socket bytes (client side).
+ * Errors are `response-head` / `response-too-large` with status 0.
+ */
+export class ResponseHeadParser extends HeadParser<HttpResponseHead> {
+  protected readonly syntax: HeadSyntax<HttpResponseHead> = responseSyntax;
 }
 
 /**
@@ -242,26 +278,19 @@ export class ResponseHeadParser extends HeadParser<HttpResponseHead> {
  * Errors are `request-head` (400) and `request-too-large` (431).
  */
 export class RequestHeadParser extends HeadParser<HttpRequestHead> {
-  protected readonly tooLargeCode: HandshakeErrorCode = 'request-too-large';
-  protected readonly malformedCode: HandshakeErrorCode = 'request-head';
-  protected readonly status: number = 400;
+  protected readonly syntax: HeadSyntax<HttpRequestHead> = requestSyntax;
+}
 
-  protected parseStartLine(
-    line: string,
-  ): Omit<HttpRequestHead, keyof HttpHead> & { httpVersion: string } {
-    // request-line = method SP request-target SP HTTP-version
-    const sp1 = line.indexOf(' ');
-    const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 < 0) this.malformed('invalid request line');
-    const method = line.slice(0, sp1);
-    if (!isToken(method)) this.malformed('invalid method');
-    const url = line.slice(sp1 + 1, sp2);
-    if (url.length === 0) this.malformed('empty request target');
-    for (let i = 0; i < url.length; i++) {
-      const c = url.charCodeAt(i);
-      if (c <= 0x20 || c >= 0x7f) this.malformed('invalid character in request target');
-    }
-    const httpVersion = this.parseHttpVersion(line.slice(sp2 + 1));
-    return { method, url, httpVersion };
-  }
+/**
+ * Parses a complete request head that is already text: the bytes from the request line up
+ * to and including the blank line (`\r\n\r\n`), one character per byte (latin1), with
+ * nothing after it. The same rules as {@link RequestHeadParser}, for hosts that find the
+ * blank line and decode latin1 natively (Node's `Buffer#indexOf` and `latin1Slice`).
+ * @throws HandshakeError `request-head` (400) when malformed, `request-too-large` (431)
+ *   when longer than `maxHeaderBytes`
+ */
+export function parseRequestHead(text: string, options?: HeadParserOptions): HttpRequestHead {
+  const max = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  if (text.length > max) throw tooLarge(requestSyntax, max);
+  return parseHeadText(text, requestSyntax);
 }

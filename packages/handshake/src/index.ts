@@ -62,6 +62,7 @@ export {
   type HttpHead,
   type HttpRequestHead,
   type HttpResponseHead,
+  parseRequestHead,
   RequestHeadParser,
   ResponseHeadParser,
 } from './http-head.js';

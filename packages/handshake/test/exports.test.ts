@@ -32,6 +32,7 @@ describe('export surface', () => {
         'listContainsToken',
         'negotiateUpgrade',
         'parseExtensionList',
+        'parseRequestHead',
         'parseProtocolList',
         'parseTokenList',
         'parseUpgradeList',

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HandshakeError, RequestHeadParser, ResponseHeadParser } from '../src/index.js';
+import {
+  HandshakeError,
+  parseRequestHead,
+  RequestHeadParser,
+  ResponseHeadParser,
+} from '../src/index.js';
 import { bytes, countCharReads, thrown } from './helpers.js';
 
 const RESPONSE =
@@ -164,6 +169,74 @@ describe('RFC 9112 request head (server side)', () => {
       ),
     );
     expect(e).toMatchObject({ code: 'request-too-large', status: 431 });
+  });
+});
+
+describe('parseRequestHead (a complete head as latin1 text)', () => {
+  /** The incremental parser's answer: the head, or the error code and status. */
+  function incremental(s: string): unknown {
+    try {
+      const out = new RequestHeadParser({ maxHeaderBytes: 96 }).push(bytes(s));
+      return out === null ? null : out.head;
+    } catch (e) {
+      return { code: (e as HandshakeError).code, status: (e as HandshakeError).status };
+    }
+  }
+  function whole(s: string): unknown {
+    try {
+      return parseRequestHead(s, { maxHeaderBytes: 96 });
+    } catch (e) {
+      expect(e).toBeInstanceOf(HandshakeError);
+      return { code: (e as HandshakeError).code, status: (e as HandshakeError).status };
+    }
+  }
+
+  it('gives the head the incremental parser gives', () => {
+    const head =
+      'GET /chat?x=1 HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nX-A: 1\r\nx-a:  2 \r\n\r\n';
+    expect(parseRequestHead(head)).toEqual(new RequestHeadParser().push(bytes(head))!.head);
+    expect(parseRequestHead(head).headers['x-a']).toBe('1, 2');
+  });
+
+  it.each([
+    ['GET /chat\r\n\r\n'],
+    ['GET /chat HTTP/1.1\r\nHost : h\r\n\r\n'],
+    ['GET /chat HTTP/1.1\r\nHost: h\r\n'],
+    ['GET /chat HTTP/1.1\r\n\r\nGET'],
+    ['GET /chat HTTP/1.1\nHost: h\r\n\r\n'],
+    ['\r\n\r\n'],
+  ])('refuses %j with 400', (head) => {
+    expect(thrown(() => parseRequestHead(head))).toMatchObject({
+      code: 'request-head',
+      status: 400,
+    });
+  });
+
+  it('answers a head over maxHeaderBytes with 431', () => {
+    const head = `GET / HTTP/1.1\r\nX: ${'a'.repeat(40)}\r\n\r\n`;
+    expect(thrown(() => parseRequestHead(head, { maxHeaderBytes: 32 }))).toMatchObject({
+      code: 'request-too-large',
+      status: 431,
+    });
+    expect(parseRequestHead(head, { maxHeaderBytes: head.length }).url).toBe('/');
+  });
+
+  it('agrees with the incremental parser on every head that ends with CRLF CRLF (property)', () => {
+    const unit = fc.constantFrom(...'GET /1.HTP\r\n:aX\t \u0000\u00ff'.split(''));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 90 }), (body) => {
+        const s = `${body}\r\n\r\n`;
+        const first = s.indexOf('\r\n\r\n');
+        // The incremental parser stops at the first blank line (bare LF included); compare
+        // only where that is the end of the text.
+        const incrementalEnd = /\n\r?\n/.exec(s);
+        if (incrementalEnd === null || incrementalEnd.index + incrementalEnd[0].length !== s.length)
+          return;
+        if (first + 4 !== s.length) return;
+        expect(whole(s)).toEqual(incremental(s));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
