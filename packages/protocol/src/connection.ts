@@ -299,13 +299,61 @@ function settingsOf(options: ConnectionOptions): Settings {
   return settings;
 }
 
-/** The parser's sink: one small object per connection (created with the parser), no closure. */
-interface ConnectionSink extends FrameSink {
+/**
+ * Everything of the receiving side, made on the first received bytes: the frame parser,
+ * the sequence of data frames as they arrive and the message being reassembled. It is also
+ * the parser's sink (one object, no closure).
+ */
+interface ReceiveState extends FrameSink {
   readonly connection: Connection;
+  /** Null once input is over while a message still decodes. */
+  parser: FrameParser | null;
+  // Parse stage: the sequence of data frames as they arrive.
+  /** Opcode of the message being received (1 or 2), 0 between messages. */
+  rxOpcode: number;
+  rxRsv: number;
+  rxFragments: number;
+  rxLength: number;
+  // Delivery stage: reassembly and UTF-8 across fragments.
+  msgOpcode: number;
+  msgParts: Uint8Array[];
+  msgLength: number;
+  /** Made for the first fragmented text message. */
+  utf8: Utf8Validator | null;
 }
 
-/** Set by the Connection class's static block (where the sink class can reach `#onFrame`). */
-let ConnectionSinkClass: new (connection: Connection) => ConnectionSink;
+/** Set by the Connection class's static block (where it can reach `#onFrame`). */
+let ReceiveStateClass: new (connection: Connection, parser: FrameParser) => ReceiveState;
+
+/**
+ * The extension pipeline's state (only connections that negotiated an extension have it):
+ * frames held behind an asynchronous decode, the decode in progress, sends waiting for an
+ * encode.
+ */
+class ExtensionState {
+  held: HeldFrame[] = NO_HELD;
+  heldHead = 0;
+  heldBytes = 0;
+  decOpcode = 0;
+  decRsv = 0;
+  decNext = -1;
+  decData: Uint8Array = EMPTY;
+  decodeCallback: TransformCallback | null = null;
+  sendQueue: PendingSend[] = NO_SENDS;
+  /** Bytes accepted by a send still waiting for an encode. */
+  pendingLength = 0;
+  encodeCallback: TransformCallback | null = null;
+}
+
+/** A client's source of mask keys: the random source and a pool refilled in blocks. */
+class MaskKeySource {
+  readonly randomFill: (bytes: Uint8Array) => void;
+  keys: Uint8Array | null = null;
+  offset: number = MASK_KEY_POOL_BYTES;
+  constructor(randomFill: (bytes: Uint8Array) => void) {
+    this.randomFill = randomFill;
+  }
+}
 
 /**
  * A sans-I/O WebSocket connection (RFC 6455) after the opening handshake.
@@ -325,54 +373,24 @@ let ConnectionSinkClass: new (connection: Connection) => ConnectionSink;
  * compressed, the close frame never does.
  */
 export class Connection {
-  /** `'client'` or `'server'`. */
-  readonly role: Role;
-
-  // Everything per connection is allocated on first use: an idle connection is one object
-  // (no parser, output queue, UTF-8 validator, arrays or closures until needed).
+  // An idle connection is this object alone: the receiving side, the output queue, the
+  // extension pipeline and the client's mask keys are separate objects made when needed
+  // (an idle server connection holds nothing else; ~100 B instead of ~280 B inline).
   readonly #handler: ConnectionHandler;
   readonly #settings: Settings;
   /** Boolean state, see the bit constants (CLIENT, CLOSE_SENT, ...). */
   #flags: number;
   #state: ConnectionStateValue = 1;
-  /** Created with #sink on the first received bytes. */
-  #parser: FrameParser | null = null;
-  #sink: ConnectionSink | null = null;
-  /** Created on the first frame written. */
+  /** Made on the first received bytes; dropped when input is over. */
+  #rx: ReceiveState | null = null;
+  /** Made on the first frame written. */
   #output: OutputQueue | null = null;
-  /** Client: the random source and the pool of mask keys (allocated on the first frame). */
-  readonly #randomFill: ((bytes: Uint8Array) => void) | null;
-  #maskKeys: Uint8Array | null = null;
-  #maskKeyOffset = MASK_KEY_POOL_BYTES;
-
-  // Parse stage: the sequence of data frames as they arrive.
-  /** Opcode of the message being received (1 or 2), 0 between messages. */
-  #rxOpcode = 0;
-  #rxRsv = 0;
-  #rxFragments = 0;
-  #rxLength = 0;
-
-  // Delivery stage: reassembly, UTF-8, extension decoding.
-  #msgOpcode = 0;
-  #msgParts: Uint8Array[] = NO_PARTS;
-  #msgLength = 0;
-  /** Created for the first fragmented text message. */
-  #utf8: Utf8Validator | null = null;
-  #held: HeldFrame[] = NO_HELD;
-  #heldHead = 0;
-  #heldBytes = 0;
-  #decOpcode = 0;
-  #decRsv = 0;
-  #decNext = -1;
-  #decData: Uint8Array = EMPTY;
-  #decodeCallback: TransformCallback | null = null;
-
-  // Send side.
   /** Opcode of the message being sent in fragments (1 or 2), 0 between messages. */
   #txOpcode = 0;
-  #sendQueue: PendingSend[] = NO_SENDS;
-  #pendingLength = 0;
-  #encodeCallback: TransformCallback | null = null;
+  /** Only with negotiated extensions. */
+  readonly #ext: ExtensionState | null;
+  /** Client only. */
+  readonly #masks: MaskKeySource | null;
 
   /**
    * @throws RangeError for a limit that is not a non-negative integer; TypeError for an
@@ -383,13 +401,18 @@ export class Connection {
     if (role !== 'client' && role !== 'server') {
       throw new TypeError(`role must be 'client' or 'server', got ${String(role)}`);
     }
-    this.role = role;
     this.#handler = handler;
     const settings = settingsOf(options);
     this.#settings = settings;
     const client = role === 'client';
     this.#flags = (client ? CLIENT : 0) | (settings.autoPong ? AUTO_PONG : 0);
-    this.#randomFill = client ? (options.randomFill ?? defaultRandomFill()) : null;
+    this.#ext = settings.extensions.length === 0 ? null : new ExtensionState();
+    this.#masks = client ? new MaskKeySource(options.randomFill ?? defaultRandomFill()) : null;
+  }
+
+  /** `'client'` or `'server'`. */
+  get role(): Role {
+    return (this.#flags & CLIENT) !== 0 ? 'client' : 'server';
   }
 
   /** 1 open, 2 closing (close frame sent, waiting for the peer's), 3 closed. */
@@ -414,7 +437,7 @@ export class Connection {
 
   /** Bytes accepted by `sendText`/`sendBinary` still waiting on an extension's encode. */
   get pendingLength(): number {
-    return this.#pendingLength;
+    return this.#ext === null ? 0 : this.#ext.pendingLength;
   }
 
   /**
@@ -432,8 +455,7 @@ export class Connection {
   get transportShouldClose(): boolean {
     if (this.#state !== 3 || (this.#output !== null && this.#output.length !== 0)) return false;
     return (
-      (this.#flags & ENDED) !== 0 ||
-      ((this.#flags & CLOSE_WRITTEN) !== 0 && this.#sendQueue.length === 0)
+      (this.#flags & ENDED) !== 0 || ((this.#flags & CLOSE_WRITTEN) !== 0 && !this.#sendsQueued())
     );
   }
 
@@ -445,19 +467,22 @@ export class Connection {
   receive(chunk: Uint8Array): void {
     if ((this.#flags & INPUT_CLOSED) !== 0) return;
     try {
-      let parser = this.#parser;
-      if (parser === null) {
+      let rx = this.#rx;
+      if (rx === null) {
         // The parser unmasks (while copying, for frames split across reads) and may keep
         // views of received chunks until a large frame completes: `receive` owns its chunks.
-        parser = new FrameParser({
-          maxPayloadLength: this.#settings.parserMaxPayload,
-          unmask: true,
-          retainChunks: true,
-        });
-        this.#parser = parser;
-        this.#sink = new ConnectionSinkClass(this);
+        rx = new ReceiveStateClass(
+          this,
+          new FrameParser({
+            maxPayloadLength: this.#settings.parserMaxPayload,
+            unmask: true,
+            retainChunks: true,
+          }),
+        );
+        this.#rx = rx;
       }
-      parser.push(chunk, this.#sink!);
+      // Input not closed: the parser is there (it goes with INPUT_CLOSED).
+      rx.parser!.push(chunk, rx);
     } catch (error) {
       if (error instanceof ProtocolError) {
         this.#fail(error);
@@ -500,9 +525,7 @@ export class Connection {
       this.#send(OPCODE_TEXT, data, options);
     } else if (
       data.length <= this.#settings.shortStringMax &&
-      (this.#flags & ENCODING) === 0 &&
-      this.#sendQueue.length === 0 &&
-      (this.#settings.extensions.length === 0 || options?.compress === false)
+      (this.#ext === null || (options?.compress === false && !this.#sendsWaiting()))
     ) {
       // Short strings are encoded straight into the output: no TextEncoder call, no buffer.
       const fin = options?.fin ?? true;
@@ -590,7 +613,7 @@ export class Connection {
 
   // ---- receiving ------------------------------------------------------------------------
 
-  #onFrame(header: FrameHeader, payload: Uint8Array): boolean {
+  #onFrame(rx: ReceiveState, header: FrameHeader, payload: Uint8Array): boolean {
     if ((this.#flags & INPUT_CLOSED) !== 0) return false;
     if (header.masked !== ((this.#flags & CLIENT) === 0)) {
       return this.#peerError(
@@ -604,11 +627,11 @@ export class Connection {
     const opcode = header.opcode;
     if (opcode >= 8) return this.#onControlFrame(opcode, header.rsv, payload);
     if (opcode === 0) {
-      if (this.#rxOpcode === 0) {
+      if (rx.rxOpcode === 0) {
         return this.#peerError(1002, 'continuation frame without a message to continue');
       }
       if (header.rsv !== 0) return this.#peerError(1002, 'RSV bits set on a continuation frame');
-      if (++this.#rxFragments > this.#settings.maxFragments) {
+      if (++rx.rxFragments > this.#settings.maxFragments) {
         return this.#peerError(
           1008,
           `message of more than ${this.#settings.maxFragments} fragments`,
@@ -616,35 +639,35 @@ export class Connection {
       }
     } else {
       if (opcode > 2) return this.#peerError(1002, `reserved opcode ${opcode}`);
-      if (this.#rxOpcode !== 0) {
+      if (rx.rxOpcode !== 0) {
         return this.#peerError(1002, 'new message started inside an unfinished one');
       }
       if ((header.rsv & ~this.#settings.allowedRsv) !== 0) {
         return this.#peerError(1002, 'RSV bits set without a negotiated extension');
       }
-      this.#rxOpcode = opcode;
-      this.#rxRsv = header.rsv;
-      this.#rxFragments = 1;
-      this.#rxLength = 0;
+      rx.rxOpcode = opcode;
+      rx.rxRsv = header.rsv;
+      rx.rxFragments = 1;
+      rx.rxLength = 0;
     }
-    const rsv = this.#rxRsv;
+    const rsv = rx.rxRsv;
     if (rsv === 0) {
       // Uncompressed: the wire size is the message size, so fail before buffering more.
-      const length = this.#rxLength + payload.length;
+      const length = rx.rxLength + payload.length;
       if (length > this.#settings.maxMessageSize) {
         return this.#peerError(
           1009,
           `message over the limit of ${this.#settings.maxMessageSize} bytes`,
         );
       }
-      this.#rxLength = length;
+      rx.rxLength = length;
     }
     const fin = header.fin;
-    if (fin) this.#rxOpcode = 0;
-    if ((this.#flags & DECODING) !== 0 || this.#heldHead < this.#held.length) {
-      this.#hold(opcode, fin, rsv, payload);
+    if (fin) rx.rxOpcode = 0;
+    if (this.#ext !== null && this.#decodeBusy(this.#ext)) {
+      this.#hold(this.#ext, opcode, fin, rsv, payload);
     } else if (rsv === 0) {
-      this.#assemble(opcode, fin, payload);
+      this.#assemble(rx, opcode, fin, payload);
     } else {
       this.#decode(opcode, fin, rsv, payload);
     }
@@ -662,8 +685,8 @@ export class Connection {
     } else if (opcode === OPCODE_CLOSE) {
       // Nothing after a close frame is read (RFC 6455 §5.5.1).
       this.#flags |= INPUT_CLOSED;
-      if ((this.#flags & DECODING) !== 0 || this.#heldHead < this.#held.length) {
-        this.#hold(OPCODE_CLOSE, true, 0, payload);
+      if (this.#ext !== null && this.#decodeBusy(this.#ext)) {
+        this.#hold(this.#ext, OPCODE_CLOSE, true, 0, payload);
       } else {
         this.#onCloseFrame(payload);
       }
@@ -688,7 +711,7 @@ export class Connection {
     }
     this.#flags |= INPUT_CLOSED;
     this.#flags |= CLOSE_RECEIVED;
-    this.#resetMessage();
+    if (this.#rx !== null) resetMessage(this.#rx);
     if ((this.#flags & CLOSE_SENT) === 0) {
       this.#flags |= CLOSE_SENT;
       // Echo the peer's code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
@@ -700,7 +723,7 @@ export class Connection {
   }
 
   /** Adds a data frame's (decoded) payload to the message; delivers it on the last frame. */
-  #assemble(opcode: number, fin: boolean, data: Uint8Array): void {
+  #assemble(rx: ReceiveState, opcode: number, fin: boolean, data: Uint8Array): void {
     if (opcode !== 0) {
       if (fin) {
         // A single-frame message: validated whole, delivered as it is (no copy).
@@ -715,76 +738,78 @@ export class Connection {
         this.#handler.onMessage(data, opcode === OPCODE_BINARY);
         return;
       }
-      this.#msgOpcode = opcode;
-      this.#msgLength = 0;
+      rx.msgOpcode = opcode;
+      rx.msgLength = 0;
       if (opcode === OPCODE_TEXT) {
-        if (this.#utf8 === null) this.#utf8 = new Utf8Validator();
-        else this.#utf8.reset();
+        if (rx.utf8 === null) rx.utf8 = new Utf8Validator();
+        else rx.utf8.reset();
       }
     }
-    const length = this.#msgLength + data.length;
+    const length = rx.msgLength + data.length;
     if (length > this.#settings.maxMessageSize) {
       this.#peerError(1009, `message over the limit of ${this.#settings.maxMessageSize} bytes`);
       return;
     }
     // Across fragments, validate as the bytes arrive: fail at the first bad fragment.
-    if (this.#msgOpcode === OPCODE_TEXT && !this.#utf8!.push(data, fin)) {
+    if (rx.msgOpcode === OPCODE_TEXT && !rx.utf8!.push(data, fin)) {
       this.#peerError(1007, 'invalid UTF-8 in a text message');
       return;
     }
     if (data.length !== 0) {
-      if (this.#msgParts === NO_PARTS) this.#msgParts = [data];
-      else this.#msgParts.push(data);
+      if (rx.msgParts === NO_PARTS) rx.msgParts = [data];
+      else rx.msgParts.push(data);
     }
-    this.#msgLength = length;
+    rx.msgLength = length;
     if (!fin) return;
-    const parts = this.#msgParts;
+    const parts = rx.msgParts;
     const message = parts.length === 0 ? EMPTY : concat(parts, length);
-    const isBinary = this.#msgOpcode === OPCODE_BINARY;
-    this.#resetMessage();
+    const isBinary = rx.msgOpcode === OPCODE_BINARY;
+    resetMessage(rx);
     this.#handler.onMessage(message, isBinary);
   }
 
-  #resetMessage(): void {
-    this.#msgOpcode = 0;
-    this.#msgLength = 0;
-    this.#msgParts = NO_PARTS;
+  /** A decode is running or frames wait behind one: new frames must wait too. */
+  #decodeBusy(ext: ExtensionState): boolean {
+    return (this.#flags & DECODING) !== 0 || ext.heldHead < ext.held.length;
   }
 
   /** Starts the extension chain (in reverse negotiation order) on one received frame. */
   #decode(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
-    this.#decOpcode = opcode;
+    const ext = this.#ext!;
+    ext.decOpcode = opcode;
     if (fin) this.#flags |= DEC_FIN;
     else this.#flags &= ~DEC_FIN;
-    this.#decRsv = rsv;
-    this.#decData = payload;
-    this.#decNext = this.#settings.extensions.length - 1;
-    this.#runDecode();
+    ext.decRsv = rsv;
+    ext.decData = payload;
+    ext.decNext = this.#settings.extensions.length - 1;
+    this.#runDecode(ext);
   }
 
   /** Runs decode steps until one goes asynchronous or the frame is assembled. */
-  #runDecode(): void {
+  #runDecode(ext: ExtensionState): void {
     const extensions = this.#settings.extensions;
     for (;;) {
       if ((this.#flags & FAILED) !== 0) return;
-      let index = this.#decNext;
-      while (index >= 0 && (this.#decRsv & extensions[index]!.rsvBit) === 0) index--;
+      // Decoding only happens on received frames: the receiving side exists.
+      const rx = this.#rx!;
+      let index = ext.decNext;
+      while (index >= 0 && (ext.decRsv & extensions[index]!.rsvBit) === 0) index--;
       if (index < 0) {
-        const data = this.#decData;
-        this.#decData = EMPTY;
-        this.#assemble(this.#decOpcode, (this.#flags & DEC_FIN) !== 0, data);
+        const data = ext.decData;
+        ext.decData = EMPTY;
+        this.#assemble(rx, ext.decOpcode, (this.#flags & DEC_FIN) !== 0, data);
         return;
       }
-      this.#decNext = index - 1;
-      const maxSize = this.#settings.maxMessageSize - (this.#decOpcode !== 0 ? 0 : this.#msgLength);
+      ext.decNext = index - 1;
+      const maxSize = this.#settings.maxMessageSize - (ext.decOpcode !== 0 ? 0 : rx.msgLength);
       this.#flags |= DECODING;
       this.#flags |= IN_DECODE_CALL;
       try {
         extensions[index]!.decode(
-          this.#decData,
+          ext.decData,
           (this.#flags & DEC_FIN) !== 0,
           maxSize,
-          this.#decodeCallback ?? this.#newDecodeCallback(),
+          ext.decodeCallback ?? this.#newDecodeCallback(ext),
         );
       } catch (error) {
         this.#onDecoded(error instanceof Error ? error : new Error(String(error)));
@@ -798,8 +823,9 @@ export class Connection {
   #onDecoded(error: Error | null, data?: Uint8Array): void {
     if ((this.#flags & DECODING) === 0 || (this.#flags & FAILED) !== 0) return;
     this.#flags &= ~DECODING;
+    const ext = this.#ext!;
     if (error !== null) {
-      this.#decData = EMPTY;
+      ext.decData = EMPTY;
       this.#fail(
         error instanceof ProtocolError
           ? error
@@ -807,19 +833,19 @@ export class Connection {
       );
       return;
     }
-    this.#decData = data ?? EMPTY;
+    ext.decData = data ?? EMPTY;
     if ((this.#flags & IN_DECODE_CALL) !== 0) return; // synchronous: #runDecode continues
-    this.#runDecode();
-    this.#drainHeld();
+    this.#runDecode(ext);
+    this.#drainHeld(ext);
   }
 
   /** Keeps a frame that arrived while an earlier one is being decoded. */
-  #hold(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
-    if (this.#held === NO_HELD) this.#held = [];
-    this.#held.push({ opcode, fin, rsv, payload });
-    this.#heldBytes += payload.length;
-    if (this.#heldBytes > this.#settings.maxBufferedInput) {
-      if (this.#heldBytes > 2 * this.#settings.maxBufferedInput) {
+  #hold(ext: ExtensionState, opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
+    if (ext.held === NO_HELD) ext.held = [];
+    ext.held.push({ opcode, fin, rsv, payload });
+    ext.heldBytes += payload.length;
+    if (ext.heldBytes > this.#settings.maxBufferedInput) {
+      if (ext.heldBytes > 2 * this.#settings.maxBufferedInput) {
         this.#peerError(1008, 'received data held behind a decode over the input limit');
         return;
       }
@@ -828,29 +854,29 @@ export class Connection {
   }
 
   /** Processes held frames in order until a decode goes asynchronous. */
-  #drainHeld(): void {
-    const held = this.#held;
+  #drainHeld(ext: ExtensionState): void {
+    const held = ext.held;
     while (
       (this.#flags & DECODING) === 0 &&
       (this.#flags & FAILED) === 0 &&
-      this.#heldHead < held.length
+      ext.heldHead < held.length
     ) {
-      const frame = held[this.#heldHead]!;
-      held[this.#heldHead++] = undefined as unknown as HeldFrame;
-      this.#heldBytes -= frame.payload.length;
+      const frame = held[ext.heldHead]!;
+      held[ext.heldHead++] = undefined as unknown as HeldFrame;
+      ext.heldBytes -= frame.payload.length;
       if (frame.opcode === OPCODE_CLOSE) this.#onCloseFrame(frame.payload);
-      else if (frame.rsv === 0) this.#assemble(frame.opcode, frame.fin, frame.payload);
+      else if (frame.rsv === 0) this.#assemble(this.#rx!, frame.opcode, frame.fin, frame.payload);
       else this.#decode(frame.opcode, frame.fin, frame.rsv, frame.payload);
     }
-    if (this.#heldHead === held.length && this.#heldHead !== 0) {
-      this.#held = NO_HELD;
-      this.#heldHead = 0;
+    if (ext.heldHead === held.length && ext.heldHead !== 0) {
+      ext.held = NO_HELD;
+      ext.heldHead = 0;
     }
     if ((this.#flags & ENDED) !== 0 && !this.#closeFramePending() && this.#state !== 3) {
       this.#state = 3;
       this.#dispose();
     }
-    if ((this.#flags & INPUT_PAUSED) !== 0 && this.#heldBytes <= this.#settings.maxBufferedInput) {
+    if ((this.#flags & INPUT_PAUSED) !== 0 && ext.heldBytes <= this.#settings.maxBufferedInput) {
       this.#flags &= ~INPUT_PAUSED;
       this.#handler.onResumeInput?.();
     }
@@ -858,20 +884,25 @@ export class Connection {
 
   /** A close frame was parsed but waits behind a decode. */
   #closeFramePending(): boolean {
-    const held = this.#held;
-    for (let i = this.#heldHead; i < held.length; i++) {
+    const ext = this.#ext;
+    if (ext === null) return false;
+    const held = ext.held;
+    for (let i = ext.heldHead; i < held.length; i++) {
       if (held[i]!.opcode === OPCODE_CLOSE) return true;
     }
     return false;
   }
 
   #dropHeldInput(): void {
-    this.#held = NO_HELD;
-    this.#heldHead = 0;
-    this.#heldBytes = 0;
+    const ext = this.#ext;
+    if (ext !== null) {
+      ext.held = NO_HELD;
+      ext.heldHead = 0;
+      ext.heldBytes = 0;
+      ext.decData = EMPTY;
+    }
     this.#flags &= ~DECODING;
-    this.#decData = EMPTY;
-    this.#resetMessage();
+    if (this.#rx !== null) resetMessage(this.#rx);
     if ((this.#flags & INPUT_PAUSED) !== 0) {
       this.#flags &= ~INPUT_PAUSED;
       this.#handler.onResumeInput?.();
@@ -899,6 +930,7 @@ export class Connection {
     this.#flags |= INPUT_CLOSED;
     this.#state = 3;
     this.#dropHeldInput();
+    this.#dropParser();
     this.#dropPendingSends();
     if ((this.#flags & CLOSE_WRITTEN) === 0) {
       this.#flags |= CLOSE_SENT;
@@ -928,13 +960,15 @@ export class Connection {
         }
       }
     }
-    if (encodeMask === 0 && (this.#flags & ENCODING) === 0 && this.#sendQueue.length === 0) {
+    const ext = this.#ext;
+    if (encodeMask === 0 && (ext === null || !this.#sendsWaiting())) {
       this.#writeFrame(fin, 0, frameOpcode, data);
       done?.();
       return;
     }
-    if (this.#sendQueue === NO_SENDS) this.#sendQueue = [];
-    this.#sendQueue.push({
+    // Only with extensions: an encode is running or sends wait behind one.
+    const queue = ext!.sendQueue === NO_SENDS ? (ext!.sendQueue = []) : ext!.sendQueue;
+    queue.push({
       opcode: frameOpcode,
       fin,
       rsv: 0,
@@ -943,8 +977,17 @@ export class Connection {
       size: data.length,
       done,
     });
-    this.#pendingLength += data.length;
-    if ((this.#flags & ENCODING) === 0) this.#pumpSends();
+    ext!.pendingLength += data.length;
+    if ((this.#flags & ENCODING) === 0) this.#pumpSends(ext!);
+  }
+
+  /** An encode is running or sends wait for one (connections with extensions only). */
+  #sendsWaiting(): boolean {
+    return (this.#flags & ENCODING) !== 0 || this.#sendsQueued();
+  }
+
+  #sendsQueued(): boolean {
+    return this.#ext !== null && this.#ext.sendQueue.length !== 0;
   }
 
   /**
@@ -978,9 +1021,10 @@ export class Connection {
   }
 
   #queueClose(payload: Uint8Array): void {
-    if ((this.#flags & ENCODING) !== 0 || this.#sendQueue.length !== 0) {
-      if (this.#sendQueue === NO_SENDS) this.#sendQueue = [];
-      this.#sendQueue.push({
+    const ext = this.#ext;
+    if (ext !== null && this.#sendsWaiting()) {
+      if (ext.sendQueue === NO_SENDS) ext.sendQueue = [];
+      ext.sendQueue.push({
         opcode: OPCODE_CLOSE,
         fin: true,
         rsv: 0,
@@ -995,8 +1039,8 @@ export class Connection {
   }
 
   /** Writes queued sends in order, starting encodes; stops while one is asynchronous. */
-  #pumpSends(): void {
-    const queue = this.#sendQueue;
+  #pumpSends(ext: ExtensionState): void {
+    const queue = ext.sendQueue;
     const extensions = this.#settings.extensions;
     while (
       queue.length !== 0 &&
@@ -1012,7 +1056,7 @@ export class Connection {
         this.#flags |= ENCODING;
         this.#flags |= IN_ENCODE_CALL;
         try {
-          extensions[index]!.encode(item.data, this.#encodeCallback ?? this.#newEncodeCallback());
+          extensions[index]!.encode(item.data, ext.encodeCallback ?? this.#newEncodeCallback(ext));
         } catch (error) {
           this.#onEncoded(error instanceof Error ? error : new Error(String(error)));
         } finally {
@@ -1025,7 +1069,7 @@ export class Connection {
         this.#writeClose(item.data);
         continue;
       }
-      this.#pendingLength -= item.size;
+      ext.pendingLength -= item.size;
       this.#writeFrame(item.fin, item.rsv, item.opcode, item.data);
       item.done?.();
     }
@@ -1048,13 +1092,17 @@ export class Connection {
       );
       return;
     }
-    this.#sendQueue[0]!.data = data ?? EMPTY;
-    if ((this.#flags & IN_ENCODE_CALL) === 0) this.#pumpSends();
+    const ext = this.#ext!;
+    ext.sendQueue[0]!.data = data ?? EMPTY;
+    if ((this.#flags & IN_ENCODE_CALL) === 0) this.#pumpSends(ext);
   }
 
   #dropPendingSends(): void {
-    this.#sendQueue = NO_SENDS;
-    this.#pendingLength = 0;
+    const ext = this.#ext;
+    if (ext !== null) {
+      ext.sendQueue = NO_SENDS;
+      ext.pendingLength = 0;
+    }
     this.#flags &= ~ENCODING;
   }
 
@@ -1076,17 +1124,18 @@ export class Connection {
 
   /** The next mask key from the random pool (refilled in blocks, not once per frame). */
   #nextMaskKey(): number {
-    let offset = this.#maskKeyOffset;
-    let keys = this.#maskKeys;
+    const masks = this.#masks!;
+    let offset = masks.offset;
+    let keys = masks.keys;
     if (offset === MASK_KEY_POOL_BYTES) {
       if (keys === null) {
         keys = new Uint8Array(MASK_KEY_POOL_BYTES);
-        this.#maskKeys = keys;
+        masks.keys = keys;
       }
-      this.#randomFill!(keys);
+      masks.randomFill(keys);
       offset = 0;
     }
-    this.#maskKeyOffset = offset + 4;
+    masks.offset = offset + 4;
     return (
       ((keys![offset]! << 24) |
         (keys![offset + 1]! << 16) |
@@ -1105,7 +1154,7 @@ export class Connection {
       (this.#flags & CLOSE_WRITTEN) !== 0 &&
       (this.#flags & ENCODING) === 0 &&
       (this.#flags & DECODING) === 0 &&
-      this.#sendQueue.length === 0
+      !this.#sendsQueued()
     ) {
       this.#dispose();
     }
@@ -1128,33 +1177,54 @@ export class Connection {
     return output;
   }
 
-  /** Input is over: the parser (and whatever it buffered) goes. */
+  /**
+   * Input is over: the parser (and whatever it buffered) goes. The receiving side stays
+   * while an extension still decodes into its message (its fields are reset when dropped).
+   */
   #dropParser(): void {
-    this.#parser = null;
-    this.#sink = null;
+    const rx = this.#rx;
+    if (rx === null) return;
+    if (this.#ext !== null && this.#decodeBusy(this.#ext)) rx.parser = null;
+    else this.#rx = null;
   }
 
-  #newDecodeCallback(): TransformCallback {
+  #newDecodeCallback(ext: ExtensionState): TransformCallback {
     const callback: TransformCallback = (error, data) => this.#onDecoded(error, data);
-    this.#decodeCallback = callback;
+    ext.decodeCallback = callback;
     return callback;
   }
 
-  #newEncodeCallback(): TransformCallback {
+  #newEncodeCallback(ext: ExtensionState): TransformCallback {
     const callback: TransformCallback = (error, data) => this.#onEncoded(error, data);
-    this.#encodeCallback = callback;
+    ext.encodeCallback = callback;
     return callback;
   }
 
   static {
-    ConnectionSinkClass = class implements ConnectionSink {
+    ReceiveStateClass = class implements ReceiveState {
       readonly connection: Connection;
-      constructor(connection: Connection) {
+      parser: FrameParser | null;
+      rxOpcode = 0;
+      rxRsv = 0;
+      rxFragments = 0;
+      rxLength = 0;
+      msgOpcode = 0;
+      msgParts: Uint8Array[] = NO_PARTS;
+      msgLength = 0;
+      utf8: Utf8Validator | null = null;
+      constructor(connection: Connection, parser: FrameParser) {
         this.connection = connection;
+        this.parser = parser;
       }
       frame(header: FrameHeader, payload: Uint8Array): boolean {
-        return this.connection.#onFrame(header, payload);
+        return this.connection.#onFrame(this, header, payload);
       }
     };
   }
+}
+
+function resetMessage(rx: ReceiveState): void {
+  rx.msgOpcode = 0;
+  rx.msgLength = 0;
+  rx.msgParts = NO_PARTS;
 }
