@@ -3,7 +3,7 @@
  * package entry: `WebSocketServer` (and the topics/pub-sub layer to come) use them to drive
  * connections without widening the public surface.
  */
-import type { ServerCounters } from './diagnostics.js';
+import type { ServerCounters, TransportKind } from './diagnostics.js';
 import type { ResolvedOptions } from './options.js';
 import type { TopicRegistry } from './topics.js';
 import type { ServerWebSocket } from './websocket.js';
@@ -23,13 +23,29 @@ export interface ConnectionInternals {
    */
   writeEncoded(ws: ServerWebSocket<unknown>, frame: Uint8Array): boolean;
 }
+/**
+ * What connections accepted alike share (one object for many connections): the server that
+ * accepted them and what their handshake negotiated.
+ */
+export interface ConnectionProfile {
+  readonly host: ConnectionHost;
+  readonly protocol: string;
+  /** The `Sec-WebSocket-Extensions` response value, or `''`. */
+  readonly extensions: string;
+  /** See `ServerWebSocket.sharedDeflateWindowBits`. */
+  readonly sharedDeflateWindowBits: number;
+  readonly transport: TransportKind;
+}
+
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHost {
   readonly limits: ResolvedOptions;
   /** A coarse clock (ms since the server started), refreshed by the idle sweep; read per message for idle tracking. */
   readonly now: number;
-  /** Called once when the connection's socket has closed. */
-  connectionClosed(ws: object): void;
+  /** Called once when the connection's socket has closed, with the code and reason it reports. */
+  connectionClosed(ws: ServerWebSocket<unknown>, code: number, reason: string): void;
+  /** Called when the peer broke the protocol (before the close frame goes out). */
+  connectionFailed(ws: ServerWebSocket<unknown>, error: Error): void;
   /** The server's topics (publish/subscribe). */
   readonly topics: TopicRegistry<ServerWebSocket<unknown>>;
   /** The server's counters (connections, bytes, messages). */

@@ -1,6 +1,7 @@
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
-import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from './deflate.js';
 import type { PubSubAdapter, TopicRegistryOptions } from './topics.js';
 
@@ -82,8 +83,11 @@ export interface WebSocketServerOptions<Data = unknown> {
   host?: string;
   /** Listen backlog when `port` is given. */
   backlog?: number;
-  /** With `port`: create an https server with these TLS options instead of http. */
-  tls?: HttpsServerOptions;
+  /**
+   * With `port`: listen with TLS (`wss://`), with these `node:tls` server options (`key`,
+   * `cert`, ...). ALPN defaults to `http/1.1`; the TLS handshake counts against `handshakeTimeout`.
+   */
+  tls?: TlsOptions;
   /** Attach to an existing http/https server (its `upgrade` event). */
   server?: HttpServer | HttpsServer;
   /**

@@ -1,11 +1,5 @@
 import { EventEmitter } from 'node:events';
-import {
-  createServer as createHttpServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type {
   Http2SecureServer,
   Http2Server,
@@ -14,8 +8,7 @@ import type {
   IncomingHttpHeaders,
   ServerHttp2Stream,
 } from 'node:http2';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   HandshakeError,
@@ -32,6 +25,7 @@ import type { ConnectionOptions } from '@strata-ws/protocol';
 import { createDeflateSupport, type DeflateSupport } from './deflate.js';
 import { diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
 import { installNodeHost } from './host.js';
+import { Http1Listener } from './http1-listener.js';
 import {
   http2Request,
   isSecureStream,
@@ -39,7 +33,7 @@ import {
   refuseStream,
   streamAsSocket,
 } from './http2.js';
-import type { ConnectionHost } from './internal.js';
+import type { ConnectionHost, ConnectionProfile } from './internal.js';
 import {
   type ResolvedOptions,
   resolveOptions,
@@ -130,11 +124,12 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   readonly options: ResolvedOptions;
 
   readonly #userOptions: WebSocketServerOptions<Data>;
-  readonly #server: HttpServer | HttpsServer | null;
+  readonly #server: NetServer | null;
   readonly #ownsServer: boolean;
   readonly #clients = new Set<ServerWebSocket<Data>>();
   readonly #pending = new Set<PendingHandshake>();
   readonly #host: ConnectionHost;
+  readonly #profiles = new Map<string, ConnectionProfile>();
   readonly #baseConnectionOptions: ConnectionOptions;
   readonly #deflate: DeflateSupport | null;
   readonly #checkOrigin: ((origin: string | undefined) => boolean) | readonly string[] | undefined;
@@ -147,10 +142,11 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   #onHttp2Upgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | null = null;
   #onHttp2Listening: (() => void) | null = null;
   #onHttp2Error: ((error: Error) => void) | null = null;
-  /** Sockets of a server this created that have not upgraded yet, with their deadline. */
-  readonly #connecting = new Map<Socket, number>();
-  #forgetConnecting: ((this: Socket) => void) | null = null;
-  #connectingTimer: NodeJS.Timeout | null = null;
+  /** The transport of a server that owns its port (null when attached or `noServer`). */
+  #listener: Http1Listener | null = null;
+  /** `'connection'` emitter handed to `handleUpgrade` (one function, not one per upgrade). */
+  readonly #emitConnection: UpgradeCallback<Data> = (ws, request) =>
+    this.emit('connection', ws, request);
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -197,10 +193,14 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       get now() {
         return now;
       },
-      connectionClosed(ws) {
+      connectionClosed(ws, code, reason) {
         server.#clients.delete(ws as ServerWebSocket<Data>);
-        topics.unsubscribeAll(ws as ServerWebSocket<unknown>);
+        topics.unsubscribeAll(ws);
         counters.connectionsOpen--;
+        diagnostics.close(ws, code, reason, code !== 1006);
+      },
+      connectionFailed(ws, error) {
+        diagnostics.error(ws, error);
       },
     };
     this.#baseConnectionOptions = Object.freeze({
@@ -240,56 +240,23 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     }
 
     if (options.port !== undefined) {
-      const serverOptions = {
-        maxHeaderSize: limits.maxHeaderSize,
-        // The request phase of an upgrade belongs to node:http: bound it by the handshake
-        // timeout, and check often enough that a byte-at-a-time client is cut off in time.
-        headersTimeout: limits.handshakeTimeout,
-        requestTimeout: limits.handshakeTimeout,
-        connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.handshakeTimeout / 4)),
-        keepAliveTimeout: 5_000,
-      };
-      const onRequest = (_req: IncomingMessage, res: ServerResponse) => {
-        const body = 'Upgrade Required';
-        res.writeHead(426, {
-          'Content-Type': 'text/plain; charset=utf-8',
-          'Content-Length': Buffer.byteLength(body),
-          Upgrade: 'websocket',
-          Connection: 'close',
-        });
-        res.end(body);
-      };
-      this.#server = options.tls
-        ? createHttpsServer(
-            { handshakeTimeout: limits.handshakeTimeout, ...options.tls, ...serverOptions },
-            onRequest,
-          )
-        : createHttpServer(serverOptions, onRequest);
-      // A client that connects and never sends a byte is not covered by headersTimeout: a
-      // sweep destroys connections not upgraded by their deadline. One shared timer, and
-      // nothing left on an upgraded socket (socket.setTimeout would keep a Timeout on each).
-      const connecting = this.#connecting;
-      const forget = function (this: Socket) {
-        connecting.delete(this);
-      };
-      this.#forgetConnecting = forget;
-      this.#server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-        connecting.set(socket, Date.now() + limits.handshakeTimeout);
-        socket.on('close', forget);
-      });
-      this.#connectingTimer = setInterval(
-        () => {
-          const now = Date.now();
-          // Insertion order is deadline order (one timeout for all).
-          for (const [socket, deadline] of connecting) {
-            if (deadline > now) break;
-            connecting.delete(socket);
-            socket.destroy();
-          }
+      // Own port: sockets are read by Strata up to the request head (no node:http; see
+      // http1-listener.ts), under the handshake timeout and the header size limit.
+      this.#listener = new Http1Listener(
+        {
+          tls: options.tls,
+          maxHeaderSize: limits.maxHeaderSize,
+          handshakeTimeout: limits.handshakeTimeout,
         },
-        Math.max(50, Math.min(1_000, limits.handshakeTimeout / 4)),
+        (req, socket, head) => {
+          if (!this.shouldHandle(req)) {
+            this.#refuseRaw(socket, 400, 'Unknown path');
+            return;
+          }
+          this.handleUpgrade(req, socket, head, this.#emitConnection);
+        },
       );
-      this.#connectingTimer.unref();
+      this.#server = this.#listener.server;
       this.#ownsServer = true;
       this.#server.listen(options.port, options.host, options.backlog);
     } else {
@@ -301,24 +268,21 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     if (httpServer !== null) {
       this.#onListening = () => this.emit('listening');
       this.#onError = (error) => this.emit('error', error);
-      this.#onUpgrade = (req, socket, head) => {
-        if (this.#forgetConnecting !== null && this.#connecting.delete(socket)) {
-          socket.off('close', this.#forgetConnecting);
-        }
-        if (!this.shouldHandle(req)) {
-          // Another upgrade listener may serve this path; when we are the only one,
-          // answer 400 rather than leave the socket without an owner.
-          if (httpServer.listenerCount('upgrade') === 1)
-            this.#refuseRaw(socket, 400, 'Unknown path');
-          return;
-        }
-        this.handleUpgrade(req, socket, head, (ws, request) =>
-          this.emit('connection', ws, request),
-        );
-      };
       httpServer.on('listening', this.#onListening);
       httpServer.on('error', this.#onError);
-      httpServer.on('upgrade', this.#onUpgrade);
+      if (this.#listener === null) {
+        this.#onUpgrade = (req, socket, head) => {
+          if (!this.shouldHandle(req)) {
+            // Another upgrade listener may serve this path; when we are the only one,
+            // answer 400 rather than leave the socket without an owner.
+            if (httpServer.listenerCount('upgrade') === 1)
+              this.#refuseRaw(socket, 400, 'Unknown path');
+            return;
+          }
+          this.handleUpgrade(req, socket, head, this.#emitConnection);
+        };
+        httpServer.on('upgrade', this.#onUpgrade);
+      }
       if (callback) this.once('listening', callback);
     }
     if (options.http2 !== undefined)
@@ -343,9 +307,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         if (h2.listenerCount('stream') === 1) refuseStream(stream, 404, 'Unknown path');
         return;
       }
-      this.handleHttp2Stream(stream, headers, (ws, request) =>
-        this.emit('connection', ws, request),
-      );
+      this.handleHttp2Stream(stream, headers, this.#emitConnection);
     };
     // First in line: with node:http2's compatibility API ('request' listeners) the stream is
     // answered before the compat layer sees it.
@@ -367,7 +329,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         if (h2.listenerCount('upgrade') === 1) this.#refuseRaw(socket, 400, 'Unknown path');
         return;
       }
-      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+      this.handleUpgrade(req, socket, head, this.#emitConnection);
     };
     h2.on('listening', this.#onHttp2Listening);
     h2.on('error', this.#onHttp2Error);
@@ -380,8 +342,11 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     return this.options.clientTracking ? this.#clients : EMPTY_SET;
   }
 
-  /** The http(s) server this one created or attached to, if any. */
-  get server(): HttpServer | HttpsServer | null {
+  /**
+   * The server this one listens on: the http/https server it was attached to, or, with
+   * `port`, the `net.Server` (`tls.Server` with `tls`) it created; null with `noServer`.
+   */
+  get server(): NetServer | null {
     return this.#server;
   }
 
@@ -411,9 +376,12 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     return this.#topics.subscriberCount(topic);
   }
 
-  /** The transport a connection of this server runs over: `'http/1.1'` or `'h2'` (RFC 8441). */
+  /**
+   * The transport a connection runs over: `'http/1.1'` or `'h2'` (RFC 8441). The same as
+   * `ws.transport`, kept for code written against earlier versions.
+   */
   transportOf(ws: ServerWebSocket<Data>): TransportKind | undefined {
-    return transports.get(ws);
+    return ws.transport;
   }
 
   /** The topics with at least one subscriber on this server. */
@@ -459,7 +427,9 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     callback: UpgradeCallback<Data>,
   ): void {
     diagnostics.upgrade(request, 'http/1.1');
-    socket.on('error', ignoreSocketError);
+    // Nothing to report from the socket until it is a connection ('close' tells the end);
+    // a listener keeps an ECONNRESET from becoming an uncaught exception.
+    if (socket.listenerCount('error') === 0) socket.on('error', ignoreSocketError);
     if (this.#closed) {
       this.#refuse(
         request,
@@ -585,8 +555,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#closed = true;
     if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
     if (this.#idleTimer !== null) clearInterval(this.#idleTimer);
-    if (this.#connectingTimer !== null) clearInterval(this.#connectingTimer);
-    this.#connectingTimer = null;
+    this.#listener?.close();
     this.#heartbeatTimer = null;
     this.#idleTimer = null;
     for (const pending of this.#pending) {
@@ -595,7 +564,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     }
     const server = this.#server;
     if (server !== null) {
-      server.off('upgrade', this.#onUpgrade!);
+      if (this.#onUpgrade !== null) server.off('upgrade', this.#onUpgrade);
       server.off('listening', this.#onListening!);
       server.off('error', this.#onError!);
     }
@@ -767,6 +736,32 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     };
   }
 
+  /**
+   * The profile of connections negotiated alike: one object shared by them (a few per
+   * server), so that a connection does not carry these fields itself. Bounded: a
+   * `handleProtocols` that echoes client-chosen names cannot grow the cache.
+   */
+  #profile(
+    transport: TransportKind,
+    protocol: string,
+    extensions: string,
+    sharedDeflateWindowBits: number,
+  ): ConnectionProfile {
+    const key = `${transport}\n${sharedDeflateWindowBits}\n${protocol}\n${extensions}`;
+    let profile = this.#profiles.get(key);
+    if (profile === undefined) {
+      profile = Object.freeze({
+        host: this.#host,
+        transport,
+        protocol,
+        extensions,
+        sharedDeflateWindowBits,
+      });
+      if (this.#profiles.size < MAX_PROFILES) this.#profiles.set(key, profile);
+    }
+    return profile;
+  }
+
   /** Runs a connection on a transport whose handshake response was sent. */
   #adopt(
     socket: Socket,
@@ -776,22 +771,21 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   ): ServerWebSocket<Data> {
     const ws = new ServerWebSocket<Data>(
       socket,
-      this.#host,
+      this.#profile(
+        transport,
+        accepted.protocol,
+        accepted.extensionsHeader,
+        accepted.sharedWindowBits,
+      ),
       accepted.connectionOptions,
-      accepted.protocol,
-      accepted.extensionsHeader,
       accepted.data,
-      accepted.sharedWindowBits,
     );
-    transports.set(ws, transport);
     this.#clients.add(ws);
     const counters = this.counters;
     counters.connectionsOpen++;
     counters.connectionsTotal++;
     if (transport === 'h2') counters.connectionsHttp2++;
     else counters.connectionsHttp1++;
-    ws.on('close', onConnectionClose);
-    ws.on('error', onConnectionError);
     diagnostics.open(ws, request, transport, accepted.protocol, accepted.extensionsHeader);
     return ws;
   }
@@ -809,6 +803,9 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     complete: (result: UpgradeDecision<Data>) => void,
   ): void {
     const transport: Socket | ServerHttp2Stream = stream ?? socket;
+    // Bytes the client sends meanwhile (its first frames) wait in the socket, bounded by
+    // its buffer, until the connection is adopted (ServerWebSocket resumes it).
+    if (stream === undefined) socket.pause();
     const pending: PendingHandshake = {
       socket,
       timer: setTimeout(
@@ -936,8 +933,8 @@ interface Accepted<Data> {
   readonly data: Data;
 }
 
-/** The transport each connection runs over (for {@link WebSocketServer.transportOf}). */
-const transports = new WeakMap<object, TransportKind>();
+/** Connection profiles kept per server (distinct negotiations seen; more are made uncached). */
+const MAX_PROFILES = 64;
 
 function headerObject(
   list: ReadonlyArray<readonly [string, string]>,
@@ -949,12 +946,4 @@ function headerObject(
     else out[name] = Array.isArray(prior) ? [...prior, value] : [prior, value];
   }
   return out;
-}
-
-// Shared listeners (no closure per connection); `this` is the connection.
-function onConnectionClose(this: ServerWebSocket<unknown>, code: number, reason: string): void {
-  diagnostics.close(this, code, reason, code !== 1006);
-}
-function onConnectionError(this: ServerWebSocket<unknown>, error: Error): void {
-  diagnostics.error(this, error);
 }

@@ -7,7 +7,8 @@ import {
   type ConnectionOptions,
   type SendOptions as EngineSendOptions,
 } from '@strata-ws/protocol';
-import type { ConnectionHost, ConnectionInternals } from './internal.js';
+import type { TransportKind } from './diagnostics.js';
+import type { ConnectionInternals, ConnectionProfile } from './internal.js';
 import type { ConnectionPublishOptions } from './topics.js';
 
 /** `readyState` values, as in the browser API (a server-side socket is never CONNECTING). */
@@ -152,41 +153,27 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
 
   /** Per-connection data set by the `authenticate` hook. */
   data: Data;
-  /** The negotiated subprotocol, or `''`. */
-  readonly protocol: string;
-  /** The negotiated extensions as sent in the 101 response (`Sec-WebSocket-Extensions`), or `''`. */
-  readonly extensions: string;
-  /**
-   * The window bits (9-15) of a shared compressed frame this connection accepts: set when it
-   * negotiated permessage-deflate with `server_no_context_takeover` (a frame compressed
-   * with a fresh context is valid for it whatever it received before); 0 otherwise.
-   */
-  readonly sharedDeflateWindowBits: number;
 
+  // Per connection, only what differs between connections: the negotiation and the server
+  // are in a profile shared by connections accepted alike, and the state of sends with
+  // callbacks, pre-encoded frames, the closing handshake and the iterator in objects made
+  // when first needed. An idle connection is this object, the engine and its handler.
   #socket: OwnedSocket;
   #conn: Connection;
-  #host: ConnectionHost;
+  #profile: ConnectionProfile;
   #flags = 0;
-  /** Output taken from the engine ahead of pre-encoded frames, in order (lazy). */
-  #pending: Uint8Array[] | null = null;
-  #pendingLength = 0;
-  /** Completion callbacks whose frames are queued, waiting for the next flush (lazy). */
-  #callbacks: SendCallback[] | null = null;
-  #closeTimer: NodeJS.Timeout | null = null;
-  #closeCode = 1006;
-  #closeReason = '';
   #lastActivity: number;
-  #iterator: MessageIterator | null = null;
+  /** Frames and callbacks waiting for the next flush (lazy). */
+  #queue: SideQueue | null = null;
+  /** Close code, reason and timer; the message iterator (lazy). */
+  #closing: ClosingState | null = null;
 
   /** @internal Created by `WebSocketServer`; not constructed by users. */
   constructor(
     socket: Socket,
-    host: ConnectionHost,
+    profile: ConnectionProfile,
     connectionOptions: ConnectionOptions,
-    protocol: string,
-    extensions: string,
     data: Data,
-    sharedDeflateWindowBits = 0,
   ) {
     super();
     // EventEmitter's listener map is a null-prototype object in dictionary mode (~185 B per
@@ -196,17 +183,16 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     if (Object.hasOwn(emitter, '_events') && emitter._eventsCount === 0)
       emitter._events = Object.setPrototypeOf({}, null) as object;
     this.#socket = socket as OwnedSocket;
-    this.#host = host;
-    this.protocol = protocol;
-    this.extensions = extensions;
+    this.#profile = profile;
     this.data = data;
-    this.sharedDeflateWindowBits = sharedDeflateWindowBits;
-    this.#lastActivity = host.now;
+    this.#lastActivity = profile.host.now;
     this.#conn = new Connection(new Handler(this), connectionOptions);
     const s = this.#socket;
     s.strataWebSocket = this as ServerWebSocket<unknown>;
     s.setNoDelay(true);
-    s.setTimeout(0);
+    // Only a socket that has an inactivity timeout needs it cleared (setTimeout adds a
+    // property to the socket even for 0).
+    if ((s as { timeout?: number }).timeout) s.setTimeout(0);
     s.on('data', onSocketData);
     s.on('end', onSocketEnd);
     s.on('drain', onSocketDrain);
@@ -214,6 +200,32 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     // 'error' is always followed by 'close', which reports the end; the listener keeps an
     // ECONNRESET from becoming an uncaught exception.
     if (s.listenerCount('error') === 0) s.on('error', ignoreSocketError);
+    // Paused while an asynchronous upgrade hook decided: read again now that bytes have a reader.
+    if (s.isPaused()) s.resume();
+  }
+
+  /** The negotiated subprotocol, or `''`. */
+  get protocol(): string {
+    return this.#profile.protocol;
+  }
+
+  /** The negotiated extensions as sent in the 101 response (`Sec-WebSocket-Extensions`), or `''`. */
+  get extensions(): string {
+    return this.#profile.extensions;
+  }
+
+  /**
+   * The window bits (9-15) of a shared compressed frame this connection accepts: set when it
+   * negotiated permessage-deflate with `server_no_context_takeover` (a frame compressed
+   * with a fresh context is valid for it whatever it received before); 0 otherwise.
+   */
+  get sharedDeflateWindowBits(): number {
+    return this.#profile.sharedDeflateWindowBits;
+  }
+
+  /** The transport: `'http/1.1'` or `'h2'` (RFC 8441). */
+  get transport(): TransportKind {
+    return this.#profile.transport;
   }
 
   /** 1 (OPEN), 2 (CLOSING) or 3 (CLOSED, once the socket has closed). */
@@ -228,7 +240,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       this.#socket.writableLength +
       this.#conn.outputLength +
       this.#conn.pendingLength +
-      this.#pendingLength
+      (this.#queue?.length ?? 0)
     );
   }
 
@@ -269,7 +281,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       if (callback) process.nextTick(callback, notOpenError(this.readyState));
       return false;
     }
-    const limits = this.#host.limits;
+    const limits = this.#profile.host.limits;
     if (this.bufferedAmount >= limits.maxBufferedAmount) {
       this.#overLimit(callback);
       return false;
@@ -288,8 +300,8 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       engineOptions ??= {};
       engineOptions.done = () => this.#queueCallback(cb);
     }
-    if (this.#host.limits.idleTimeout > 0) this.#lastActivity = this.#host.now;
-    if (opts?.fin !== false) this.#host.counters.messagesSent++;
+    if (this.#profile.host.limits.idleTimeout > 0) this.#lastActivity = this.#profile.host.now;
+    if (opts?.fin !== false) this.#profile.host.counters.messagesSent++;
     if (binary) {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBytes(data);
       conn.sendBinary(bytes, engineOptions);
@@ -356,20 +368,21 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
    * when the connection closes. One iterator at a time.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<WebSocketMessage> {
-    if (this.#iterator !== null) throw new Error('a message iterator is already active');
+    const closing = this.#closingState();
+    if (closing.iterator !== null) throw new Error('a message iterator is already active');
     const it = new MessageIterator(
       () => {
         this.#flags &= ~PAUSE_ITERATOR;
         this.#updatePause();
       },
       () => {
-        this.#iterator = null;
+        closing.iterator = null;
         this.#flags &= ~PAUSE_ITERATOR;
         this.#updatePause();
       },
     );
     if (this.#flags & CLOSED) it.end();
-    else this.#iterator = it;
+    else closing.iterator = it;
     return it;
   }
 
@@ -387,9 +400,9 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     if (
       !(this.#flags & FRAGMENTING) &&
       conn.pendingLength === 0 &&
-      (!frame.compressed || this.sharedDeflateWindowBits >= 9)
+      (!frame.compressed || this.#profile.sharedDeflateWindowBits >= 9)
     ) {
-      if (this.#writeEncoded(frame.bytes)) this.#host.counters.messagesSent++;
+      if (this.#writeEncoded(frame.bytes)) this.#profile.host.counters.messagesSent++;
     } else {
       this.send(frame.data, frame.isBinary ? BINARY : TEXT);
     }
@@ -402,22 +415,22 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
    */
   subscribe(topic: string): boolean {
     if (this.#flags & CLOSED) return false;
-    return this.#host.topics.subscribe(this as ServerWebSocket<unknown>, topic);
+    return this.#profile.host.topics.subscribe(this as ServerWebSocket<unknown>, topic);
   }
 
   /** Unsubscribes this connection from `topic`; returns false if it was not subscribed. */
   unsubscribe(topic: string): boolean {
-    return this.#host.topics.unsubscribe(this as ServerWebSocket<unknown>, topic);
+    return this.#profile.host.topics.unsubscribe(this as ServerWebSocket<unknown>, topic);
   }
 
   /** Whether this connection is subscribed to `topic`. */
   isSubscribed(topic: string): boolean {
-    return this.#host.topics.isSubscribed(this as ServerWebSocket<unknown>, topic);
+    return this.#profile.host.topics.isSubscribed(this as ServerWebSocket<unknown>, topic);
   }
 
   /** The topics this connection is subscribed to, in subscription order. */
   get topics(): readonly string[] {
-    return this.#host.topics.topicsOf(this as ServerWebSocket<unknown>);
+    return this.#profile.host.topics.topicsOf(this as ServerWebSocket<unknown>);
   }
 
   /**
@@ -427,7 +440,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
    * it was queued for.
    */
   publish(topic: string, data: SendData, options?: ConnectionPublishOptions): number {
-    return this.#host.topics.publish(
+    return this.#profile.host.topics.publish(
       topic,
       data,
       options,
@@ -438,25 +451,17 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
   #writeEncoded(frame: Uint8Array): boolean {
     const conn = this.#conn;
     if (conn.state !== 1 || this.#flags & (CLOSED | FRAGMENTING)) return false;
-    if (this.bufferedAmount >= this.#host.limits.maxBufferedAmount) {
+    if (this.bufferedAmount >= this.#profile.host.limits.maxBufferedAmount) {
       this.#overLimit(undefined);
       return false;
     }
     // Keep order: whatever the engine queued before this frame goes first.
-    let pending = this.#pending;
-    if (pending === null) {
-      pending = [];
-      this.#pending = pending;
-    }
+    const queue = this.#sideQueue();
     if (conn.outputLength > 0) {
       const out = conn.takeOutput();
-      for (let i = 0; i < out.length; i++) {
-        pending.push(out[i]!);
-        this.#pendingLength += out[i]!.byteLength;
-      }
+      for (let i = 0; i < out.length; i++) queue.push(out[i]!);
     }
-    pending.push(frame);
-    this.#pendingLength += frame.byteLength;
+    queue.push(frame);
     this.#scheduleFlush();
     return true;
   }
@@ -478,7 +483,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
 
   /** Closes the connection (1001) when no message went either way for `idleTimeout`. */
   #idleCheck(now: number): void {
-    const idle = this.#host.limits.idleTimeout;
+    const idle = this.#profile.host.limits.idleTimeout;
     if (idle > 0 && now - this.#lastActivity >= idle && this.#conn.state === 1) {
       this.close(1001, 'Idle timeout');
     }
@@ -498,15 +503,35 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
 
   #overLimit(callback: SendCallback | undefined): void {
     const error = new Error(
-      `send queue over maxBufferedAmount (${this.#host.limits.maxBufferedAmount} bytes)`,
+      `send queue over maxBufferedAmount (${this.#profile.host.limits.maxBufferedAmount} bytes)`,
     );
     if (callback) process.nextTick(callback, error);
-    if (this.#host.limits.backpressurePolicy === 'close') this.close(1008, 'Send queue full');
+    if (this.#profile.host.limits.backpressurePolicy === 'close')
+      this.close(1008, 'Send queue full');
   }
 
   #queueCallback(callback: SendCallback): void {
-    if (this.#callbacks === null) this.#callbacks = [callback];
-    else this.#callbacks.push(callback);
+    const queue = this.#sideQueue();
+    if (queue.callbacks === null) queue.callbacks = [callback];
+    else queue.callbacks.push(callback);
+  }
+
+  #sideQueue(): SideQueue {
+    let queue = this.#queue;
+    if (queue === null) {
+      queue = new SideQueue();
+      this.#queue = queue;
+    }
+    return queue;
+  }
+
+  #closingState(): ClosingState {
+    let closing = this.#closing;
+    if (closing === null) {
+      closing = new ClosingState();
+      this.#closing = closing;
+    }
+    return closing;
   }
 
   #scheduleFlush(): void {
@@ -529,15 +554,18 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     this.#flags &= ~(NEED_FLUSH | FLUSH_QUEUED);
     const socket = this.#socket;
     const conn = this.#conn;
-    const callbacks = this.#callbacks;
-    this.#callbacks = null;
     let out = conn.outputLength > 0 ? conn.takeOutput() : null;
-    const pending = this.#pending;
-    if (pending !== null && pending.length > 0) {
-      if (out !== null) for (let i = 0; i < out.length; i++) pending.push(out[i]!);
-      out = pending;
-      this.#pending = null;
-      this.#pendingLength = 0;
+    let callbacks: SendCallback[] | null = null;
+    const queue = this.#queue;
+    if (queue !== null) {
+      // Taken whole: a new SideQueue is made if more arrives while this one is written.
+      this.#queue = null;
+      callbacks = queue.callbacks;
+      const chunks = queue.chunks;
+      if (chunks.length > 0) {
+        if (out !== null) for (let i = 0; i < out.length; i++) chunks.push(out[i]!);
+        out = chunks;
+      }
     }
     if (socket.destroyed) {
       if (callbacks !== null) process.nextTick(invokeCallbacks, callbacks, notOpenError(3));
@@ -548,7 +576,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       const chunks = out!;
       let bytes = 0;
       for (let i = 0; i < n; i++) bytes += chunks[i]!.byteLength;
-      this.#host.counters.bytesSent += bytes;
+      this.#profile.host.counters.bytesSent += bytes;
       const done =
         callbacks === null
           ? undefined
@@ -574,7 +602,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
     if (
       !(this.#flags & PAUSE_BACKPRESSURE) &&
       socket.writableNeedDrain &&
-      socket.writableLength >= this.#host.limits.highWaterMark
+      socket.writableLength >= this.#profile.host.limits.highWaterMark
     ) {
       this.#flags |= PAUSE_BACKPRESSURE | WANT_DRAIN;
       this.#updatePause();
@@ -588,8 +616,9 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
   #armCloseTimer(): void {
     if (this.#flags & (CLOSE_TIMER | CLOSED)) return;
     this.#flags |= CLOSE_TIMER;
-    this.#closeTimer = setTimeout(onCloseTimeout, this.#host.limits.closeTimeout, this);
-    this.#closeTimer.unref();
+    const timer = setTimeout(onCloseTimeout, this.#profile.host.limits.closeTimeout, this);
+    timer.unref();
+    this.#closingState().timer = timer;
   }
 
   #updatePause(): void {
@@ -604,7 +633,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
 
   #onData(chunk: Buffer): void {
     const conn = this.#conn;
-    this.#host.counters.bytesReceived += chunk.length;
+    this.#profile.host.counters.bytesReceived += chunk.length;
     this.#flags |= IN_RECEIVE | RECEIVED;
     try {
       conn.receive(chunk);
@@ -665,32 +694,35 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
   #onClose(): void {
     if (this.#flags & CLOSED) return;
     this.#flags |= CLOSED;
-    if (this.#closeTimer !== null) {
-      clearTimeout(this.#closeTimer);
-      this.#closeTimer = null;
+    const closing = this.#closing;
+    let code = 1006;
+    let reason = '';
+    if (closing !== null) {
+      if (closing.timer !== null) {
+        clearTimeout(closing.timer);
+        closing.timer = null;
+      }
+      code = closing.code;
+      reason = closing.reason;
+      const iterator = closing.iterator;
+      closing.iterator = null;
+      iterator?.end();
     }
-    this.#pending = null;
-    this.#pendingLength = 0;
-    const callbacks = this.#callbacks;
-    this.#callbacks = null;
-    if (callbacks !== null) invokeCallbacks(callbacks, notOpenError(3));
-    this.#host.connectionClosed(this);
-    const iterator = this.#iterator;
-    if (iterator !== null) {
-      this.#iterator = null;
-      iterator.end();
-    }
-    this.emit('close', this.#closeCode, this.#closeReason);
+    const queue = this.#queue;
+    this.#queue = null;
+    if (queue?.callbacks) invokeCallbacks(queue.callbacks, notOpenError(3));
+    this.#profile.host.connectionClosed(this, code, reason);
+    this.emit('close', code, reason);
   }
 
   // ----- engine events (called by Handler) -----
 
   #engineMessage(data: Uint8Array, isBinary: boolean): void {
-    this.#host.counters.messagesReceived++;
-    if (this.#host.limits.idleTimeout > 0) this.#lastActivity = this.#host.now;
+    this.#profile.host.counters.messagesReceived++;
+    if (this.#profile.host.limits.idleTimeout > 0) this.#lastActivity = this.#profile.host.now;
     const buffer = asBuffer(data);
-    const iterator = this.#iterator;
-    if (iterator !== null && iterator.push(buffer, isBinary) >= ITERATOR_QUEUE_LIMIT) {
+    const iterator = this.#closing?.iterator;
+    if (iterator != null && iterator.push(buffer, isBinary) >= ITERATOR_QUEUE_LIMIT) {
       this.#flags |= PAUSE_ITERATOR;
       this.#updatePause();
     }
@@ -707,15 +739,18 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
   }
 
   #engineClose(code: number, reason: string): void {
-    this.#closeCode = code;
-    this.#closeReason = reason;
+    const closing = this.#closingState();
+    closing.code = code;
+    closing.reason = reason;
     this.#armCloseTimer();
   }
 
   #engineFail(error: ProtocolError): void {
-    this.#closeCode = error.closeCode;
-    this.#closeReason = error.closeCode === 1011 ? '' : error.message;
+    const closing = this.#closingState();
+    closing.code = error.closeCode;
+    closing.reason = error.closeCode === 1011 ? '' : error.message;
     this.#armCloseTimer();
+    this.#profile.host.connectionFailed(this, error);
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
@@ -754,7 +789,7 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       drain: (ws) => ws.#onDrain(),
       closed: (ws) => ws.#onClose(),
       closeTimeoutFired: (ws) => {
-        ws.#closeTimer = null;
+        if (ws.#closing !== null) ws.#closing.timer = null;
         ws.#socket.destroy();
       },
     };
@@ -774,6 +809,27 @@ interface HandlerMethods {
   drain(ws: ServerWebSocket<unknown>): void;
   closed(ws: ServerWebSocket<unknown>): void;
   closeTimeoutFired(ws: ServerWebSocket<unknown>): void;
+}
+
+/** Frames queued ahead of or beside the engine's output, and send callbacks, until the next flush. */
+class SideQueue {
+  chunks: Uint8Array[] = [];
+  /** Bytes in `chunks`. */
+  length = 0;
+  callbacks: SendCallback[] | null = null;
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.length += chunk.byteLength;
+  }
+}
+
+/** The end of a connection: the close code and reason to report, the close timer; the iterator. */
+class ClosingState {
+  /** The peer's close code, or ours on failure; 1006 while none is known. */
+  code = 1006;
+  reason = '';
+  timer: NodeJS.Timeout | null = null;
+  iterator: MessageIterator | null = null;
 }
 
 /** The engine's handler: one small object per connection, forwarding to the socket class. */

@@ -346,6 +346,8 @@ describe('per connection', () => {
     const [ws] = (await connected) as [ServerWebSocket];
     const error = once(ws, 'error');
     const closed = new Promise<unknown[]>((resolve) => ws.on('close', (...args) => resolve(args)));
+    // Read (and so see the server's FIN and close): otherwise the close waits for closeTimeout.
+    socket.resume();
     socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69])); // unmasked client frame: 1002
     const [e] = await error;
     expect((e as { closeCode: number }).closeCode).toBe(1002);
