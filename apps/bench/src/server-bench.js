@@ -5,7 +5,8 @@
 //
 // Usage (after `npx turbo run build`):
 //   node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,flood,idle]
-//        [--seconds 5] [--servers strata,ws,bun,bare] [--idle 5000,15000] [--repeat 3]
+//        [--seconds 5] [--servers strata,ws,bun,bare,bare-http] [--idle 5000,15000] [--repeat 3]
+//        [--loadgen node|bun]
 // Each scenario runs --repeat times per server, interleaved (strata, ws, bun, strata, ...),
 // and reports the median: the machine is shared, single runs are noisy. Alongside each
 // figure, the server's CPU time per message (from /proc) is printed where it applies.
@@ -19,9 +20,10 @@ const argv = process.argv.slice(2);
 if (argv.includes('--help')) {
   process.stdout.write(
     'node apps/bench/src/server-bench.js [--only echo64,rtt,big,handshake,flood,idle] [--seconds 5]\n' +
-      '  [--servers strata,ws,bun,bare] [--repeat 3] [--json]\n' +
+      '  [--servers strata,ws,bun,bare,bare-http] [--repeat 3] [--loadgen node|bun] [--json]\n' +
+      '  [--also name=server.js,...] (more Node echo servers in the same run, e.g. an earlier build)\n' +
       '  idle: [--idle LOW,HIGH (5000,15000)] [--idle-warmup 2000] [--idle-semi-space MB (16; 0 = V8 default)]\n' +
-      '  (bare runs in the idle scenario only; see apps/bench/README.md, "server")\n',
+      '  (bare and bare-http run in the handshake and idle scenarios only; see apps/bench/README.md, "server")\n',
   );
   process.exit(0);
 }
@@ -31,7 +33,7 @@ function opt(name, fallback) {
 }
 const seconds = Number(opt('seconds', '5'));
 const only = opt('only', 'echo64,rtt,big,handshake,flood,idle').split(',');
-const allServerNames = opt('servers', 'strata,ws,bun,bare').split(',');
+const allServerNames = opt('servers', 'strata,ws,bun,bare,bare-http').split(',');
 // Idle memory is the slope between two connection counts, after a warm-up: see measureIdle.
 const [idleLow, idleHigh] = opt('idle', '5000,15000').split(',').map(Number);
 const idleWarmup = Number(opt('idle-warmup', '2000'));
@@ -39,13 +41,33 @@ const idleWarmup = Number(opt('idle-warmup', '2000'));
 // size (MB per semi-space; 0 = V8's default sizing, which grows it while connections open).
 const idleSemiSpace = Number(opt('idle-semi-space', '16'));
 const repeat = Number(opt('repeat', '3'));
+// The load generator's runtime: the same raw node:net script run by Node or by Bun. Bun's
+// sockets cost the client about half the CPU per connection, so in the handshake scenario
+// (where the client does as much work per handshake as the server) a fast server is not
+// capped by its load generator; see apps/bench/README.md.
+const loadgenRuntime = opt('loadgen', 'node');
+const BUN = join(here, '../../../node_modules/.bin/bun');
 
 const SERVERS = {
   strata: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-strata.js'), '0'] },
   ws: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-ws.js'), '0'] },
   bun: { cmd: 'npx', args: ['--no-install', 'bun', join(here, 'bun-echo.js'), '0'] },
   bare: { cmd: process.execPath, args: ['--expose-gc', join(here, 'server-bare.js'), '0'] },
+  'bare-http': {
+    cmd: process.execPath,
+    args: ['--expose-gc', join(here, 'server-bare-http.js'), '0'],
+  },
 };
+// --also name=path[,name=path]: more Node servers in the same run (e.g. the echo server of an
+// earlier checkout, for before/after figures: --also base=/tmp/base/apps/bench/src/server-strata.js).
+for (const entry of opt('also', '').split(',').filter(Boolean)) {
+  const [name, path] = entry.split('=');
+  SERVERS[name] = { cmd: process.execPath, args: ['--expose-gc', path, '0'] };
+  allServerNames.push(name);
+}
+// The references that only answer the upgrade (no echo): the floor of a server on node:net
+// and on node:http, in the scenarios that measure the upgrade and the idle socket.
+const FLOORS = new Set(['bare', 'bare-http']);
 
 const SCENARIOS = {
   echo64: {
@@ -175,7 +197,7 @@ function stopServer(server) {
 function runLoad(port, loadArgs, onReady) {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
+      loadgenRuntime === 'bun' ? BUN : process.execPath,
       [join(here, 'loadgen.js'), '--port', String(port), '--seconds', String(seconds), ...loadArgs],
       // (a scenario's own --seconds, given later, wins)
       { stdio: ['pipe', 'pipe', 'inherit'] },
@@ -289,8 +311,9 @@ const report = [];
 for (const key of only) {
   const scenario = SCENARIOS[key];
   if (!scenario) throw new Error(`unknown scenario ${key}`);
-  // The bare server only answers the upgrade (no echo): it is the idle scenario's floor.
-  const serverNames = allServerNames.filter((n) => n !== 'bare' || key === 'idle');
+  const serverNames = allServerNames.filter(
+    (n) => !FLOORS.has(n) || key === 'idle' || key === 'handshake',
+  );
   const runs = Object.fromEntries(serverNames.map((n) => [n, []]));
   const errors = {};
   const runsFor = key === 'flood' ? 1 : repeat;
@@ -335,7 +358,7 @@ for (const key of only) {
   const ratio = (a, b) =>
     values[a]?.value && values[b]?.value ? (values[a].value / values[b].value).toFixed(2) : 'n/a';
   process.stdout.write(
-    `${scenario.title}\n  ${line}\n  strata/ws = ${ratio('strata', 'ws')}  bun/ws = ${ratio('bun', 'ws')}  bare/ws = ${ratio('bare', 'ws')}\n`,
+    `${scenario.title}\n  ${line}\n  strata/ws = ${ratio('strata', 'ws')}  bun/ws = ${ratio('bun', 'ws')}  bare/ws = ${ratio('bare', 'ws')}  bare-http/ws = ${ratio('bare-http', 'ws')}\n`,
   );
 }
 if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -281,7 +281,8 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       if (callback) process.nextTick(callback, notOpenError(this.readyState));
       return false;
     }
-    const limits = this.#profile.host.limits;
+    const host = this.#profile.host;
+    const limits = host.limits;
     if (this.bufferedAmount >= limits.maxBufferedAmount) {
       this.#overLimit(callback);
       return false;
@@ -300,8 +301,8 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       engineOptions ??= {};
       engineOptions.done = () => this.#queueCallback(cb);
     }
-    if (this.#profile.host.limits.idleTimeout > 0) this.#lastActivity = this.#profile.host.now;
-    if (opts?.fin !== false) this.#profile.host.counters.messagesSent++;
+    if (limits.idleTimeout > 0) this.#lastActivity = host.now;
+    if (opts?.fin !== false) host.counters.messagesSent++;
     if (binary) {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBytes(data);
       conn.sendBinary(bytes, engineOptions);
@@ -718,8 +719,9 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
   // ----- engine events (called by Handler) -----
 
   #engineMessage(data: Uint8Array, isBinary: boolean): void {
-    this.#profile.host.counters.messagesReceived++;
-    if (this.#profile.host.limits.idleTimeout > 0) this.#lastActivity = this.#profile.host.now;
+    const host = this.#profile.host;
+    host.counters.messagesReceived++;
+    if (host.limits.idleTimeout > 0) this.#lastActivity = host.now;
     const buffer = asBuffer(data);
     const iterator = this.#closing?.iterator;
     if (iterator != null && iterator.push(buffer, isBinary) >= ITERATOR_QUEUE_LIMIT) {
