@@ -164,11 +164,6 @@ export class Http1Listener {
     this.#sweep.unref();
   }
 
-  /** Sockets still reading their request head. */
-  get pendingCount(): number {
-    return this.#connecting.size;
-  }
-
   /** Stops the sweep and destroys the sockets that have not upgraded; the server keeps its own `close`. */
   close(): void {
     if (this.#sweep !== null) clearInterval(this.#sweep);

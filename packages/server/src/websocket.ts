@@ -598,7 +598,10 @@ export class ServerWebSocket<Data = unknown> extends EventEmitter<ServerWebSocke
       // exchanged (or the connection failed); the timer destroys a peer that never FINs.
       this.#flags |= ENDED;
       socket.end();
-      this.#armCloseTimer();
+      // A peer that already sent its FIN is gone once our last bytes are written (Node
+      // destroys the socket); only one that still has to close, or to read what is queued
+      // for it, needs the timer.
+      if (!socket.readableEnded || socket.writableLength > 0) this.#armCloseTimer();
     }
     if (
       !(this.#flags & PAUSE_BACKPRESSURE) &&
