@@ -6,6 +6,7 @@
 // "mem {rss, heapUsed, ...}".
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+import { reportMemoryOnSignal } from './lib/bench-server.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -32,8 +33,4 @@ server.on('upgrade', (req, socket) => {
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });
-process.on('SIGUSR2', () => {
-  globalThis.gc?.();
-  process.stdout.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+reportMemoryOnSignal();

@@ -5,6 +5,7 @@
 // SIGUSR2 runs a full GC when started with --expose-gc and prints "mem {rss, heapUsed, ...}".
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
+import { reportMemoryOnSignal } from './lib/bench-server.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY = /\r\nsec-websocket-key:[ \t]*([A-Za-z0-9+/=]+)/i;
@@ -39,8 +40,4 @@ const server = createServer((socket) => {
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });
-process.on('SIGUSR2', () => {
-  globalThis.gc?.();
-  process.stdout.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+reportMemoryOnSignal();

@@ -2,6 +2,7 @@
 // server benchmarks. Usage: node server-ws.js [port] — prints "listening <port>".
 // SIGUSR2 runs a full GC when started with --expose-gc and prints "mem {rss, heapUsed, ...}".
 import { WebSocketServer } from 'ws';
+import { reportMemoryOnSignal } from './lib/bench-server.js';
 
 const wss = new WebSocketServer({ port: Number(process.argv[2] ?? 0), host: '127.0.0.1' }, () => {
   process.stdout.write(`listening ${wss.address().port}\n`);
@@ -10,8 +11,4 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('error', () => {});
 });
-process.on('SIGUSR2', () => {
-  globalThis.gc?.();
-  process.stdout.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+reportMemoryOnSignal();
