@@ -967,8 +967,9 @@ export class Connection {
       return;
     }
     // Only with extensions: an encode is running or sends wait behind one.
-    const queue = ext!.sendQueue === NO_SENDS ? (ext!.sendQueue = []) : ext!.sendQueue;
-    queue.push({
+    const pipeline = ext!;
+    if (pipeline.sendQueue === NO_SENDS) pipeline.sendQueue = [];
+    pipeline.sendQueue.push({
       opcode: frameOpcode,
       fin,
       rsv: 0,
@@ -977,8 +978,8 @@ export class Connection {
       size: data.length,
       done,
     });
-    ext!.pendingLength += data.length;
-    if ((this.#flags & ENCODING) === 0) this.#pumpSends(ext!);
+    pipeline.pendingLength += data.length;
+    if ((this.#flags & ENCODING) === 0) this.#pumpSends(pipeline);
   }
 
   /** An encode is running or sends wait for one (connections with extensions only). */
