@@ -264,3 +264,80 @@ describe('own port: the request object', () => {
     );
   });
 });
+
+describe('own port: hostile heads (property)', () => {
+  it('any bytes in any split: a 101, or a 4xx answer and a close — never a crash or a hang', async () => {
+    const { wss, port } = await started({ maxHeaderSize: 512, handshakeTimeout: 300 });
+    const lines = fc.constantFrom(
+      'GET / HTTP/1.1\r\n',
+      'GET /x?y HTTP/1.0\r\n',
+      'POST / HTTP/1.1\r\n',
+      'Host: a\r\n',
+      'Upgrade: websocket\r\n',
+      'Connection: Upgrade\r\n',
+      `Sec-WebSocket-Key: ${KEY}\r\n`,
+      'Sec-WebSocket-Version: 13\r\n',
+      'Sec-WebSocket-Protocol: a, , b\r\n',
+      'Sec-WebSocket-Extensions: permessage-deflate; x\r\n',
+      'X: \u0000\r\n',
+      ' folded\r\n',
+      '\n',
+      '\r\n',
+      'a'.repeat(300),
+    );
+    const bytesOf = fc.oneof(
+      fc.array(lines, { minLength: 1, maxLength: 10 }).map((l) => `${l.join('')}\r\n`),
+      fc.uint8Array({ minLength: 1, maxLength: 700 }).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(bytesOf, fc.array(fc.nat(), { maxLength: 3 }), async (text, cuts) => {
+        const bytes = Buffer.from(text, 'latin1');
+        const points = [...new Set(cuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let from = 0;
+        for (const p of points) {
+          if (p > from) chunks.push(bytes.subarray(from, p));
+          from = Math.max(from, p);
+        }
+        chunks.push(bytes.subarray(from));
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        let answer = '';
+        socket.on('data', (c) => (answer += c.toString('latin1')));
+        await once(socket, 'connect');
+        for (const chunk of chunks) {
+          socket.write(chunk);
+          await new Promise((r) => setImmediate(r));
+        }
+        // Upgraded, or answered and closed; a head still incomplete is cut at the deadline.
+        const settled = await Promise.race([
+          once(socket, 'close').then(() => 'closed'),
+          new Promise<string>((r) => {
+            const poll = setInterval(() => {
+              if (answer.startsWith('HTTP/1.1 101 ')) {
+                clearInterval(poll);
+                r('upgraded');
+              }
+            }, 5);
+            socket.once('close', () => clearInterval(poll));
+          }),
+          new Promise<string>((r) => setTimeout(() => r('hung'), 4_000)),
+        ]);
+        socket.destroy();
+        expect(settled).not.toBe('hung');
+        if (settled === 'closed' && answer !== '') {
+          expect(answer).toMatch(/^HTTP\/1\.1 (101|4\d\d) /);
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // Nothing left behind on the server.
+    const since = Date.now();
+    const count = () =>
+      new Promise<number>((r) => (wss.server as NetServer).getConnections((_e, n) => r(n)));
+    while ((await count()) > 0 && Date.now() - since < 3_000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await count()).toBe(0);
+  }, 60_000);
+});
