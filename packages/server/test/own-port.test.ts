@@ -31,8 +31,14 @@ const UPGRADE =
   'GET /chat?room=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 
-/** Connects, writes `chunks` (one write each, a turn of the event loop apart), collects the answer until close. */
-async function exchange(port: number, chunks: Array<string | Buffer>): Promise<string> {
+/**
+ * Connects and writes `chunks` (one write each, a turn of the event loop apart); `answer()`
+ * is everything received so far (latin1).
+ */
+async function send(
+  port: number,
+  chunks: ReadonlyArray<string | Buffer>,
+): Promise<{ socket: Socket; answer: () => string }> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
   let answer = '';
@@ -42,8 +48,14 @@ async function exchange(port: number, chunks: Array<string | Buffer>): Promise<s
     socket.write(chunk);
     await new Promise((r) => setImmediate(r));
   }
+  return { socket, answer: () => answer };
+}
+
+/** {@link send}, then the answer once the server closed the connection. */
+async function exchange(port: number, chunks: ReadonlyArray<string | Buffer>): Promise<string> {
+  const { socket, answer } = await send(port, chunks);
   await once(socket, 'close');
-  return answer;
+  return answer();
 }
 
 /** A masked client frame with mask key 0 (payload readable, still a masked frame). */
@@ -67,21 +79,14 @@ describe('own port: the request head', () => {
   it('upgrades when the head arrives one byte per read', async () => {
     const { wss, port } = await started();
     const connected = once(wss, 'connection');
-    const socket = connect(port, '127.0.0.1');
-    socket.on('error', () => {});
-    let answer = '';
-    socket.on('data', (c) => (answer += c.toString('latin1')));
-    await once(socket, 'connect');
-    for (const byte of Buffer.from(UPGRADE)) {
-      socket.write(Buffer.from([byte]));
-      await new Promise((r) => setImmediate(r));
-    }
+    const bytes = [...Buffer.from(UPGRADE)].map((b) => Buffer.from([b]));
+    const { socket, answer } = await send(port, bytes);
     const [ws, request] = (await connected) as [ServerWebSocket, IncomingMessage];
     expect(request.url).toBe('/chat?room=1');
     expect(ws.readyState).toBe(1);
-    while (!answer.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 5));
-    expect(answer).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
-    expect(answer).toContain(`Sec-WebSocket-Accept: ${ACCEPT}\r\n`);
+    while (!answer().includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 5));
+    expect(answer()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(answer()).toContain(`Sec-WebSocket-Accept: ${ACCEPT}\r\n`);
     socket.destroy();
   });
 
@@ -300,21 +305,13 @@ describe('own port: hostile heads (property)', () => {
           from = Math.max(from, p);
         }
         chunks.push(bytes.subarray(from));
-        const socket = connect(port, '127.0.0.1');
-        socket.on('error', () => {});
-        let answer = '';
-        socket.on('data', (c) => (answer += c.toString('latin1')));
-        await once(socket, 'connect');
-        for (const chunk of chunks) {
-          socket.write(chunk);
-          await new Promise((r) => setImmediate(r));
-        }
+        const { socket, answer } = await send(port, chunks);
         // Upgraded, or answered and closed; a head still incomplete is cut at the deadline.
         const settled = await Promise.race([
           once(socket, 'close').then(() => 'closed'),
           new Promise<string>((r) => {
             const poll = setInterval(() => {
-              if (answer.startsWith('HTTP/1.1 101 ')) {
+              if (answer().startsWith('HTTP/1.1 101 ')) {
                 clearInterval(poll);
                 r('upgraded');
               }
@@ -325,8 +322,8 @@ describe('own port: hostile heads (property)', () => {
         ]);
         socket.destroy();
         expect(settled).not.toBe('hung');
-        if (settled === 'closed' && answer !== '') {
-          expect(answer).toMatch(/^HTTP\/1\.1 (101|4\d\d) /);
+        if (settled === 'closed' && answer() !== '') {
+          expect(answer()).toMatch(/^HTTP\/1\.1 (101|4\d\d) /);
         }
       }),
       { numRuns: 40 },
