@@ -130,7 +130,6 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   readonly #pending = new Set<PendingHandshake>();
   readonly #host: ConnectionHost;
   readonly #profiles = new Map<string, ConnectionProfile>();
-  #plainProfile: ConnectionProfile | null = null;
   readonly #baseConnectionOptions: ConnectionOptions;
   readonly #deflate: DeflateSupport | null;
   readonly #checkOrigin: ((origin: string | undefined) => boolean) | readonly string[] | undefined;
@@ -748,9 +747,6 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     extensions: string,
     sharedDeflateWindowBits: number,
   ): ConnectionProfile {
-    // The common case (no subprotocol, no extension) without building a key.
-    const plain = protocol === '' && extensions === '' && sharedDeflateWindowBits === 0;
-    if (plain && transport === 'http/1.1' && this.#plainProfile !== null) return this.#plainProfile;
     const key = `${transport}\n${sharedDeflateWindowBits}\n${protocol}\n${extensions}`;
     let profile = this.#profiles.get(key);
     if (profile === undefined) {
@@ -762,7 +758,6 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         sharedDeflateWindowBits,
       });
       if (this.#profiles.size < MAX_PROFILES) this.#profiles.set(key, profile);
-      if (plain && transport === 'http/1.1') this.#plainProfile = profile;
     }
     return profile;
   }
