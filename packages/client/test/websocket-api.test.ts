@@ -3,7 +3,7 @@
  * event handler attributes and task timing (WebSockets Standard §3-4, HTML "event handlers").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseEvent, WebSocket, WebSocketError } from '../src/index.js';
+import { CloseEvent, WebSocket, WebSocketError, WebSocketStream } from '../src/index.js';
 import { nextEvent, recordEvents, startWsServer } from './helpers.js';
 
 let peer: Awaited<ReturnType<typeof startWsServer>>;
@@ -47,6 +47,18 @@ describe('constructor (WHATWG "new WebSocket(url, protocols)")', () => {
     syntaxError(() => new WebSocket(peer.url, ['chat', 'chat']));
     syntaxError(() => new WebSocket(peer.url, ['ok', 'bad,comma']));
     syntaxError(() => new WebSocket(peer.url, 'é'));
+  });
+
+  it('throws SyntaxError for protocols repeated in another case (WPT Create-protocols-repeated-case-insensitive)', () => {
+    syntaxError(() => new WebSocket(peer.url, ['echo', 'eCho']));
+    syntaxError(() => new WebSocket(peer.url, ['Chat', 'v2', 'CHAT']));
+    // Distinct tokens in any case are fine (nothing is thrown, the connection starts).
+    const ws = new WebSocket(peer.url, ['echo', 'chat']);
+    ws.close();
+  });
+
+  it('WebSocketStream refuses protocols repeated in another case with a SyntaxError', () => {
+    syntaxError(() => new WebSocketStream(peer.url, { protocols: ['echo', 'ECHO'] }));
   });
 
   it('requires an argument and new', () => {

@@ -151,7 +151,8 @@ export function parseWebSocketUrl(
 
 /**
  * Normalizes and checks the `protocols` argument of the WHATWG constructor: a string becomes a
- * one-element list; each must be an RFC 6455 subprotocol token and none may repeat (exact match).
+ * one-element list; each must be an RFC 6455 subprotocol token and none may repeat (compared
+ * ASCII case-insensitively, as the WHATWG standard does).
  * @throws HandshakeError `invalid-protocol` or `duplicate-protocol` (a `SyntaxError` for the WHATWG API)
  */
 export function validateProtocols(protocols?: string | readonly string[]): string[] {
@@ -165,13 +166,16 @@ export function validateProtocols(protocols?: string | readonly string[]): strin
         `Invalid subprotocol: ${JSON.stringify(String(p).slice(0, 200))}`,
       );
     }
-    if (seen.has(p)) {
+    // Tokens are ASCII, and the WHATWG standard compares them ASCII case-insensitively here:
+    // ['echo', 'eCho'] is a repetition (a SyntaxError in the constructor).
+    const key = p.toLowerCase();
+    if (seen.has(key)) {
       throw new HandshakeError(
         'duplicate-protocol',
-        `Subprotocol listed twice: ${JSON.stringify(p)}`,
+        `Subprotocol listed twice (ASCII case-insensitively): ${JSON.stringify(p)}`,
       );
     }
-    seen.add(p);
+    seen.add(key);
   }
   return list;
 }
