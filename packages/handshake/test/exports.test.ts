@@ -1,4 +1,3 @@
-/// <reference types="node" />
 import { describe, expect, it } from 'vitest';
 import * as handshake from '../src/index.js';
 
@@ -52,22 +51,5 @@ describe('export surface', () => {
         'validateUpgradeRequest',
       ].sort(),
     );
-  });
-
-  it('imports nothing from node:* and uses no Buffer or process (portable)', async () => {
-    const { readdirSync, readFileSync } = await import('node:fs');
-    const dir = new URL('../src/', import.meta.url);
-    for (const file of readdirSync(dir)) {
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      const source = readFileSync(new URL(file, dir), 'utf8')
-        .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/\/\/.*$/gm, '');
-      expect(source, file).not.toMatch(/from ['"]node:|require\(|\bBuffer\b|\bprocess\./);
-      for (const m of source.matchAll(/from '([^']+)'/g)) {
-        expect(m[1]!.startsWith('./') || m[1] === '@strata-ws/codec', `${file}: ${m[1]}`).toBe(
-          true,
-        );
-      }
-    }
   });
 });
