@@ -32,6 +32,7 @@ describe('export surface', () => {
         'PerMessageDeflateServer',
         'ZlibLimiter',
         'createPerMessageDeflate',
+        'deflateFresh',
         'releasePooledZlibStreams',
         'sharedZlibLimiter',
       ].sort(),

@@ -131,6 +131,83 @@ function checkInteger(name: string, value: number, min: number, max: number): vo
 
 const disposedError = (): Error => new Error('permessage-deflate extension disposed');
 
+/**
+ * The zlib options of a one-shot compression of `size` bytes for a receiver window of
+ * `outBits` (8: stored blocks only), primed with `dictionary` or with a fresh context.
+ */
+function deflateOptions(
+  size: number,
+  outBits: number,
+  level: number,
+  memLevel: number,
+  dictionary: Uint8Array | null,
+): ZlibOptions {
+  let windowBits = outBits;
+  if (windowBits === 8) {
+    // Compression forced with an 8-bit window: stored blocks reference nothing.
+    windowBits = 9;
+    level = 0;
+  } else if (dictionary === null) {
+    // A fresh context needs a window (and hash) only as large as the message: cheaper init.
+    windowBits = Math.max(9, Math.min(windowBits, ceilLog2(size + 262)));
+    memLevel = Math.max(1, Math.min(memLevel, windowBits - 6));
+  }
+  const options: ZlibOptions = {
+    level,
+    memLevel,
+    windowBits,
+    finishFlush: constants.Z_SYNC_FLUSH,
+  };
+  if (dictionary !== null) options.dictionary = dictionary;
+  return options;
+}
+
+/** The message payload of an empty message (RFC 7692 §7.2.3.6: one empty stored block). */
+function emptyMessage(): Uint8Array {
+  return new Uint8Array(1);
+}
+
+/** Options of {@link deflateFresh}. */
+export interface FreshDeflateOptions {
+  /**
+   * The largest window the receivers accept (their `server_max_window_bits`, 15 if not
+   * negotiated), 9..15; a smaller one is used for a small message.
+   */
+  windowBits: number;
+  /** zlib level 0..9. Default 1. */
+  level?: number;
+  /** zlib memLevel 1..9. Default 8. */
+  memLevel?: number;
+}
+
+/**
+ * Compresses one message payload with a fresh context and without its trailing
+ * `00 00 ff ff` (RFC 7692 §7.2.1): a message payload valid for every receiver that
+ * negotiated `server_no_context_takeover` (§7.1.1.1) with at least `windowBits`, whatever
+ * it received before — so one compression serves many peers (broadcast). Synchronous.
+ * @throws RangeError for options out of range
+ */
+export function deflateFresh(data: Uint8Array, options: FreshDeflateOptions): Uint8Array {
+  const level = options.level ?? 1;
+  const memLevel = options.memLevel ?? 8;
+  checkInteger('windowBits', options.windowBits, 9, 15);
+  checkInteger('level', level, 0, 9);
+  checkInteger('memLevel', memLevel, 1, 9);
+  return freshDeflate(data, options.windowBits, level, memLevel);
+}
+
+function freshDeflate(
+  data: Uint8Array,
+  windowBits: number,
+  level: number,
+  memLevel: number,
+): Uint8Array {
+  if (data.length === 0) return emptyMessage();
+  return stripTrailer(
+    deflateRawSync(data, deflateOptions(data.length, windowBits, level, memLevel, null)),
+  );
+}
+
 interface QueuedEncode {
   data: Uint8Array;
   callback: TransformCallback;
@@ -162,6 +239,13 @@ export class PerMessageDeflate implements MessageExtension {
   readonly #syncLimit: number;
   readonly #dedicated: boolean;
   readonly #limiter: ZlibLimiter;
+  /**
+   * Non-zero when a fresh-context compression ({@link PerMessageDeflate.encodeShared}) is
+   * valid for this connection whatever it received before: we compress without context
+   * takeover with a window of 9..15 bits. Equal keys mean byte-identical output (window,
+   * level and memLevel are in it), so one compression serves every connection with the key.
+   */
+  readonly sharedEncodingKey: number;
 
   #disposed = false;
   // Context takeover in pooled mode: the plain text the peer's context holds.
@@ -216,6 +300,22 @@ export class PerMessageDeflate implements MessageExtension {
     this.#syncLimit = options.syncLimit ?? 4096;
     checkInteger('syncLimit', this.#syncLimit, 0, MAX_OUTPUT);
     this.#limiter = options.limiter ?? sharedZlibLimiter();
+    this.sharedEncodingKey =
+      this.#outTakeover || this.#outBits < 9
+        ? 0
+        : this.#outBits | (this.#level << 4) | (this.#memLevel << 8);
+  }
+
+  /**
+   * Compresses a message for every connection with this {@link PerMessageDeflate.sharedEncodingKey}
+   * (a fresh context, trailer stripped; see {@link deflateFresh}). Synchronous; does not
+   * touch this connection's state.
+   * @throws Error when this connection has no shared encoding (key 0)
+   */
+  encodeShared(data: Uint8Array): Uint8Array {
+    if (this.sharedEncodingKey === 0)
+      throw new Error('this connection compresses with context takeover: no shared encoding');
+    return freshDeflate(data, this.#outBits, this.#level, this.#memLevel);
   }
 
   /**
@@ -249,7 +349,7 @@ export class PerMessageDeflate implements MessageExtension {
     if (data.length === 0) {
       // RFC 7692 §7.2.3.6: an empty stored block. zlib emits nothing for an empty sync flush
       // on a stream that was just flushed, so it is written here for every mode.
-      callback(null, new Uint8Array(1));
+      callback(null, emptyMessage());
       return;
     }
     this.#encodeBusy = true;
@@ -427,26 +527,7 @@ export class PerMessageDeflate implements MessageExtension {
   // ---- synchronous one-shot (small messages, 8-bit windows) ----
 
   #deflateOptions(size: number, dictionary: Uint8Array | null): ZlibOptions {
-    let windowBits = this.#outBits;
-    let memLevel = this.#memLevel;
-    let level = this.#level;
-    if (windowBits === 8) {
-      // Compression forced with an 8-bit window: stored blocks reference nothing.
-      windowBits = 9;
-      level = 0;
-    } else if (dictionary === null) {
-      // A fresh context needs a window (and hash) only as large as the message: cheaper init.
-      windowBits = Math.max(9, Math.min(windowBits, ceilLog2(size + 262)));
-      memLevel = Math.max(1, Math.min(memLevel, windowBits - 6));
-    }
-    const options: ZlibOptions = {
-      level,
-      memLevel,
-      windowBits,
-      finishFlush: constants.Z_SYNC_FLUSH,
-    };
-    if (dictionary !== null) options.dictionary = dictionary;
-    return options;
+    return deflateOptions(size, this.#outBits, this.#level, this.#memLevel, dictionary);
   }
 
   #inflateOptions(dictionary: Uint8Array | null, maxOutputLength: number): ZlibOptions {

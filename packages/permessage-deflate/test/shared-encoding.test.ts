@@ -1,0 +1,127 @@
+/**
+ * Compressing once for many peers (RFC 7692 §7.1.1.1): `deflateFresh` and a connection's
+ * `sharedEncodingKey` / `encodeShared`. A shared payload must inflate correctly on a
+ * receiver whatever it received before, with or without the receiver's context takeover.
+ */
+import { constants, inflateRawSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DeflateAgreement } from '../src/index.js';
+import { createPerMessageDeflate, deflateFresh } from '../src/node/index.js';
+
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+function agreement(over: Partial<DeflateAgreement> = {}): DeflateAgreement {
+  return {
+    role: 'server',
+    serverNoContextTakeover: true,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: 15,
+    clientMaxWindowBits: 15,
+    ...over,
+  };
+}
+
+function inflateMessage(payload: Uint8Array, windowBits = 15): Buffer {
+  return inflateRawSync(Buffer.concat([payload, TAIL]), {
+    windowBits,
+    finishFlush: constants.Z_SYNC_FLUSH,
+  });
+}
+
+function decode(
+  receiver: ReturnType<typeof createPerMessageDeflate>,
+  data: Uint8Array,
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    receiver.decode(data, true, 1 << 24, (error, out) =>
+      error ? reject(error) : resolve(out as Uint8Array),
+    );
+  });
+}
+
+describe('deflateFresh', () => {
+  it('strips the sync-flush tail and round-trips any payload (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 4096 }),
+        fc.integer({ min: 9, max: 15 }),
+        fc.integer({ min: 0, max: 9 }),
+        (data, windowBits, level) => {
+          const out = deflateFresh(data, { windowBits, level });
+          const n = out.length;
+          expect(
+            n >= 4 &&
+              out[n - 4] === 0 &&
+              out[n - 3] === 0 &&
+              out[n - 2] === 0xff &&
+              out[n - 1] === 0xff,
+          ).toBe(false);
+          expect(new Uint8Array(inflateMessage(out, windowBits))).toEqual(data);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('an empty message is one empty stored block (§7.2.3.6)', () => {
+    expect([...deflateFresh(new Uint8Array(0), { windowBits: 15 })]).toEqual([0x00]);
+  });
+
+  it('names the bad option', () => {
+    const data = new Uint8Array(4);
+    expect(() => deflateFresh(data, { windowBits: 8 })).toThrow(/windowBits/);
+    expect(() => deflateFresh(data, { windowBits: 15, level: 10 })).toThrow(/level/);
+    expect(() => deflateFresh(data, { windowBits: 15, memLevel: 0 })).toThrow(/memLevel/);
+  });
+});
+
+describe('sharedEncodingKey / encodeShared', () => {
+  it('is 0 with server context takeover (our window is history-dependent)', () => {
+    const ext = createPerMessageDeflate(agreement({ serverNoContextTakeover: false }));
+    expect(ext.sharedEncodingKey).toBe(0);
+    expect(() => ext.encodeShared(new Uint8Array(8))).toThrow(/no shared encoding/);
+  });
+
+  it('is 0 for a client (it compresses with the client window bits and masks anyway)', () => {
+    const ext = createPerMessageDeflate(
+      agreement({ role: 'client', clientNoContextTakeover: false }),
+    );
+    expect(ext.sharedEncodingKey).toBe(0);
+  });
+
+  it('equal keys for equal window, level and memLevel; different otherwise', () => {
+    const a = createPerMessageDeflate(agreement());
+    const b = createPerMessageDeflate(agreement());
+    const c = createPerMessageDeflate(agreement({ serverMaxWindowBits: 10 }));
+    const d = createPerMessageDeflate(agreement(), { level: 6 });
+    expect(a.sharedEncodingKey).not.toBe(0);
+    expect(a.sharedEncodingKey).toBe(b.sharedEncodingKey);
+    expect(c.sharedEncodingKey).not.toBe(a.sharedEncodingKey);
+    expect(d.sharedEncodingKey).not.toBe(a.sharedEncodingKey);
+    const data = Buffer.from('{"tick":1}'.repeat(200));
+    expect(a.encodeShared(data)).toEqual(b.encodeShared(data));
+  });
+
+  it('one shared payload inflates on receivers with different histories', async () => {
+    const sender = createPerMessageDeflate(agreement(), { threshold: 0 });
+    const shared = sender.encodeShared(Buffer.from('hello hello hello hello'.repeat(40)));
+    // Two receivers (client role, server context takeover agreed off): one fresh, one that
+    // already inflated other messages.
+    const fresh = createPerMessageDeflate(agreement({ role: 'client' }));
+    const used = createPerMessageDeflate(agreement({ role: 'client' }));
+    await decode(
+      used,
+      deflateFresh(Buffer.from('something else entirely'.repeat(30)), { windowBits: 15 }),
+    );
+    const expected = Buffer.from('hello hello hello hello'.repeat(40));
+    expect(Buffer.from(await decode(fresh, shared))).toEqual(expected);
+    expect(Buffer.from(await decode(used, shared))).toEqual(expected);
+  });
+
+  it('respects a small negotiated window (server_max_window_bits=9)', () => {
+    const sender = createPerMessageDeflate(agreement({ serverMaxWindowBits: 9 }));
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+    expect(inflateMessage(sender.encodeShared(data), 9)).toEqual(data);
+  });
+});
