@@ -2,7 +2,7 @@
  * Close frame payloads (RFC 6455 §5.5.1, §7.4): an optional 2-byte code, then an optional
  * UTF-8 reason, 125 bytes in all.
  */
-import { isValidWireCloseCode } from './close-codes.js';
+import { CloseCode, isValidWireCloseCode } from './close-codes.js';
 import { ProtocolError } from './errors.js';
 import { decodeUtf8, encodeUtf8, isValidUtf8 } from './utf8.js';
 
@@ -56,13 +56,40 @@ export function encodeClosePayload(code?: number, reason = ''): Uint8Array {
  */
 export function decodeClosePayload(payload: Uint8Array): ClosePayload {
   const length = payload.length;
-  if (length === 0) return { code: 1005, reason: '' };
-  if (length === 1) throw new ProtocolError(1002, 'close payload of 1 byte');
-  if (length > 125) throw new ProtocolError(1002, 'close payload over 125 bytes');
+  if (length === 0) return { code: CloseCode.NoStatusReceived, reason: '' };
+  if (length === 1) throw new ProtocolError(CloseCode.ProtocolError, 'close payload of 1 byte');
+  if (length > 125) {
+    throw new ProtocolError(CloseCode.ProtocolError, 'close payload over 125 bytes');
+  }
   const code = (payload[0]! << 8) | payload[1]!;
-  if (!isValidWireCloseCode(code)) throw new ProtocolError(1002, `invalid close code ${code}`);
+  if (!isValidWireCloseCode(code)) {
+    throw new ProtocolError(CloseCode.ProtocolError, `invalid close code ${code}`);
+  }
   if (length === 2) return { code, reason: '' };
   const reasonBytes = payload.subarray(2);
-  if (!isValidUtf8(reasonBytes)) throw new ProtocolError(1007, 'close reason is not valid UTF-8');
+  if (!isValidUtf8(reasonBytes)) {
+    throw new ProtocolError(CloseCode.InvalidPayloadData, 'close reason is not valid UTF-8');
+  }
   return { code, reason: decodeUtf8(payload, 2, length) };
+}
+
+/**
+ * The reason to send in the close frame of a failed connection: `''` for 1011 (internal
+ * error), whose message describes this end's internals and stays off the wire (the one place
+ * this rule lives); otherwise `message` cut at a character boundary to fit a close frame
+ * (123 UTF-8 bytes).
+ */
+export function failureCloseReason(code: number, message: string): string {
+  if (code === CloseCode.InternalError) return '';
+  return fitCloseReason(message);
+}
+
+/** `reason` cut at a UTF-8 character boundary to at most 123 bytes (a close frame's room). */
+export function fitCloseReason(reason: string): string {
+  if (reason.length <= MAX_REASON_BYTES / 3) return reason;
+  const bytes = encodeUtf8(reason);
+  if (bytes.length <= MAX_REASON_BYTES) return reason;
+  let end = MAX_REASON_BYTES;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return decodeUtf8(bytes, 0, end);
 }

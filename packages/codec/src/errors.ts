@@ -3,8 +3,16 @@
  * RFC 6455 §7.4 assigns to it.
  */
 
+import type { CloseCode } from './close-codes.js';
+
 /** Close codes a {@link ProtocolError} may carry (the ones a connection can fail with). */
-export type FailureCloseCode = 1002 | 1007 | 1008 | 1009 | 1010 | 1011;
+export type FailureCloseCode =
+  | typeof CloseCode.ProtocolError
+  | typeof CloseCode.InvalidPayloadData
+  | typeof CloseCode.PolicyViolation
+  | typeof CloseCode.MessageTooBig
+  | typeof CloseCode.MandatoryExtension
+  | typeof CloseCode.InternalError;
 
 /**
  * A rule of the protocol broken by the peer (or an internal failure, 1011). Every layer

@@ -2,8 +2,13 @@
  * Frame headers of RFC 6455 §5.2: parsing (resumable, consumes nothing when short) and
  * writing (minimal length encodings only).
  */
+import { CloseCode } from './close-codes.js';
 import { ProtocolError } from './errors.js';
-import { maskedCopy } from './mask.js';
+import { type MaskFunctions, maskedCopy, maskInto } from './mask.js';
+import { Opcode } from './opcodes.js';
+
+/** Below this length a byte loop copies a payload faster than `TypedArray.prototype.set`. */
+const INLINE_COPY_MAX = 64;
 
 /** The largest payload length a frame may announce: 2^53 - 1 (a safe JavaScript integer). */
 export const MAX_FRAME_PAYLOAD_LENGTH: number = Number.MAX_SAFE_INTEGER;
@@ -59,11 +64,15 @@ export function readHeader(
   let payloadLength = b1 & 0x7f;
   // Opcode rules need only the first two bytes: fail as early as possible.
   if (opcode > 0x7) {
-    if (opcode > 0xa) throw new ProtocolError(1002, `reserved opcode 0x${opcode.toString(16)}`);
-    if (!fin) throw new ProtocolError(1002, 'fragmented control frame');
-    if (payloadLength > 125) throw new ProtocolError(1002, 'control frame payload over 125 bytes');
-  } else if (opcode > 0x2) {
-    throw new ProtocolError(1002, `reserved opcode 0x${opcode.toString(16)}`);
+    if (opcode > Opcode.Pong) {
+      throw new ProtocolError(CloseCode.ProtocolError, `reserved opcode 0x${opcode.toString(16)}`);
+    }
+    if (!fin) throw new ProtocolError(CloseCode.ProtocolError, 'fragmented control frame');
+    if (payloadLength > 125) {
+      throw new ProtocolError(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
+    }
+  } else if (opcode > Opcode.Binary) {
+    throw new ProtocolError(CloseCode.ProtocolError, `reserved opcode 0x${opcode.toString(16)}`);
   }
   const masked = (b1 & 0x80) !== 0;
   let headerLength = masked ? 6 : 2;
@@ -71,7 +80,9 @@ export function readHeader(
     headerLength += 2;
     if (available < headerLength) return null;
     payloadLength = (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
-    if (payloadLength < 126) throw new ProtocolError(1002, 'non-minimal payload length encoding');
+    if (payloadLength < 126) {
+      throw new ProtocolError(CloseCode.ProtocolError, 'non-minimal payload length encoding');
+    }
   } else if (payloadLength === 127) {
     headerLength += 8;
     if (available < headerLength) return null;
@@ -83,7 +94,7 @@ export function readHeader(
       0;
     if (high > 0x1fffff) {
       throw new ProtocolError(
-        1002,
+        CloseCode.ProtocolError,
         high > 0x7fffffff
           ? '64-bit payload length with the most significant bit set'
           : 'payload length over 2^53 - 1',
@@ -96,7 +107,9 @@ export function readHeader(
         bytes[offset + 9]!) >>>
       0;
     payloadLength = high * 0x100000000 + low;
-    if (payloadLength < 65536) throw new ProtocolError(1002, 'non-minimal payload length encoding');
+    if (payloadLength < 65536) {
+      throw new ProtocolError(CloseCode.ProtocolError, 'non-minimal payload length encoding');
+    }
   } else if (available < headerLength) {
     return null;
   }
@@ -212,6 +225,40 @@ export function writeFrameHeader(
   return length;
 }
 
+/**
+ * Writes one whole frame into `target` at `offset`: the header with the minimal length
+ * encoding, then the payload, copied as it is or, when `maskKey` is given, masked into place
+ * in the same pass (with `masking` when given, see {@link MaskFunctions}). Returns the bytes
+ * written: `frameHeaderLength(payload.length, maskKey !== undefined) + payload.length`.
+ * This is the one place a frame's layout is written; output queues reserve room and call it.
+ *
+ * @throws RangeError as {@link writeFrameHeader} does, or when the frame does not fit.
+ */
+export function writeFrame(
+  target: Uint8Array,
+  offset: number,
+  fin: boolean,
+  rsv: number,
+  opcode: number,
+  payload: Uint8Array,
+  maskKey?: number,
+  masking?: MaskFunctions | null,
+): number {
+  const length = payload.length;
+  if (offset + frameHeaderLength(length, maskKey !== undefined) + length > target.length) {
+    throw new RangeError('frame does not fit in the target');
+  }
+  const start = offset + writeFrameHeader(target, offset, fin, rsv, opcode, length, maskKey);
+  if (maskKey !== undefined) {
+    maskInto(payload, target, start, maskKey, 0, masking);
+  } else if (length <= INLINE_COPY_MAX) {
+    for (let i = 0; i < length; i++) target[start + i] = payload[i]!;
+  } else {
+    target.set(payload, start);
+  }
+  return start - offset + length;
+}
+
 /** A frame to encode with {@link encodeFrame}. */
 export interface FrameToEncode {
   /** Default true. */
@@ -222,6 +269,8 @@ export interface FrameToEncode {
   payload: Uint8Array;
   /** Mask with this key (big-endian 32-bit); the payload is masked into a copy. */
   maskKey?: number;
+  /** A host masking implementation for this frame (see {@link MaskFunctions}). */
+  masking?: MaskFunctions | null;
 }
 
 /**
@@ -237,5 +286,5 @@ export function encodeFrame(frame: FrameToEncode): [header: Uint8Array, payload:
   const header = new Uint8Array(frameHeaderLength(payload.length, maskKey !== undefined));
   writeFrameHeader(header, 0, fin, rsv, frame.opcode, payload.length, maskKey);
   if (maskKey === undefined) return [header, payload];
-  return [header, maskedCopy(payload, maskKey)];
+  return [header, maskedCopy(payload, maskKey, frame.masking)];
 }

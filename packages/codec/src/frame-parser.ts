@@ -2,9 +2,10 @@
  * The incremental frame parser: bytes in any chunking → frames, all complete frames of a
  * chunk in one pass, no object per frame.
  */
+import { CloseCode } from './close-codes.js';
 import { ProtocolError } from './errors.js';
 import { createFrameHeader, type FrameHeader, readHeader } from './frame-header.js';
-import { mask, maskInto } from './mask.js';
+import { type MaskFunctions, mask, maskInto } from './mask.js';
 
 /** Receives the frames of a {@link FrameParser}. */
 export interface FrameSink {
@@ -17,16 +18,39 @@ export interface FrameSink {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: sinks written as `(): void` must fit.
   frame(header: FrameHeader, payload: Uint8Array): boolean | undefined | void;
+  /**
+   * Optional, with {@link FrameSink.partial}: asked once for each frame whose payload does not
+   * lie in the chunk its header came in, right after the header is read. Return `true` to see
+   * that payload piece by piece, as it arrives (e.g. to validate UTF-8 before the frame ends).
+   */
+  wantsPartial?(header: FrameHeader): boolean;
+  /**
+   * A piece of the payload of a frame that is not complete yet (only for frames
+   * `wantsPartial` accepted), in order, unmasked if the parser unmasks. The piece that
+   * completes the frame is not reported here: `frame` then receives the whole payload, whose
+   * first bytes (the sum of the pieces' lengths) the sink has seen already. `bytes` is a view
+   * of the payload being gathered: read it, do not keep it. Return `false` to stop.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: sinks written as `(): void` must fit.
+  partial?(header: FrameHeader, bytes: Uint8Array): boolean | undefined | void;
 }
 
 /** Options of {@link FrameParser}. */
 export interface FrameParserOptions {
   /**
-   * The largest payload one frame may announce, in bytes. A larger frame fails with
-   * `ProtocolError(1009)` as soon as its header is read, before any of it is buffered.
-   * Default 64 MiB (67 108 864).
+   * The largest payload one frame may announce, in bytes (an integer, or `Infinity`). A
+   * larger frame fails with `ProtocolError(1009)` as soon as its header is read, before any
+   * of it is buffered. Default {@link DEFAULT_MAX_PAYLOAD} (64 MiB). The same name as the
+   * engine's and the facades' option.
    */
+  maxPayload?: number;
+  /** @deprecated the old name of {@link FrameParserOptions.maxPayload}. */
   maxPayloadLength?: number;
+  /**
+   * A host masking implementation for this parser's unmasking (see {@link MaskFunctions});
+   * default `null`: the codec's portable code.
+   */
+  masking?: MaskFunctions | null;
   /**
    * Hand masked payloads to the sink already unmasked (default `false`). A frame inside one
    * chunk is unmasked in place in the pushed chunk; a frame gathered across chunks is
@@ -44,8 +68,11 @@ export interface FrameParserOptions {
   retainChunks?: boolean;
 }
 
-/** Default {@link FrameParserOptions.maxPayloadLength}: 64 MiB. */
-const DEFAULT_MAX_PAYLOAD_LENGTH = 64 * 1024 * 1024;
+/**
+ * Default {@link FrameParserOptions.maxPayload} of a parser used on its own: 64 MiB. The
+ * protocol engine always passes its own limit (its per-role table, `LIMIT_DEFAULTS`).
+ */
+export const DEFAULT_MAX_PAYLOAD: number = 64 * 1024 * 1024;
 
 /** Payloads up to this size are allocated whole at their header; larger ones grow with the data. */
 const PREALLOCATE_MAX = 65536;
@@ -78,7 +105,7 @@ const NO_QUEUE: Uint8Array[] = [];
  * (the unread rest is delivered from that chunk on the next `push`).
  *
  * Errors: a header that breaks RFC 6455 throws `ProtocolError(1002)` (see `parseHeader`), a
- * payload over `maxPayloadLength` throws `ProtocolError(1009)`. An exception thrown out of
+ * payload over `maxPayload` throws `ProtocolError(1009)`. An exception thrown out of
  * `push` (by the parser or by the sink) leaves the parser failed: every later `push` throws
  * the same error until {@link FrameParser.reset}.
  */
@@ -93,8 +120,13 @@ export class FrameParser {
   /** With `retainChunks`: views of the chunks holding the payload gathered so far, or null. */
   #parts: Uint8Array[] | null = null;
   #payloadFilled = 0;
+  /** The sink sees the pending frame's payload piece by piece (`wantsPartial`). */
+  #partial = false;
+  /** The retained views were unmasked in place already (for `partial`). */
+  #partsUnmasked = false;
   readonly #unmask: boolean;
   readonly #retain: boolean;
+  readonly #masking: MaskFunctions | null;
   /** Chunks (or their unread rest from #queueOffset) held after the sink stopped. */
   #queue: Uint8Array[] = NO_QUEUE;
   #queueOffset = 0;
@@ -102,15 +134,18 @@ export class FrameParser {
   #failure: unknown = null;
   #failed = false;
 
-  /** @throws RangeError for a `maxPayloadLength` that is not an integer in 0 .. 2^53 - 1. */
+  /** @throws RangeError for a `maxPayload` that is not an integer in 0 .. 2^53 - 1 or `Infinity`. */
   constructor(options?: FrameParserOptions) {
-    const max = options?.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD_LENGTH;
+    const name = options?.maxPayload !== undefined ? 'maxPayload' : 'maxPayloadLength';
+    let max = options?.maxPayload ?? options?.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD;
+    if (max === Number.POSITIVE_INFINITY) max = Number.MAX_SAFE_INTEGER;
     if (!Number.isSafeInteger(max) || max < 0) {
-      throw new RangeError(`invalid maxPayloadLength ${max}`);
+      throw new RangeError(`invalid ${name} ${max}`);
     }
     this.#maxPayloadLength = max;
     this.#unmask = options?.unmask === true;
     this.#retain = options?.retainChunks === true;
+    this.#masking = options?.masking ?? null;
   }
 
   /** Bytes received but not yet delivered as frames. */
@@ -172,6 +207,7 @@ export class FrameParser {
     this.#payload = null;
     this.#parts = null;
     this.#payloadFilled = 0;
+    this.#partial = false;
     this.#queue = NO_QUEUE;
     this.#queueOffset = 0;
     this.#stopped = false;
@@ -189,7 +225,7 @@ export class FrameParser {
     let haveHeader = false;
 
     if (this.#payload !== null || this.#parts !== null) {
-      offset = this.#continuePayload(chunk, offset);
+      offset = this.#continuePayload(chunk, offset, sink);
       if (this.#payloadFilled < header.payloadLength) return length;
       const payload = this.#takePayload();
       if (sink.frame(header, payload) === false) {
@@ -232,14 +268,16 @@ export class FrameParser {
       const payloadLength = header.payloadLength;
       if (payloadLength > max) {
         throw new ProtocolError(
-          1009,
+          CloseCode.MessageTooBig,
           `frame payload of ${payloadLength} bytes over the limit of ${max}`,
         );
       }
       const end = offset + payloadLength;
       if (end <= length) {
         const payload = payloadLength === 0 ? EMPTY : chunk.subarray(offset, end);
-        if (this.#unmask && header.masked && payloadLength !== 0) mask(payload, header.maskKey);
+        if (this.#unmask && header.masked && payloadLength !== 0) {
+          mask(payload, header.maskKey, 0, this.#masking);
+        }
         offset = end;
         if (sink.frame(header, payload) === false) {
           this.#stopped = true;
@@ -247,6 +285,8 @@ export class FrameParser {
         }
       } else {
         this.#payloadFilled = 0;
+        this.#partial = sink.partial !== undefined && sink.wantsPartial?.(header) === true;
+        this.#partsUnmasked = false;
         if (this.#retain && payloadLength > PREALLOCATE_MAX) {
           // Gathered by reference, copied once at the exact size when complete.
           this.#parts = [];
@@ -257,21 +297,35 @@ export class FrameParser {
               : Math.min(payloadLength, Math.max(PREALLOCATE_MAX, 2 * (length - offset))),
           );
         }
-        this.#continuePayload(chunk, offset);
+        this.#continuePayload(chunk, offset, sink);
         return length;
       }
     }
   }
 
-  /** Copies payload bytes of the pending frame from `chunk`; returns the offset reached. */
-  #continuePayload(chunk: Uint8Array, offset: number): number {
+  /**
+   * Copies payload bytes of the pending frame from `chunk`; returns the offset reached.
+   * Reports the piece to the sink's `partial` when it asked and the frame is not complete.
+   */
+  #continuePayload(chunk: Uint8Array, offset: number, sink: FrameSink): number {
     const header = this.#header;
     const filled = this.#payloadFilled;
     const total = header.payloadLength;
     const n = Math.min(total - filled, chunk.length - offset);
     const parts = this.#parts;
     if (parts !== null) {
-      if (n !== 0) parts.push(n === chunk.length ? chunk : chunk.subarray(offset, offset + n));
+      if (n !== 0) {
+        const part = n === chunk.length ? chunk : chunk.subarray(offset, offset + n);
+        parts.push(part);
+        if (this.#partial) {
+          // The sink reads the piece now: unmask it in place (the chunk was given up).
+          if (this.#unmask && header.masked) {
+            mask(part, header.maskKey, filled, this.#masking);
+            this.#partsUnmasked = true;
+          }
+          if (filled + n < total && sink.partial!(header, part) === false) this.#stopped = true;
+        }
+      }
       this.#payloadFilled = filled + n;
       if (
         parts.length >= RETAIN_CHECK_PARTS &&
@@ -291,11 +345,23 @@ export class FrameParser {
       this.#payload = grown;
     }
     if (this.#unmask && header.masked) {
-      maskInto(chunk.subarray(offset, offset + n), payload, filled, header.maskKey, filled);
+      maskInto(
+        chunk.subarray(offset, offset + n),
+        payload,
+        filled,
+        header.maskKey,
+        filled,
+        this.#masking,
+      );
     } else {
       payload.set(chunk.subarray(offset, offset + n), filled);
     }
     this.#payloadFilled = filled + n;
+    if (this.#partial && n !== 0 && filled + n < total) {
+      if (sink.partial!(header, payload.subarray(filled, filled + n)) === false) {
+        this.#stopped = true;
+      }
+    }
     return offset + n;
   }
 
@@ -306,17 +372,18 @@ export class FrameParser {
     const payload = new Uint8Array(Math.min(total, Math.max(PREALLOCATE_MAX, 2 * filled)));
     this.#copyParts(parts, payload);
     this.#parts = null;
+    this.#partsUnmasked = false;
     this.#payload = payload;
   }
 
   /** Copies `parts` one after the other into `target` from 0, unmasking if asked. */
   #copyParts(parts: Uint8Array[], target: Uint8Array): void {
     const header = this.#header;
-    const unmask = this.#unmask && header.masked;
+    const unmask = this.#unmask && header.masked && !this.#partsUnmasked;
     let at = 0;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      if (unmask) maskInto(part, target, at, header.maskKey, at);
+      if (unmask) maskInto(part, target, at, header.maskKey, at, this.#masking);
       else target.set(part, at);
       at += part.length;
     }
@@ -329,11 +396,13 @@ export class FrameParser {
       this.#copyParts(parts, whole);
       this.#parts = null;
       this.#payloadFilled = 0;
+      this.#partial = false;
       return whole;
     }
     const payload = this.#payload!;
     this.#payload = null;
     this.#payloadFilled = 0;
+    this.#partial = false;
     return payload;
   }
 }

@@ -9,6 +9,30 @@ import { setWasmMaskEnabled, wasmMaskAvailable, wasmMaskBlocks } from './mask-wa
 export type MaskImplementation = (data: Uint8Array, maskKey: number, keyOffset: number) => void;
 
 /**
+ * A host's masking implementation (e.g. Node's `bufferutil`), handed to one parser or one
+ * connection (`masking` option) instead of installed process-wide: a connection given one
+ * uses it, every other connection keeps the codec's portable code. Both functions must compute
+ * exactly what {@link mask} and {@link maskInto} compute; they only change speed.
+ */
+export interface MaskFunctions {
+  /** XOR `data` in place with `maskKey`, starting `keyOffset` (0–3) bytes into the key. */
+  mask(data: Uint8Array, maskKey: number, keyOffset: number): void;
+  /** Write `source` XORed with the key into `target` from `targetOffset` (one pass). */
+  maskInto(
+    source: Uint8Array,
+    target: Uint8Array,
+    targetOffset: number,
+    maskKey: number,
+    keyOffset: number,
+  ): void;
+  /**
+   * Payloads shorter than this stay in the codec's JavaScript (a native call costs more than
+   * it saves on them); never used under 96 bytes. Default 256.
+   */
+  minLength?: number;
+}
+
+/**
  * Below this length the byte loop is at least as fast as the word loop (which must align and
  * build an `Int32Array` view). Measured with `apps/bench/src/codec-mask.js`.
  */
@@ -71,6 +95,8 @@ export function setMaskIntoImplementation(
  *
  * @param keyOffset - bytes of the key already used by earlier parts of the same payload
  *   (0–3; larger values are taken modulo 4), so a payload can be copied piecewise.
+ * @param masking - a host implementation for this call (see {@link MaskFunctions}); default:
+ *   the codec's own code (or the process-wide seam, when one was installed).
  * @throws RangeError when `source` does not fit in `target` from `targetOffset`.
  */
 export function maskInto(
@@ -79,6 +105,7 @@ export function maskInto(
   targetOffset: number,
   maskKey: number,
   keyOffset = 0,
+  masking?: MaskFunctions | null,
 ): void {
   const length = source.length;
   if (!(targetOffset >= 0 && targetOffset + length <= target.length)) {
@@ -88,6 +115,10 @@ export function maskInto(
   }
   if (length < WORD_LOOP_MIN_LENGTH) {
     copyMaskBytes(source, 0, length, target, targetOffset, maskKey, keyOffset);
+    return;
+  }
+  if (masking != null && length >= (masking.minLength ?? DEFAULT_HOST_MIN_LENGTH)) {
+    masking.maskInto(source, target, targetOffset, maskKey, keyOffset & 3);
     return;
   }
   if (hostMaskInto !== null && length >= hostMaskIntoMinLength) {
@@ -187,11 +218,22 @@ export function setMaskImplementation(fn: MaskImplementation | null, minLength?:
  *
  * @param keyOffset - bytes of the key already used by earlier parts of the same payload
  *   (0–3; larger values are taken modulo 4), so a payload can be masked piecewise.
+ * @param masking - a host implementation for this call (see {@link MaskFunctions}); default:
+ *   the codec's own code (or the process-wide seam, when one was installed).
  */
-export function mask(data: Uint8Array, maskKey: number, keyOffset = 0): void {
+export function mask(
+  data: Uint8Array,
+  maskKey: number,
+  keyOffset = 0,
+  masking?: MaskFunctions | null,
+): void {
   const length = data.length;
   if (length < WORD_LOOP_MIN_LENGTH) {
     maskBytes(data, 0, length, maskKey, keyOffset);
+    return;
+  }
+  if (masking != null && length >= (masking.minLength ?? DEFAULT_HOST_MIN_LENGTH)) {
+    masking.mask(data, maskKey, keyOffset & 3);
     return;
   }
   if (hostMask !== null && length >= hostMinLength) {
@@ -245,10 +287,18 @@ export function setWasmMasking(enabled: boolean): void {
  * `Buffer`'s `slice` would share memory). Small payloads are copied and masked in one pass.
  * @internal
  */
-export function maskedCopy(source: Uint8Array, maskKey: number): Uint8Array {
+export function maskedCopy(
+  source: Uint8Array,
+  maskKey: number,
+  masking?: MaskFunctions | null,
+): Uint8Array {
   const length = source.length;
   const target = new Uint8Array(length);
   if (length >= WORD_LOOP_MIN_LENGTH) {
+    if (masking != null) {
+      maskInto(source, target, 0, maskKey, 0, masking);
+      return target;
+    }
     if (length >= WASM_MIN_LENGTH && hostMask === null && wasmMaskAvailable()) {
       // Straight from source to target through WebAssembly memory: no extra copy.
       maskWasm(source, target, maskKey, 0);

@@ -5,6 +5,10 @@ test('runtime exports of @strata-ws/codec', () => {
   expect(Object.keys(codec).sort()).toEqual(
     [
       'CloseCode',
+      'DEFAULT_MAX_PAYLOAD',
+      'failureCloseReason',
+      'fitCloseReason',
+      'writeFrame',
       'FrameParser',
       'Opcode',
       'ProtocolError',

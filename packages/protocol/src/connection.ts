@@ -3,22 +3,29 @@
  * API calls in, bytes out. The client and server facades both sit on it.
  */
 import {
+  CloseCode,
   decodeClosePayload,
   encodeClosePayload,
+  type FailureCloseCode,
   type FrameHeader,
   FrameParser,
   type FrameSink,
+  failureCloseReason,
+  fitCloseReason,
   isValidUtf8,
   isValidWireCloseCode,
+  type MaskFunctions,
+  Opcode,
   ProtocolError,
   Utf8Validator,
 } from '@strata-ws/codec';
 import type { MessageExtension, TransformCallback } from './extension.js';
+import { checkLimit, LIMIT_DEFAULTS, type LimitOptions, type Role } from './limits.js';
 import { OutputQueue } from './output.js';
-import { decodeText, encodeText } from './text.js';
+import type { PreparedMessage } from './prepared.js';
+import { encodeText } from './text.js';
 
-/** Which end of the connection this engine plays. */
-export type Role = 'client' | 'server';
+export type { Role } from './limits.js';
 
 /**
  * The states of a connection; the numbers match `WebSocket.readyState`.
@@ -33,19 +40,22 @@ export const ConnectionState = { Open: 1, Closing: 2, Closed: 3 } as const;
 /** A value of {@link ConnectionState}. */
 export type ConnectionStateValue = 1 | 2 | 3;
 
-/** Options of a {@link Connection}. Every limit has a safe default. */
-export interface ConnectionOptions {
+/**
+ * Options of a {@link Connection}. The receive limits ({@link LimitOptions}: `maxPayload`,
+ * `maxMessageSize`, `maxFragments`, `maxBufferedInput`) have per-role defaults from
+ * `LIMIT_DEFAULTS` and are checked by the same rules as `resolveLimits`.
+ */
+export interface ConnectionOptions extends LimitOptions {
   /** `'server'` requires masked frames and sends unmasked ones; `'client'` the reverse. */
   role: Role;
-  /** Largest payload of one received frame, in bytes; larger fails with 1009. Default 64 MiB. */
+  /** @deprecated the old name of `maxPayload` (used when `maxPayload` is not given). */
   maxPayloadLength?: number;
   /**
-   * Largest received message (after reassembly and decompression), in bytes; larger fails
-   * with 1009. Default 64 MiB.
+   * A host masking implementation (e.g. `bufferutil`) for this connection only: unmasking
+   * received frames and masking sent ones. Default `null`: the codec's portable code (or the
+   * codec's process-wide seam, if the host installed one). Other connections are unaffected.
    */
-  maxMessageSize?: number;
-  /** Most frames one received message may span; more fails with 1008. Default 1024. */
-  maxFragments?: number;
+  masking?: MaskFunctions | null;
   /** Answer pings with a pong carrying the same payload. Default `true`. */
   autoPong?: boolean;
   /** The negotiated extensions, in the order of the `Sec-WebSocket-Extensions` response. */
@@ -55,12 +65,6 @@ export interface ConnectionOptions {
    * from a pool refilled in blocks). Default `globalThis.crypto.getRandomValues`.
    */
   randomFill?: (bytes: Uint8Array) => void;
-  /**
-   * Bytes of received frames held while an asynchronous extension decodes an earlier one.
-   * Above it {@link Connection.wantsInput} turns false (pause reading); at twice this the
-   * connection fails with 1008. Default 16 MiB.
-   */
-  maxBufferedInput?: number;
   /**
    * Outgoing payloads up to this many bytes are copied next to their header in a shared
    * output buffer, so that small frames leave in one chunk; larger payloads follow their
@@ -113,20 +117,28 @@ export interface SendOptions {
   done?: () => void;
 }
 
-const DEFAULT_MAX_PAYLOAD_LENGTH = 64 * 1024 * 1024;
-const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
-const DEFAULT_MAX_FRAGMENTS = 1024;
-const DEFAULT_MAX_BUFFERED_INPUT = 16 * 1024 * 1024;
+/** Options of {@link Connection.sendPrepared}. */
+export interface SendPreparedOptions {
+  /** Called once the message's frames are in the output queue (not called if dropped). */
+  done?: () => void;
+}
+
 const DEFAULT_COALESCE_LIMIT = 1024;
 
 /** Mask keys drawn per refill of the random pool. */
 const MASK_KEY_POOL_BYTES = 256;
 
-const OPCODE_TEXT = 1;
-const OPCODE_BINARY = 2;
-const OPCODE_CLOSE = 8;
-const OPCODE_PING = 9;
-const OPCODE_PONG = 10;
+/** `PendingSend.opcode` of a prepared message: `data` is whole frames, written as they are. */
+const PREPARED_FRAMES = -1;
+
+/** A prepared message waiting for our own fragmented message to end. */
+interface DeferredPrepared {
+  message: PreparedMessage;
+  done: (() => void) | undefined;
+}
+
+/** Prepared messages waiting for a fragmented send to end (rare: kept off the connection). */
+const deferredPrepared = new WeakMap<Connection, DeferredPrepared[]>();
 
 const EMPTY = new Uint8Array(0);
 
@@ -155,8 +167,10 @@ interface PendingSend {
   done: (() => void) | undefined;
 }
 
-function checkLimit(name: string, value: number | undefined, fallback: number): number {
+/** A non-negative integer option (`coalesceLimit`). */
+function checkCount(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number`);
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
   }
@@ -178,17 +192,6 @@ function defaultRandomFill(): (bytes: Uint8Array) => void {
 function toBytes(data: string | Uint8Array | undefined): Uint8Array {
   if (data === undefined) return EMPTY;
   return typeof data === 'string' ? encodeText(data) : data;
-}
-
-/** `reason` cut at a character boundary to fit a close frame (123 UTF-8 bytes). */
-function fitReason(reason: string): string {
-  if (reason.length <= 41) return reason; // 41 * 3 <= 123
-  let bytes = encodeText(reason);
-  if (bytes.length <= 123) return reason;
-  let end = 123;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  bytes = bytes.subarray(0, end);
-  return decodeText(bytes);
 }
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {
@@ -222,6 +225,8 @@ const ENCODING = 4096;
 const IN_ENCODE_CALL = 8192;
 /** FIN of the frame being decoded. */
 const DEC_FIN = 16384;
+/** Prepared messages wait in `deferredPrepared` for our fragmented message to end. */
+const DEFERRED = 32768;
 
 // Shared empty lists: a connection gets an array of its own only when it needs one.
 // They are never written to (every push site swaps in a fresh array first).
@@ -243,6 +248,7 @@ interface Settings {
   /** RSV bits claimed by the negotiated extensions. */
   readonly allowedRsv: number;
   readonly autoPong: boolean;
+  readonly masking: MaskFunctions | null;
 }
 
 const NO_EXTENSIONS: readonly MessageExtension[] = Object.freeze([]);
@@ -257,23 +263,23 @@ function settingsOf(options: ConnectionOptions): Settings {
     const cached = settingsCache.get(options);
     if (cached !== undefined) return cached;
   }
-  const maxPayloadLength = checkLimit(
-    'maxPayloadLength',
-    options.maxPayloadLength,
-    DEFAULT_MAX_PAYLOAD_LENGTH,
-  );
+  const defaults = LIMIT_DEFAULTS[options.role];
+  const maxPayload =
+    options.maxPayload === undefined && options.maxPayloadLength !== undefined
+      ? checkLimit('maxPayloadLength', options.maxPayloadLength, defaults.maxPayload)
+      : checkLimit('maxPayload', options.maxPayload, defaults.maxPayload);
   const maxMessageSize = checkLimit(
     'maxMessageSize',
     options.maxMessageSize,
-    DEFAULT_MAX_MESSAGE_SIZE,
+    defaults.maxMessageSize,
   );
-  const maxFragments = checkLimit('maxFragments', options.maxFragments, DEFAULT_MAX_FRAGMENTS);
+  const maxFragments = checkLimit('maxFragments', options.maxFragments, defaults.maxFragments);
   const maxBufferedInput = checkLimit(
     'maxBufferedInput',
     options.maxBufferedInput,
-    DEFAULT_MAX_BUFFERED_INPUT,
+    defaults.maxBufferedInput,
   );
-  const coalesceLimit = checkLimit('coalesceLimit', options.coalesceLimit, DEFAULT_COALESCE_LIMIT);
+  const coalesceLimit = checkCount('coalesceLimit', options.coalesceLimit, DEFAULT_COALESCE_LIMIT);
   let allowedRsv = 0;
   for (const extension of extensions) {
     const bit = extension.rsvBit;
@@ -286,14 +292,14 @@ function settingsOf(options: ConnectionOptions): Settings {
     maxMessageSize,
     maxFragments,
     maxBufferedInput,
-    parserMaxPayload:
-      extensions.length === 0 ? Math.min(maxPayloadLength, maxMessageSize) : maxPayloadLength,
+    parserMaxPayload: extensions.length === 0 ? Math.min(maxPayload, maxMessageSize) : maxPayload,
     coalesceLimit,
     // A string of n UTF-16 units takes at most 3n bytes: encode directly when that fits.
     shortStringMax: Math.min(Math.floor(coalesceLimit / 3), 21845),
     extensions,
     allowedRsv,
     autoPong: options.autoPong ?? true,
+    masking: options.masking ?? null,
   };
   if (cacheable) settingsCache.set(options, settings);
   return settings;
@@ -410,6 +416,11 @@ export class Connection {
     this.#masks = client ? new MaskKeySource(options.randomFill ?? defaultRandomFill()) : null;
   }
 
+  /** The host masking implementation this connection uses (`masking` option), or `null`. */
+  get masking(): MaskFunctions | null {
+    return this.#settings.masking;
+  }
+
   /** `'client'` or `'server'`. */
   get role(): Role {
     return (this.#flags & CLIENT) !== 0 ? 'client' : 'server';
@@ -435,9 +446,17 @@ export class Connection {
     return this.#output === null ? 0 : this.#output.length;
   }
 
-  /** Bytes accepted by `sendText`/`sendBinary` still waiting on an extension's encode. */
+  /**
+   * Bytes accepted by `sendText`/`sendBinary`/`sendPrepared` and not yet in the output:
+   * waiting on an extension's encode, or (prepared messages) for our fragmented message to end.
+   */
   get pendingLength(): number {
-    return this.#ext === null ? 0 : this.#ext.pendingLength;
+    let length = this.#ext === null ? 0 : this.#ext.pendingLength;
+    if ((this.#flags & DEFERRED) !== 0) {
+      const deferred = deferredPrepared.get(this)!;
+      for (let i = 0; i < deferred.length; i++) length += deferred[i]!.message.frame.length;
+    }
+    return length;
   }
 
   /**
@@ -474,9 +493,10 @@ export class Connection {
         rx = new ReceiveStateClass(
           this,
           new FrameParser({
-            maxPayloadLength: this.#settings.parserMaxPayload,
+            maxPayload: this.#settings.parserMaxPayload,
             unmask: true,
             retainChunks: true,
+            masking: this.#settings.masking,
           }),
         );
         this.#rx = rx;
@@ -489,7 +509,7 @@ export class Connection {
         return;
       }
       // Not peer input: a handler threw. The parser is unusable; fail, then report it.
-      this.#fail(new ProtocolError(1011, 'internal error', { cause: error }));
+      this.#fail(new ProtocolError(CloseCode.InternalError, 'internal error', { cause: error }));
       throw error;
     }
     if ((this.#flags & INPUT_CLOSED) !== 0) this.#dropParser();
@@ -507,6 +527,7 @@ export class Connection {
     this.#flags |= INPUT_CLOSED;
     this.#dropParser();
     this.#dropPendingSends();
+    this.#dropDeferred();
     if (!this.#closeFramePending()) {
       this.#dropHeldInput();
       this.#state = 3;
@@ -522,14 +543,14 @@ export class Connection {
   sendText(data: string | Uint8Array, options?: SendOptions): void {
     if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
     if (typeof data !== 'string') {
-      this.#send(OPCODE_TEXT, data, options);
+      this.#send(Opcode.Text, data, options);
     } else if (
       data.length <= this.#settings.shortStringMax &&
       (this.#ext === null || (options?.compress === false && !this.#sendsWaiting()))
     ) {
       // Short strings are encoded straight into the output: no TextEncoder call, no buffer.
       const fin = options?.fin ?? true;
-      const frameOpcode = this.#frameOpcode(OPCODE_TEXT, fin);
+      const frameOpcode = this.#frameOpcode(Opcode.Text, fin);
       const output = this.#outputQueue();
       const wasEmpty = output.length === 0;
       output.writeString(
@@ -537,11 +558,13 @@ export class Connection {
         frameOpcode,
         data,
         (this.#flags & CLIENT) !== 0 ? this.#nextMaskKey() : -1,
+        this.#settings.masking,
       );
       if (wasEmpty) this.#handler.onOutput();
       options?.done?.();
+      if ((this.#flags & DEFERRED) !== 0 && this.#txOpcode === 0) this.#sendDeferred();
     } else {
-      this.#send(OPCODE_TEXT, encodeText(data), options);
+      this.#send(Opcode.Text, encodeText(data), options);
     }
   }
 
@@ -553,7 +576,34 @@ export class Connection {
    */
   sendBinary(data: Uint8Array, options?: SendOptions): void {
     if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
-    this.#send(OPCODE_BINARY, data, options);
+    this.#send(Opcode.Binary, data, options);
+  }
+
+  /**
+   * Sends a message prepared once for many connections (see {@link PreparedMessage}), in
+   * order with everything else this connection sends: after messages still being compressed,
+   * and after the end of a fragmented message of ours still being sent (it waits for the final
+   * fragment; a close started before then drops it). A server writes the prepared frame bytes
+   * as they are (by reference when over `coalesceLimit`): the shared compressed frame when its
+   * extension can take it (`sharedEncodingKey`) and wants compression, else the plain one. When
+   * compression is wanted but the extension cannot share, or for a client (which must mask), the
+   * message is sent from `message.data` as `sendText`/`sendBinary` would. A no-op once a close
+   * frame was queued or the transport ended.
+   */
+  sendPrepared(message: PreparedMessage, options?: SendPreparedOptions): void {
+    if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
+    const done = options?.done;
+    if (this.#txOpcode !== 0) {
+      let deferred = deferredPrepared.get(this);
+      if (deferred === undefined) {
+        deferred = [];
+        deferredPrepared.set(this, deferred);
+      }
+      deferred.push({ message, done });
+      this.#flags |= DEFERRED;
+      return;
+    }
+    this.#sendPrepared(message, done);
   }
 
   /**
@@ -561,7 +611,7 @@ export class Connection {
    * @throws RangeError for a payload over 125 bytes.
    */
   ping(data?: string | Uint8Array): void {
-    this.#sendControl(OPCODE_PING, toBytes(data));
+    this.#sendControl(Opcode.Ping, toBytes(data));
   }
 
   /**
@@ -570,7 +620,7 @@ export class Connection {
    * @throws RangeError for a payload over 125 bytes.
    */
   pong(data?: string | Uint8Array): void {
-    this.#sendControl(OPCODE_PONG, toBytes(data));
+    this.#sendControl(Opcode.Pong, toBytes(data));
   }
 
   /**
@@ -585,6 +635,7 @@ export class Connection {
     if ((this.#flags & CLOSE_SENT) !== 0) return;
     this.#flags |= CLOSE_SENT;
     if (this.#state === 1) this.#state = 2;
+    this.#dropDeferred();
     this.#queueClose(payload);
   }
 
@@ -596,7 +647,7 @@ export class Connection {
    */
   fail(code: number, reason?: string): void {
     if (!isValidWireCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
-    const payload = encodeClosePayload(code, fitReason(reason ?? ''));
+    const payload = encodeClosePayload(code, fitCloseReason(reason ?? ''));
     if ((this.#flags & (FAILED | ENDED)) !== 0) return;
     this.#flags |= FAILED;
     this.#terminate(payload);
@@ -617,7 +668,7 @@ export class Connection {
     if ((this.#flags & INPUT_CLOSED) !== 0) return false;
     if (header.masked !== ((this.#flags & CLIENT) === 0)) {
       return this.#peerError(
-        1002,
+        CloseCode.ProtocolError,
         (this.#flags & CLIENT) !== 0
           ? 'masked frame from the server'
           : 'unmasked frame from the client',
@@ -628,22 +679,32 @@ export class Connection {
     if (opcode >= 8) return this.#onControlFrame(opcode, header.rsv, payload);
     if (opcode === 0) {
       if (rx.rxOpcode === 0) {
-        return this.#peerError(1002, 'continuation frame without a message to continue');
+        return this.#peerError(
+          CloseCode.ProtocolError,
+          'continuation frame without a message to continue',
+        );
       }
-      if (header.rsv !== 0) return this.#peerError(1002, 'RSV bits set on a continuation frame');
+      if (header.rsv !== 0)
+        return this.#peerError(CloseCode.ProtocolError, 'RSV bits set on a continuation frame');
       if (++rx.rxFragments > this.#settings.maxFragments) {
         return this.#peerError(
-          1008,
+          CloseCode.PolicyViolation,
           `message of more than ${this.#settings.maxFragments} fragments`,
         );
       }
     } else {
-      if (opcode > 2) return this.#peerError(1002, `reserved opcode ${opcode}`);
+      // Reserved opcodes never get here: the codec's parser fails them at the header.
       if (rx.rxOpcode !== 0) {
-        return this.#peerError(1002, 'new message started inside an unfinished one');
+        return this.#peerError(
+          CloseCode.ProtocolError,
+          'new message started inside an unfinished one',
+        );
       }
       if ((header.rsv & ~this.#settings.allowedRsv) !== 0) {
-        return this.#peerError(1002, 'RSV bits set without a negotiated extension');
+        return this.#peerError(
+          CloseCode.ProtocolError,
+          'RSV bits set without a negotiated extension',
+        );
       }
       rx.rxOpcode = opcode;
       rx.rxRsv = header.rsv;
@@ -656,7 +717,7 @@ export class Connection {
       const length = rx.rxLength + payload.length;
       if (length > this.#settings.maxMessageSize) {
         return this.#peerError(
-          1009,
+          CloseCode.MessageTooBig,
           `message over the limit of ${this.#settings.maxMessageSize} bytes`,
         );
       }
@@ -675,23 +736,23 @@ export class Connection {
   }
 
   #onControlFrame(opcode: number, rsv: number, payload: Uint8Array): boolean {
-    if (rsv !== 0) return this.#peerError(1002, 'RSV bits set on a control frame');
-    if (opcode === OPCODE_PING) {
+    if (rsv !== 0)
+      return this.#peerError(CloseCode.ProtocolError, 'RSV bits set on a control frame');
+    if (opcode === Opcode.Ping) {
       if ((this.#flags & AUTO_PONG) !== 0 && (this.#flags & CLOSE_SENT) === 0)
-        this.#writeFrame(true, 0, OPCODE_PONG, payload);
+        this.#writeFrame(true, 0, Opcode.Pong, payload);
       this.#handler.onPing(payload);
-    } else if (opcode === OPCODE_PONG) {
+    } else if (opcode === Opcode.Pong) {
       this.#handler.onPong(payload);
-    } else if (opcode === OPCODE_CLOSE) {
+    } else {
+      // Close (reserved control opcodes are failed by the codec's parser at the header).
       // Nothing after a close frame is read (RFC 6455 §5.5.1).
       this.#flags |= INPUT_CLOSED;
       if (this.#ext !== null && this.#decodeBusy(this.#ext)) {
-        this.#hold(this.#ext, OPCODE_CLOSE, true, 0, payload);
+        this.#hold(this.#ext, Opcode.Close, true, 0, payload);
       } else {
         this.#onCloseFrame(payload);
       }
-    } else {
-      return this.#peerError(1002, `reserved opcode ${opcode}`);
     }
     return (this.#flags & INPUT_CLOSED) === 0;
   }
@@ -705,7 +766,9 @@ export class Connection {
       reason = decoded.reason;
     } catch (error) {
       this.#fail(
-        error instanceof ProtocolError ? error : new ProtocolError(1002, 'invalid close frame'),
+        error instanceof ProtocolError
+          ? error
+          : new ProtocolError(CloseCode.ProtocolError, 'invalid close frame'),
       );
       return;
     }
@@ -714,8 +777,9 @@ export class Connection {
     if (this.#rx !== null) resetMessage(this.#rx);
     if ((this.#flags & CLOSE_SENT) === 0) {
       this.#flags |= CLOSE_SENT;
+      this.#dropDeferred();
       // Echo the peer's code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
-      this.#queueClose(code === 1005 ? EMPTY : encodeClosePayload(code));
+      this.#queueClose(code === CloseCode.NoStatusReceived ? EMPTY : encodeClosePayload(code));
     }
     this.#state = 3;
     this.#handler.onClose(code, reason);
@@ -728,31 +792,37 @@ export class Connection {
       if (fin) {
         // A single-frame message: validated whole, delivered as it is (no copy).
         if (data.length > this.#settings.maxMessageSize) {
-          this.#peerError(1009, `message over the limit of ${this.#settings.maxMessageSize} bytes`);
+          this.#peerError(
+            CloseCode.MessageTooBig,
+            `message over the limit of ${this.#settings.maxMessageSize} bytes`,
+          );
           return;
         }
-        if (opcode === OPCODE_TEXT && !isValidUtf8(data)) {
-          this.#peerError(1007, 'invalid UTF-8 in a text message');
+        if (opcode === Opcode.Text && !isValidUtf8(data)) {
+          this.#peerError(CloseCode.InvalidPayloadData, 'invalid UTF-8 in a text message');
           return;
         }
-        this.#handler.onMessage(data, opcode === OPCODE_BINARY);
+        this.#handler.onMessage(data, opcode === Opcode.Binary);
         return;
       }
       rx.msgOpcode = opcode;
       rx.msgLength = 0;
-      if (opcode === OPCODE_TEXT) {
+      if (opcode === Opcode.Text) {
         if (rx.utf8 === null) rx.utf8 = new Utf8Validator();
         else rx.utf8.reset();
       }
     }
     const length = rx.msgLength + data.length;
     if (length > this.#settings.maxMessageSize) {
-      this.#peerError(1009, `message over the limit of ${this.#settings.maxMessageSize} bytes`);
+      this.#peerError(
+        CloseCode.MessageTooBig,
+        `message over the limit of ${this.#settings.maxMessageSize} bytes`,
+      );
       return;
     }
     // Across fragments, validate as the bytes arrive: fail at the first bad fragment.
-    if (rx.msgOpcode === OPCODE_TEXT && !rx.utf8!.push(data, fin)) {
-      this.#peerError(1007, 'invalid UTF-8 in a text message');
+    if (rx.msgOpcode === Opcode.Text && !rx.utf8!.push(data, fin)) {
+      this.#peerError(CloseCode.InvalidPayloadData, 'invalid UTF-8 in a text message');
       return;
     }
     if (data.length !== 0) {
@@ -763,7 +833,7 @@ export class Connection {
     if (!fin) return;
     const parts = rx.msgParts;
     const message = parts.length === 0 ? EMPTY : concat(parts, length);
-    const isBinary = rx.msgOpcode === OPCODE_BINARY;
+    const isBinary = rx.msgOpcode === Opcode.Binary;
     resetMessage(rx);
     this.#handler.onMessage(message, isBinary);
   }
@@ -829,7 +899,9 @@ export class Connection {
       this.#fail(
         error instanceof ProtocolError
           ? error
-          : new ProtocolError(1011, 'extension failed to decode', { cause: error }),
+          : new ProtocolError(CloseCode.InternalError, 'extension failed to decode', {
+              cause: error,
+            }),
       );
       return;
     }
@@ -846,7 +918,10 @@ export class Connection {
     ext.heldBytes += payload.length;
     if (ext.heldBytes > this.#settings.maxBufferedInput) {
       if (ext.heldBytes > 2 * this.#settings.maxBufferedInput) {
-        this.#peerError(1008, 'received data held behind a decode over the input limit');
+        this.#peerError(
+          CloseCode.PolicyViolation,
+          'received data held behind a decode over the input limit',
+        );
         return;
       }
       this.#flags |= INPUT_PAUSED;
@@ -864,7 +939,7 @@ export class Connection {
       const frame = held[ext.heldHead]!;
       held[ext.heldHead++] = undefined as unknown as HeldFrame;
       ext.heldBytes -= frame.payload.length;
-      if (frame.opcode === OPCODE_CLOSE) this.#onCloseFrame(frame.payload);
+      if (frame.opcode === Opcode.Close) this.#onCloseFrame(frame.payload);
       else if (frame.rsv === 0) this.#assemble(this.#rx!, frame.opcode, frame.fin, frame.payload);
       else this.#decode(frame.opcode, frame.fin, frame.rsv, frame.payload);
     }
@@ -888,7 +963,7 @@ export class Connection {
     if (ext === null) return false;
     const held = ext.held;
     for (let i = ext.heldHead; i < held.length; i++) {
-      if (held[i]!.opcode === OPCODE_CLOSE) return true;
+      if (held[i]!.opcode === Opcode.Close) return true;
     }
     return false;
   }
@@ -910,7 +985,7 @@ export class Connection {
   }
 
   /** The peer broke a rule: fail with `code`. Returns false (stop parsing). */
-  #peerError(code: 1002 | 1007 | 1008 | 1009, reason: string): false {
+  #peerError(code: FailureCloseCode, reason: string): false {
     this.#fail(new ProtocolError(code, reason));
     return false;
   }
@@ -919,8 +994,7 @@ export class Connection {
   #fail(error: ProtocolError): void {
     if ((this.#flags & (FAILED | ENDED)) !== 0) return;
     this.#flags |= FAILED;
-    // 1011's reason stays off the wire: it would describe this end's internals.
-    const reason = error.closeCode === 1011 ? '' : fitReason(error.message);
+    const reason = failureCloseReason(error.closeCode, error.message);
     this.#terminate(encodeClosePayload(error.closeCode, reason));
     this.#handler.onFail(error);
   }
@@ -932,6 +1006,7 @@ export class Connection {
     this.#dropHeldInput();
     this.#dropParser();
     this.#dropPendingSends();
+    this.#dropDeferred();
     if ((this.#flags & CLOSE_WRITTEN) === 0) {
       this.#flags |= CLOSE_SENT;
       this.#writeClose(closePayload);
@@ -964,6 +1039,7 @@ export class Connection {
     if (encodeMask === 0 && (ext === null || !this.#sendsWaiting())) {
       this.#writeFrame(fin, 0, frameOpcode, data);
       done?.();
+      if ((this.#flags & DEFERRED) !== 0 && this.#txOpcode === 0) this.#sendDeferred();
       return;
     }
     // Only with extensions: an encode is running or sends wait behind one.
@@ -980,6 +1056,69 @@ export class Connection {
     });
     pipeline.pendingLength += data.length;
     if ((this.#flags & ENCODING) === 0) this.#pumpSends(pipeline);
+    if ((this.#flags & DEFERRED) !== 0 && this.#txOpcode === 0) this.#sendDeferred();
+  }
+
+  #sendPrepared(message: PreparedMessage, done: (() => void) | undefined): void {
+    const opcode = message.isBinary ? Opcode.Binary : Opcode.Text;
+    if ((this.#flags & CLIENT) !== 0) {
+      // A client masks every frame with a fresh key: the shared bytes cannot be used.
+      this.#send(opcode, message.data, { compress: message.compress, done });
+      return;
+    }
+    let frames: Uint8Array | null = message.frame;
+    const ext = this.#ext;
+    if (ext !== null && message.compress !== false) {
+      const extensions = this.#settings.extensions;
+      const data = message.data;
+      let encode = message.compress === true;
+      for (let i = 0; !encode && i < extensions.length; i++) {
+        encode = extensions[i]!.shouldEncode(data.length, message.isBinary);
+      }
+      if (encode) {
+        frames = extensions.length === 1 ? message.frameFor(extensions[0]!) : null;
+        if (frames === null) {
+          // Compression wanted but not shareable: this connection compresses its own copy.
+          this.#send(opcode, data, { compress: message.compress, done });
+          return;
+        }
+      }
+    }
+    if (ext !== null && this.#sendsWaiting()) {
+      if (ext.sendQueue === NO_SENDS) ext.sendQueue = [];
+      ext.sendQueue.push({
+        opcode: PREPARED_FRAMES,
+        fin: true,
+        rsv: 0,
+        encodeMask: 0,
+        data: frames,
+        size: frames.length,
+        done,
+      });
+      ext.pendingLength += frames.length;
+      return;
+    }
+    this.#writeFrames(frames);
+    done?.();
+  }
+
+  /** Our fragmented message ended: send the prepared messages that waited for it, in order. */
+  #sendDeferred(): void {
+    const deferred = deferredPrepared.get(this);
+    this.#flags &= ~DEFERRED;
+    deferredPrepared.delete(this);
+    if (deferred === undefined) return;
+    for (let i = 0; i < deferred.length; i++) {
+      const item = deferred[i]!;
+      this.#sendPrepared(item.message, item.done);
+    }
+  }
+
+  /** Drops prepared messages waiting for a fragmented message that will never end. */
+  #dropDeferred(): void {
+    if ((this.#flags & DEFERRED) === 0) return;
+    this.#flags &= ~DEFERRED;
+    deferredPrepared.delete(this);
   }
 
   /** An encode is running or sends wait for one (connections with extensions only). */
@@ -1004,7 +1143,7 @@ export class Connection {
     }
     if (current !== opcode) {
       throw new TypeError(
-        current === OPCODE_TEXT
+        current === Opcode.Text
           ? 'a text message is being sent in fragments: continue it with sendText'
           : 'a binary message is being sent in fragments: continue it with sendBinary',
       );
@@ -1026,7 +1165,7 @@ export class Connection {
     if (ext !== null && this.#sendsWaiting()) {
       if (ext.sendQueue === NO_SENDS) ext.sendQueue = [];
       ext.sendQueue.push({
-        opcode: OPCODE_CLOSE,
+        opcode: Opcode.Close,
         fin: true,
         rsv: 0,
         encodeMask: 0,
@@ -1066,8 +1205,14 @@ export class Connection {
         continue;
       }
       queue.shift();
-      if (item.opcode === OPCODE_CLOSE) {
+      if (item.opcode === Opcode.Close) {
         this.#writeClose(item.data);
+        continue;
+      }
+      if (item.opcode === PREPARED_FRAMES) {
+        ext.pendingLength -= item.size;
+        this.#writeFrames(item.data);
+        item.done?.();
         continue;
       }
       ext.pendingLength -= item.size;
@@ -1089,7 +1234,9 @@ export class Connection {
       this.#fail(
         error instanceof ProtocolError
           ? error
-          : new ProtocolError(1011, 'extension failed to encode', { cause: error }),
+          : new ProtocolError(CloseCode.InternalError, 'extension failed to encode', {
+              cause: error,
+            }),
       );
       return;
     }
@@ -1109,7 +1256,16 @@ export class Connection {
 
   #writeClose(payload: Uint8Array): void {
     this.#flags |= CLOSE_WRITTEN;
-    this.#writeFrame(true, 0, OPCODE_CLOSE, payload);
+    this.#writeFrame(true, 0, Opcode.Close, payload);
+  }
+
+  /** Writes whole frames (a prepared message) to the output. */
+  #writeFrames(bytes: Uint8Array): void {
+    if ((this.#flags & ENDED) !== 0) return;
+    const output = this.#output ?? this.#outputQueue();
+    const wasEmpty = output.length === 0;
+    output.writeFrames(bytes);
+    if (wasEmpty) this.#handler.onOutput();
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
@@ -1118,8 +1274,11 @@ export class Connection {
     if ((flags & ENDED) !== 0) return;
     const output = this.#output ?? this.#outputQueue();
     const wasEmpty = output.length === 0;
-    if ((flags & CLIENT) !== 0) output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey());
-    else output.write(fin, rsv, opcode, payload);
+    if ((flags & CLIENT) !== 0) {
+      output.writeMasked(fin, rsv, opcode, payload, this.#nextMaskKey(), this.#settings.masking);
+    } else {
+      output.write(fin, rsv, opcode, payload);
+    }
     if (wasEmpty) this.#handler.onOutput();
   }
 

@@ -42,4 +42,17 @@ export interface MessageExtension {
   decode(data: Uint8Array, fin: boolean, maxSize: number, callback: TransformCallback): void;
   /** Releases resources (zlib contexts). Pending callbacks may still be called, with errors. */
   dispose(): void;
+  /**
+   * Optional, for prepared (broadcast) messages: non-zero when a payload from
+   * {@link MessageExtension.encodeShared} is valid on this connection whatever it sent before
+   * (e.g. permessage-deflate with `server_no_context_takeover`). Extensions with equal keys
+   * must produce identical bytes from `encodeShared` (the frame is built once per key).
+   */
+  readonly sharedEncodingKey?: number;
+  /**
+   * Optional, with {@link MessageExtension.sharedEncodingKey}: transforms a whole message
+   * synchronously without this connection's state (a fresh context), for a frame shared by
+   * every connection with the same key. The engine sets `rsvBit` on that frame.
+   */
+  encodeShared?(data: Uint8Array): Uint8Array;
 }

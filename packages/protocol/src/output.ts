@@ -10,10 +10,18 @@
  *
  * Large payloads are not copied: their header goes into the slab and the payload follows as
  * its own chunk, by reference (unmasked frames only; masked frames need a masked copy).
+ * Frame layout and masking are the codec's (`writeFrame`, `writeFrameHeader`, `mask`): this
+ * file only decides where the bytes go.
  *
  * @internal
  */
-import { frameHeaderLength, mask, maskInto, writeFrameHeader } from '@strata-ws/codec';
+import {
+  frameHeaderLength,
+  type MaskFunctions,
+  mask,
+  writeFrame,
+  writeFrameHeader,
+} from '@strata-ws/codec';
 import { encodeTextInto } from './text.js';
 
 /**
@@ -21,12 +29,6 @@ import { encodeTextInto } from './text.js';
  * holds keeps its whole slab alive, so this bounds what one stalled small frame can pin.
  */
 const SLAB_SIZE = 16 * 1024;
-
-/** Below this length a masked payload is copied and masked in one byte loop. */
-const INLINE_MASK_MAX = 256;
-
-/** Below this length a byte loop copies faster than `TypedArray.prototype.set`. */
-const INLINE_COPY_MAX = 64;
 
 let slab: Uint8Array = new Uint8Array(0);
 
@@ -43,30 +45,6 @@ function claim(n: number): number {
   const offset = slabUsed;
   slabUsed += n;
   return offset;
-}
-
-/** Copies `source` into `target` at `offset`, XORed with the mask key (RFC 6455 §5.3). */
-function copyMasked(source: Uint8Array, target: Uint8Array, offset: number, maskKey: number): void {
-  const k0 = maskKey >>> 24;
-  const k1 = (maskKey >>> 16) & 0xff;
-  const k2 = (maskKey >>> 8) & 0xff;
-  const k3 = maskKey & 0xff;
-  const length = source.length;
-  const end4 = length & ~3;
-  let i = 0;
-  for (; i < end4; i += 4) {
-    target[offset + i] = source[i]! ^ k0;
-    target[offset + i + 1] = source[i + 1]! ^ k1;
-    target[offset + i + 2] = source[i + 2]! ^ k2;
-    target[offset + i + 3] = source[i + 3]! ^ k3;
-  }
-  if (i < length) {
-    target[offset + i] = source[i]! ^ k0;
-    if (i + 1 < length) {
-      target[offset + i + 1] = source[i + 1]! ^ k1;
-      if (i + 2 < length) target[offset + i + 2] = source[i + 2]! ^ k2;
-    }
-  }
 }
 
 /**
@@ -126,65 +104,60 @@ export class OutputQueue {
   /** Appends an unmasked frame. */
   write(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     const length = payload.length;
-    if (length < 126 && length <= this.#copyLimit) {
-      // The common small frame: a 2-byte header written in place, the payload copied after it.
-      const offset = this.#reserve(2 + length);
-      const target = slab;
-      target[offset] = (fin ? 0x80 : 0) | rsv | opcode;
-      target[offset + 1] = length;
-      if (length <= INLINE_COPY_MAX) {
-        for (let i = 0; i < length; i++) target[offset + 2 + i] = payload[i]!;
-      } else {
-        target.set(payload, offset + 2);
-      }
-      return;
-    }
-    const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
     if (length <= this.#copyLimit) {
-      const offset = this.#reserve(headerLength + length);
-      writeFrameHeader(slab, offset, fin, rsv, opcode, length);
-      if (length !== 0) slab.set(payload, offset + headerLength);
+      // Header and payload next to each other in the slab (small frames leave in one chunk).
+      const offset = this.#reserve(frameHeaderLength(length, false) + length);
+      writeFrame(slab, offset, fin, rsv, opcode, payload);
       return;
     }
-    const offset = this.#reserve(headerLength);
+    const offset = this.#reserve(frameHeaderLength(length, false));
     writeFrameHeader(slab, offset, fin, rsv, opcode, length);
     this.#seal();
     this.#push(payload);
     this.#length += length;
   }
 
-  /** Appends a frame masked with `maskKey` (the payload is masked into a copy). */
+  /**
+   * Appends a frame masked with `maskKey` (the payload is masked into a copy, with `masking`
+   * when given).
+   */
   writeMasked(
     fin: boolean,
     rsv: number,
     opcode: number,
     payload: Uint8Array,
     maskKey: number,
+    masking: MaskFunctions | null,
   ): void {
     const length = payload.length;
-    const headerLength = frameHeaderLength(length, true);
-    const total = headerLength + length;
-    let target: Uint8Array;
-    let offset: number;
+    const total = frameHeaderLength(length, true) + length;
     if (total <= SLAB_SIZE) {
-      offset = this.#reserve(total);
-      target = slab;
-    } else {
-      // A large frame gets a buffer of its own rather than a slab it would fill alone.
-      this.#seal();
-      target = new Uint8Array(total);
-      offset = 0;
-      this.#push(target);
-      this.#length += total;
+      const offset = this.#reserve(total); // may replace the slab: read `slab` after it
+      writeFrame(slab, offset, fin, rsv, opcode, payload, maskKey, masking);
+      return;
     }
-    writeFrameHeader(target, offset, fin, rsv, opcode, length, maskKey);
-    const start = offset + headerLength;
-    if (length <= INLINE_MASK_MAX) {
-      copyMasked(payload, target, start, maskKey);
-    } else {
-      // Copy and mask in one pass (32-bit words, WebAssembly SIMD or the host's native seam).
-      maskInto(payload, target, start, maskKey);
+    // A large frame gets a buffer of its own rather than a slab it would fill alone.
+    this.#seal();
+    const target = new Uint8Array(total);
+    this.#push(target);
+    this.#length += total;
+    writeFrame(target, 0, fin, rsv, opcode, payload, maskKey, masking);
+  }
+
+  /**
+   * Appends bytes that are whole frames already (a prepared message): copied into the slab
+   * when small, so they leave with this tick's other frames; by reference otherwise.
+   */
+  writeFrames(bytes: Uint8Array): void {
+    const length = bytes.length;
+    if (length <= this.#copyLimit) {
+      const offset = this.#reserve(length); // may replace the slab: read `slab` after it
+      slab.set(bytes, offset);
+      return;
     }
+    this.#seal();
+    this.#push(bytes);
+    this.#length += length;
   }
 
   /**
@@ -192,7 +165,13 @@ export class OutputQueue {
    * intermediate buffer), masked with `maskKey` unless it is -1. For strings of at most
    * 21845 UTF-16 units (3 bytes each at most, so the header takes at most 4 + 4 bytes).
    */
-  writeString(fin: boolean, opcode: number, text: string, maskKey: number): void {
+  writeString(
+    fin: boolean,
+    opcode: number,
+    text: string,
+    maskKey: number,
+    masking: MaskFunctions | null,
+  ): void {
     const masked = maskKey !== -1;
     const room = 3 * text.length;
     const roomHeader = frameHeaderLength(room, masked);
@@ -212,9 +191,9 @@ export class OutputQueue {
     slabUsed -= unused;
     this.#regionEnd -= unused;
     this.#length -= unused;
-    if (masked) {
+    if (masked && written !== 0) {
       const start = offset + headerLength;
-      maskInPlace(target, start, start + written, maskKey);
+      mask(target.subarray(start, start + written), maskKey, 0, masking);
     }
   }
 
@@ -237,14 +216,4 @@ export class OutputQueue {
     this.#regionStart = 0;
     this.#regionEnd = 0;
   }
-}
-
-/** XORs `target[start..end)` with the mask key in place (short payloads). */
-function maskInPlace(target: Uint8Array, start: number, end: number, maskKey: number): void {
-  const key = [maskKey >>> 24, (maskKey >>> 16) & 0xff, (maskKey >>> 8) & 0xff, maskKey & 0xff];
-  if (end - start > INLINE_MASK_MAX) {
-    mask(target.subarray(start, end), maskKey);
-    return;
-  }
-  for (let i = start; i < end; i++) target[i] = target[i]! ^ key[(i - start) & 3]!;
 }

@@ -1,6 +1,7 @@
 /** Autobahn category 9 (limits and performance shapes): every limit fails with its code. */
+import { LIMIT_DEFAULTS } from '@strata-ws/protocol';
 import { describe, expect, it } from 'vitest';
-import { closeFrameCode, concatBytes, failCode, feed, frame, server } from './helpers.js';
+import { client, closeFrameCode, concatBytes, failCode, feed, frame, server } from './helpers.js';
 
 describe('9 limits', () => {
   it('maxPayloadLength: a larger frame fails with 1009 at its header, before its payload', () => {
@@ -54,23 +55,36 @@ describe('9 limits', () => {
     expect(closeFrameCode(out())).toEqual([1008]);
   });
 
-  it('defaults are safe: 64 MiB payload and message, 1024 fragments', () => {
+  it('defaults are safe and per role (LIMIT_DEFAULTS): 16 MiB server, 64 MiB client, no count', () => {
+    expect(LIMIT_DEFAULTS.server.maxPayload).toBe(16 * 1024 * 1024);
+    expect(LIMIT_DEFAULTS.client.maxPayload).toBe(64 * 1024 * 1024);
     const { conn, rec } = server();
-    const header = Uint8Array.of(0x82, 0xff, 0, 0, 0, 0, 0x04, 0, 0, 1, 0, 0, 0, 0);
-    conn.receive(header); // 64 MiB + 1
+    // 16 MiB + 1, masked: refused at the header.
+    conn.receive(Uint8Array.of(0x82, 0xff, 0, 0, 0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0));
     expect(failCode(rec)).toBe(1009);
+    const c = client();
+    // 64 MiB + 1, unmasked: refused at the header.
+    c.conn.receive(Uint8Array.of(0x82, 0x7f, 0, 0, 0, 0, 0x04, 0, 0, 1));
+    expect(failCode(c.rec)).toBe(1009);
+    // Fragments are bounded by their bytes, not their count (issue #13): 1025 pass.
     const b = server();
     const many = [frame(2, '', { fin: false })];
-    for (let i = 0; i < 1024; i++) many.push(frame(0, '', { fin: false }));
+    for (let i = 0; i < 1024; i++) many.push(frame(0, '', { fin: i === 1023 }));
     feed(b.conn, concatBytes(...many), 4096);
-    expect(failCode(b.rec)).toBe(1008);
+    expect(b.rec.errors).toEqual([]);
+    expect(b.rec.events).toEqual([['message', '', true]]);
   });
 
-  it('invalid limits are a RangeError', () => {
+  it('invalid limits are a RangeError (TypeError for a non-number) naming the option', () => {
     expect(() => server({ maxPayloadLength: -1 })).toThrow(RangeError);
     expect(() => server({ maxMessageSize: 1.5 })).toThrow(RangeError);
     expect(() => server({ maxFragments: Number.NaN })).toThrow(RangeError);
-    expect(() => server({ maxBufferedInput: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => server({ maxBufferedInput: 0 })).toThrow(RangeError);
+    expect(() => server({ maxPayload: 1.5 })).toThrow(
+      'maxPayload must be a positive integer or Infinity, got 1.5',
+    );
+    expect(() => server({ maxPayload: '5' as unknown as number })).toThrow(TypeError);
+    expect(() => server({ maxBufferedInput: Number.POSITIVE_INFINITY })).not.toThrow();
   });
 
   it('9.x many messages in one chunk and one chunk per byte give the same events', () => {

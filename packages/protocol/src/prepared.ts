@@ -1,0 +1,80 @@
+/**
+ * Prepared messages: a message framed once (by the codec) for many connections — the
+ * broadcast/publish send path. Owns the frame bytes and the per-encoding compressed frames;
+ * `Connection.sendPrepared` decides which one a connection writes.
+ */
+import { frameHeaderLength, Opcode, writeFrame } from '@strata-ws/codec';
+import type { MessageExtension } from './extension.js';
+
+/** A compressed variant of a prepared message: the key it was built for and its frame. */
+interface SharedFrame {
+  readonly key: number;
+  readonly frame: Uint8Array;
+}
+
+const NO_SHARED: SharedFrame[] = [];
+
+/** One whole unmasked final frame in a new buffer: header, then `payload` copied once. */
+function frameOnce(payload: Uint8Array, opcode: number, rsv: number): Uint8Array {
+  const bytes = new Uint8Array(frameHeaderLength(payload.length, false) + payload.length);
+  writeFrame(bytes, 0, true, rsv, opcode, payload);
+  return bytes;
+}
+
+/**
+ * A message framed once for many connections (topics, broadcast). Immutable once built:
+ * never modify {@link PreparedMessage.frame} or {@link PreparedMessage.data}.
+ *
+ * The uncompressed frame is built at construction (the payload is copied once into it, so the
+ * caller may reuse its buffer at once). A compressed frame is built at most once per shared
+ * encoding (see `MessageExtension.sharedEncodingKey`), the first time a connection that can
+ * take it is sent the message. Every connection then writes the same bytes: no per-recipient
+ * copy of the payload (frames over the connection's `coalesceLimit` go out by reference).
+ */
+export class PreparedMessage {
+  /** Binary (opcode 2) or text (opcode 1; `data` must be UTF-8). */
+  readonly isBinary: boolean;
+  /**
+   * `true`: compress for every receiver whose extension can take a shared compressed frame;
+   * `false`: never; `undefined`: each receiver's extension decides (`shouldEncode`).
+   */
+  readonly compress: boolean | undefined;
+  /** The complete uncompressed frame: unmasked, final, RSV bits clear. */
+  readonly frame: Uint8Array;
+  /** The uncompressed payload: a view of {@link PreparedMessage.frame}'s own copy. */
+  readonly data: Uint8Array;
+  #shared: SharedFrame[] = NO_SHARED;
+
+  /**
+   * @param data - the payload (text as UTF-8 bytes); copied once
+   * @param isBinary - binary (true) or text (false)
+   * @param compress - see {@link PreparedMessage.compress}
+   */
+  constructor(data: Uint8Array, isBinary: boolean, compress?: boolean) {
+    this.isBinary = isBinary;
+    this.compress = compress;
+    const frame = frameOnce(data, isBinary ? Opcode.Binary : Opcode.Text, 0);
+    this.frame = frame;
+    this.data = frame.subarray(frame.length - data.length);
+  }
+
+  /**
+   * The frame for a connection using `extension`: the payload compressed by
+   * `extension.encodeShared` with `extension.rsvBit` set, built once per
+   * `extension.sharedEncodingKey` and cached. `null` when the extension cannot take a shared
+   * frame (no key, or no `encodeShared`).
+   */
+  frameFor(extension: MessageExtension): Uint8Array | null {
+    const key = extension.sharedEncodingKey;
+    if (key === undefined || key === 0 || extension.encodeShared === undefined) return null;
+    const shared = this.#shared;
+    for (let i = 0; i < shared.length; i++) {
+      if (shared[i]!.key === key) return shared[i]!.frame;
+    }
+    const payload = extension.encodeShared(this.data);
+    const frame = frameOnce(payload, this.isBinary ? Opcode.Binary : Opcode.Text, extension.rsvBit);
+    if (this.#shared === NO_SHARED) this.#shared = [{ key, frame }];
+    else this.#shared.push({ key, frame });
+    return frame;
+  }
+}
