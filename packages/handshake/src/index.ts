@@ -1,12 +1,17 @@
-export {
-  computeAccept,
-  defaultRandomFill,
-  generateKey,
-  isValidKey,
-  type RandomFill,
-  WEBSOCKET_GUID,
-} from './accept.js';
+/**
+ * The public surface of `@strata-ws/handshake` (one page; README "API" lists it with the
+ * reason each name is public). Values are grouped by who calls them; every exported type names
+ * a parameter, option or result of one of these values. Everything else in src/ (base64, the
+ * token and list grammars other than the extension list, header helpers, the SHA-1 in use,
+ * defaults) is internal: tests import it from its module.
+ */
+
+// The key and its answer (RFC 6455 §1.3, §4.1), with the host's SHA-1 when it has one.
+export { computeAccept, generateKey, isValidKey, type RandomFill } from './accept.js';
+// Kept public only until apps/runtime-tests stops importing them (see README "API").
 export { decodeBase64, encodeBase64 } from './base64.js';
+
+// Client side: the WHATWG constructor's checks, the request, the response.
 export {
   type ClientHandshake,
   type ClientHandshakeOptions,
@@ -19,6 +24,7 @@ export {
   validateProtocols,
   type WebSocketUrl,
 } from './client.js';
+// Errors: one class, the broken rule as `code`, the HTTP answer as `status`.
 export {
   type ClientInputErrorCode,
   HandshakeError,
@@ -27,6 +33,7 @@ export {
   type RequestErrorCode,
   type ResponseErrorCode,
 } from './errors.js';
+// Extensions: the negotiator seam (permessage-deflate implements it) and the header grammar.
 export type {
   ClientExtensionNegotiator,
   ExtensionOffer,
@@ -35,19 +42,7 @@ export type {
   NegotiatedExtension,
   ServerExtensionNegotiator,
 } from './extension.js';
-export {
-  DEFAULT_MAX_HEADER_VALUE_LENGTH,
-  formatExtensionList,
-  formatProtocolList,
-  type GrammarOptions,
-  isToken,
-  isValidHeaderValue,
-  listContainsToken,
-  parseExtensionList,
-  parseProtocolList,
-  parseTokenList,
-  parseUpgradeList,
-} from './grammar.js';
+export { formatExtensionList, type GrammarOptions, parseExtensionList } from './grammar.js';
 export {
   getHeader,
   type HeaderList,
@@ -55,8 +50,8 @@ export {
   type HeadersInit,
   type HeaderValue,
 } from './headers.js';
+// HTTP/1.1 heads on a raw byte stream (both directions).
 export {
-  DEFAULT_MAX_HEADER_BYTES,
   type HeadParseResult,
   type HeadParserOptions,
   type HttpHead,
@@ -67,6 +62,8 @@ export {
   ResponseHeadParser,
 } from './http-head.js';
 export { createOriginPolicy, type OriginPolicy, type OriginPolicyOptions } from './origin.js';
+// Server side: validate (before the application's hooks), negotiate (after them), answer.
+// acceptUpgrade/acceptExtendedConnect = validate + negotiate in one call, for hosts without hooks.
 export {
   acceptExtendedConnect,
   acceptUpgrade,
@@ -81,15 +78,10 @@ export {
   type ServerHandshakeOptions,
   serializeRejection,
   serializeSwitchingProtocols,
-  statusText,
   type UpgradeRequest,
   type ValidatedUpgradeRequest,
   validateExtendedConnect,
   validateUpgradeRequest,
 } from './server.js';
-export {
-  allowsExtendedConnect,
-  type PeerSettings,
-  SETTINGS_ENABLE_CONNECT_PROTOCOL,
-} from './settings.js';
-export { type Sha1Function, setSha1, sha1, sha1Portable } from './sha1.js';
+export { allowsExtendedConnect, type PeerSettings } from './settings.js';
+export { type Sha1Function, setSha1, sha1Portable } from './sha1.js';

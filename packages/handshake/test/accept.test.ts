@@ -1,17 +1,10 @@
 import { ACCEPT_VECTORS, RFC6455_HANDSHAKE } from '@strata-ws/test-vectors';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  computeAccept,
-  decodeBase64,
-  encodeBase64,
-  generateKey,
-  isValidKey,
-  setSha1,
-  sha1,
-  sha1Portable,
-  WEBSOCKET_GUID,
-} from '../src/index.js';
+import { WEBSOCKET_GUID } from '../src/accept.js';
+import { decodeBase64, encodeBase64 } from '../src/base64.js';
+import { computeAccept, generateKey, isValidKey, setSha1, sha1Portable } from '../src/index.js';
+import { sha1 } from '../src/sha1.js';
 import { bytes, counterFill, toHex } from './helpers.js';
 
 // Reference digests from Python's hashlib over bytes (i * 7 + 3) & 255, covering the padding edges.

@@ -1,17 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  type ExtensionOffer,
-  formatExtensionList,
   formatProtocolList,
-  HandshakeError,
   isToken,
   isValidHeaderValue,
   listContainsToken,
-  parseExtensionList,
   parseProtocolList,
   parseTokenList,
   parseUpgradeList,
+} from '../src/grammar.js';
+import {
+  type ExtensionOffer,
+  formatExtensionList,
+  HandshakeError,
+  parseExtensionList,
 } from '../src/index.js';
 import { countCharReads } from './helpers.js';
 

@@ -6,13 +6,13 @@ import {
   createClientHandshake,
   rejectionH2,
   responseHeadersH2,
-  SETTINGS_ENABLE_CONNECT_PROTOCOL,
   type ServerExtensionNegotiator,
   serializeSwitchingProtocols,
   serializeUpgradeRequest,
   validateExtendedConnect,
   validateHandshakeResponse,
 } from '../src/index.js';
+import { SETTINGS_ENABLE_CONNECT_PROTOCOL } from '../src/settings.js';
 import { text, thrown } from './helpers.js';
 
 const clientExt: ClientExtensionNegotiator = {
