@@ -1,0 +1,48 @@
+/**
+ * The Node entry: `ReconnectingWebSocket` whose default WebSocket class is
+ * `@strata-ws/client`'s (Node 20 has no global WebSocket; Strata's follows the browser's
+ * behaviour exactly). Everything else is the portable entry's.
+ */
+import { WebSocket as StrataWebSocket } from '@strata-ws/client';
+import type {
+  ProtocolsProvider,
+  ReconnectOptions,
+  UrlProvider,
+  WebSocketConstructor,
+} from './options.js';
+import { ReconnectingWebSocket as PortableReconnectingWebSocket } from './reconnecting-websocket.js';
+
+export {
+  DropEvent,
+  type DropReason,
+  GiveUpEvent,
+  type GiveUpReason,
+  ReconnectCloseEvent,
+  ReconnectingEvent,
+  SessionEvent,
+} from './events.js';
+export {
+  type BinaryType,
+  type Clock,
+  type CloseInfo,
+  defaultShouldReconnect,
+  type ProtocolsProvider,
+  type Provider,
+  type ReconnectOptions,
+  reconnectDefaults,
+  type SendData,
+  type UrlProvider,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './options.js';
+export { messageSize } from './reconnecting-websocket.js';
+
+/** `ReconnectingWebSocket` over `@strata-ws/client` unless the `WebSocket` option names another class. */
+export class ReconnectingWebSocket extends PortableReconnectingWebSocket {
+  constructor(url: UrlProvider, protocols?: ProtocolsProvider, options: ReconnectOptions = {}) {
+    super(url, protocols, {
+      ...options,
+      WebSocket: options.WebSocket ?? (StrataWebSocket as unknown as WebSocketConstructor),
+    });
+  }
+}
