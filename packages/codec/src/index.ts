@@ -26,7 +26,13 @@ export {
 export type { FrameParserOptions, FrameSink } from './frame-parser.js';
 export { DEFAULT_MAX_PAYLOAD, FrameParser } from './frame-parser.js';
 export type { MaskFunctions, MaskImplementation, MaskIntoImplementation } from './mask.js';
-export { mask, maskInto, setMaskImplementation, setMaskIntoImplementation } from './mask.js';
+export {
+  mask,
+  maskInto,
+  processMaskImplementation,
+  setMaskImplementation,
+  setMaskIntoImplementation,
+} from './mask.js';
 export type { OpcodeValue } from './opcodes.js';
 export { isControlOpcode, isReservedOpcode, Opcode, opcodeName } from './opcodes.js';
 export type { Utf8ValidatorFunction } from './utf8.js';

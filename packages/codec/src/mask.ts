@@ -202,6 +202,18 @@ function copyMaskBytes(
 }
 
 /**
+ * The process-wide host masking installed with {@link setMaskImplementation} /
+ * {@link setMaskIntoImplementation}; both `null` when none was (every connection without its
+ * own `masking` then uses the codec's JavaScript and WebAssembly code).
+ */
+export function processMaskImplementation(): {
+  mask: MaskImplementation | null;
+  maskInto: MaskIntoImplementation | null;
+} {
+  return { mask: hostMask, maskInto: hostMaskInto };
+}
+
+/**
  * Installs a faster masking function for payloads of at least `minLength` bytes (default
  * 256), e.g. `bufferutil`'s native mask in Node; `null` restores the pure JavaScript one.
  * Payloads under 96 bytes always stay in JavaScript, where a native call costs more than it

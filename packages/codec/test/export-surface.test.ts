@@ -26,6 +26,7 @@ test('runtime exports of @strata-ws/codec', () => {
       'maskInto',
       'opcodeName',
       'parseHeader',
+      'processMaskImplementation',
       'setMaskImplementation',
       'setMaskIntoImplementation',
       'setUtf8Validator',
