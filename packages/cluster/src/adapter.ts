@@ -1,0 +1,224 @@
+/**
+ * The worker side of topics across node:cluster workers: a `PubSubAdapter` that delivers
+ * every publish to this worker's subscribers at once and sends it, as one envelope, to the
+ * primary, which relays it to the workers with subscribers of the topic. The queue towards
+ * the primary is bounded in bytes; beyond the bound a message is dropped (counted) rather
+ * than buffered without end.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  LocalDelivery,
+  PubSubAdapter,
+  PubSubMessage,
+  TopicSubscriber,
+} from '@strata-ws/server';
+import { type BusCounters, BusReporter } from './bus.js';
+import { checkOrigin, decodeEnvelope, encodeEnvelope, preciseNow } from './envelope.js';
+import {
+  advancedSerialization,
+  fromIpcData,
+  type IpcBusMessage,
+  ipcDataLength,
+  isBusMessage,
+  toIpcData,
+} from './ipc.js';
+
+/** Default bound of bytes queued towards the primary (per worker). */
+export const DEFAULT_MAX_QUEUE_BYTES: number = 8 * 1024 * 1024;
+
+/** Options of {@link ClusterAdapter}. */
+export interface ClusterAdapterOptions {
+  /**
+   * Bytes (envelopes) sent to the primary and not yet written to the IPC channel; a publish
+   * that would exceed it is not forwarded (local subscribers still get it) and counts in
+   * `counters.droppedQueueFull`. Default 8 MiB.
+   */
+  maxQueueBytes?: number;
+  /** This process's id in envelopes. Default: `w<worker id>-<random>`. */
+  nodeId?: string;
+}
+
+/** A process with an IPC channel to its parent (`process` in a node:cluster worker). */
+interface IpcProcess {
+  send?: (
+    message: unknown,
+    handle?: undefined,
+    options?: object,
+    cb?: (e: Error | null) => void,
+  ) => boolean;
+  connected?: boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** Checks a byte bound option: a positive safe integer. */
+export function checkBytes(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `${name} must be a positive integer number of bytes, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Topics across the workers of a node:cluster: pass one to each worker's server as
+ * `topics: { adapter: new ClusterAdapter() }`; the primary runs a {@link ClusterRelay}
+ * (`runCluster` sets both up). Delivery is at-most-once: a message published while a
+ * worker's subscription is still on its way to the primary, or while the IPC queue is over
+ * `maxQueueBytes`, does not reach that worker.
+ */
+export class ClusterAdapter implements PubSubAdapter {
+  /** The counters of this adapter (published, received, dropped, latency). */
+  readonly counters: BusCounters;
+  /** This process's id in envelopes. */
+  readonly nodeId: string;
+  readonly #reporter = new BusReporter('cluster');
+  readonly #maxQueueBytes: number;
+  readonly #advanced = advancedSerialization();
+  readonly #process: IpcProcess;
+  readonly #pending = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  readonly #open = new Set<string>();
+  #deliver: LocalDelivery | null = null;
+  #closed = false;
+  readonly #onMessage = (message: unknown): void => this.#receive(message);
+
+  constructor(options: ClusterAdapterOptions = {}) {
+    const ipc = process as unknown as IpcProcess;
+    if (typeof ipc.send !== 'function') {
+      throw new Error(
+        'ClusterAdapter needs an IPC channel to the primary: create it in a node:cluster worker',
+      );
+    }
+    this.#process = ipc;
+    this.#maxQueueBytes = checkBytes(
+      'maxQueueBytes',
+      options.maxQueueBytes,
+      DEFAULT_MAX_QUEUE_BYTES,
+    );
+    const workerId = process.env.NODE_UNIQUE_ID ?? String(process.pid);
+    this.nodeId = checkOrigin(options.nodeId ?? `w${workerId}-${randomBytes(4).toString('hex')}`);
+    this.counters = this.#reporter.counters;
+    ipc.on('message', this.#onMessage);
+  }
+
+  /** @inheritDoc */
+  attach(deliverLocally: LocalDelivery): void {
+    this.#deliver = deliverLocally;
+  }
+
+  /** @inheritDoc */
+  publish(topic: string, message: PubSubMessage, exclude: TopicSubscriber | undefined): number {
+    if (this.#deliver === null) throw new Error('ClusterAdapter used before attach()');
+    const delivered = this.#deliver(topic, message, exclude);
+    if (!this.#closed) this.#forward(topic, message);
+    return delivered;
+  }
+
+  /** @inheritDoc */
+  topicOpened(topic: string): void {
+    this.#open.add(topic);
+    this.#send({ strataBus: 'sub', topic });
+  }
+
+  /** @inheritDoc */
+  topicClosed(topic: string): void {
+    this.#open.delete(topic);
+    this.#pending.get(topic)?.resolve();
+    this.#pending.delete(topic);
+    this.#send({ strataBus: 'unsub', topic });
+  }
+
+  /**
+   * Resolves once the primary relays `topic` to this worker (at once if it already does, or
+   * if no local connection is subscribed): messages published elsewhere after that reach
+   * this worker's subscribers.
+   */
+  subscribed(topic: string): Promise<void> {
+    const pending = this.#pending.get(topic);
+    if (pending !== undefined) return pending.promise;
+    return Promise.resolve();
+  }
+
+  /** Stops listening to the primary. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#process.off('message', this.#onMessage);
+    for (const pending of this.#pending.values()) pending.resolve();
+    this.#pending.clear();
+  }
+
+  #forward(topic: string, message: PubSubMessage): void {
+    const envelope = encodeEnvelope(this.nodeId, topic, message);
+    const data = toIpcData(envelope, this.#advanced);
+    const length = ipcDataLength(data);
+    const counters = this.counters;
+    if (counters.queuedBytes + length > this.#maxQueueBytes) {
+      this.#reporter.dropped(topic, 'queue-full');
+      return;
+    }
+    counters.queuedBytes += length;
+    this.#reporter.published(topic, envelope.length);
+    const sent = this.#send({ strataBus: 'msg', topic, data }, (error) => {
+      counters.queuedBytes -= length;
+      if (error) this.#reporter.dropped(topic, 'connection-lost');
+    });
+    if (!sent) counters.queuedBytes -= length;
+  }
+
+  /** Sends on the IPC channel; false (and the callback never called) when it is closed. */
+  #send(message: IpcBusMessage, cb?: (error: Error | null) => void): boolean {
+    if (message.strataBus === 'sub' && !this.#pending.has(message.topic)) {
+      let resolve = (): void => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#pending.set(message.topic, { promise, resolve });
+    }
+    if (this.#closed || this.#process.connected === false) {
+      if (message.strataBus === 'msg') this.#reporter.dropped(message.topic, 'connection-lost');
+      return false;
+    }
+    try {
+      (this.#process.send as NonNullable<IpcProcess['send']>)(message, undefined, {}, cb ?? noop);
+      return true;
+    } catch {
+      if (message.strataBus === 'msg') this.#reporter.dropped(message.topic, 'connection-lost');
+      return false;
+    }
+  }
+
+  #receive(raw: unknown): void {
+    if (!isBusMessage(raw) || this.#deliver === null) return;
+    if (raw.strataBus === 'subscribed') {
+      if (this.#open.has(raw.topic)) {
+        this.#pending.get(raw.topic)?.resolve();
+        this.#pending.delete(raw.topic);
+      }
+      return;
+    }
+    if (raw.strataBus !== 'msg') return;
+    const bytes = fromIpcData(raw.data);
+    const envelope = bytes === null ? null : decodeEnvelope(bytes);
+    if (envelope === null) {
+      this.#reporter.dropped(raw.topic, 'malformed');
+      return;
+    }
+    if (envelope.origin === this.nodeId) {
+      this.counters.ownDropped++;
+      return;
+    }
+    const delivered = this.#deliver(envelope.topic, envelope.message, undefined);
+    this.#reporter.received(
+      envelope.topic,
+      envelope.origin,
+      envelope.sentAt,
+      preciseNow(),
+      delivered,
+    );
+  }
+}
+
+function noop(): void {}

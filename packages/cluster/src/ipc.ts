@@ -1,0 +1,73 @@
+/**
+ * The messages between a node:cluster worker's {@link ClusterAdapter} and the primary's
+ * {@link ClusterRelay}, and how payload bytes ride on each IPC serialization: as a
+ * `Uint8Array` with `'advanced'` serialization (structured clone, the bytes copied as they
+ * are), as base64 text with `'json'` (Node's default, whose JSON would turn bytes into an
+ * object with one key per byte).
+ * @internal
+ */
+
+/** The key that marks this package's IPC messages among the application's own. */
+export const IPC_KEY = 'strataBus';
+
+/** Envelope bytes as they travel on the IPC channel. */
+export type IpcData = Uint8Array | string;
+
+/** worker -> primary: this worker's first local subscriber joined `topic`. */
+export interface IpcSubscribe {
+  readonly strataBus: 'sub';
+  readonly topic: string;
+}
+/** worker -> primary: this worker's last local subscriber left `topic`. */
+export interface IpcUnsubscribe {
+  readonly strataBus: 'unsub';
+  readonly topic: string;
+}
+/** both ways: a published message (an envelope) on `topic`. */
+export interface IpcMessage {
+  readonly strataBus: 'msg';
+  readonly topic: string;
+  readonly data: IpcData;
+}
+/** primary -> worker: the primary relays `topic` to this worker from now on. */
+export interface IpcSubscribed {
+  readonly strataBus: 'subscribed';
+  readonly topic: string;
+}
+
+/** Any message of this package on the IPC channel. */
+export type IpcBusMessage = IpcSubscribe | IpcUnsubscribe | IpcMessage | IpcSubscribed;
+
+/** Whether an IPC message is one of this package's. */
+export function isBusMessage(value: unknown): value is IpcBusMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { strataBus?: unknown }).strataBus === 'string' &&
+    typeof (value as { topic?: unknown }).topic === 'string'
+  );
+}
+
+/** Whether this process's IPC channel uses `'advanced'` serialization. */
+export function advancedSerialization(): boolean {
+  return process.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced';
+}
+
+/** Bytes -> IPC form. */
+export function toIpcData(bytes: Uint8Array, advanced: boolean): IpcData {
+  return advanced
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** IPC form -> bytes (null for anything else). */
+export function fromIpcData(data: unknown): Uint8Array | null {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'base64');
+  return null;
+}
+
+/** Size of the IPC form, for the byte bounds of the queues. */
+export function ipcDataLength(data: IpcData): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}

@@ -1,0 +1,190 @@
+/**
+ * The primary's side of topics across node:cluster workers: it knows which workers have
+ * subscribers of which topic and relays each published envelope to those workers only,
+ * never back to its sender. Each worker's queue is bounded in bytes; a worker that does not
+ * read its IPC channel loses messages (counted) instead of growing the primary's memory.
+ */
+import type { Worker } from 'node:cluster';
+import type { PubSubMessage } from '@strata-ws/server';
+import { checkBytes, DEFAULT_MAX_QUEUE_BYTES } from './adapter.js';
+import { type BusCounters, BusReporter } from './bus.js';
+import { checkOrigin, encodeEnvelope } from './envelope.js';
+import { type IpcBusMessage, ipcDataLength, isBusMessage, toIpcData } from './ipc.js';
+
+/** Options of {@link ClusterRelay}. */
+export interface ClusterRelayOptions {
+  /**
+   * Bytes relayed to one worker and not yet written to its IPC channel; beyond it messages
+   * for that worker are dropped and counted (`counters.droppedQueueFull`). Default 8 MiB.
+   */
+  maxQueueBytes?: number;
+  /** The IPC serialization the workers were forked with (default `'advanced'`). */
+  serialization?: 'advanced' | 'json';
+}
+
+interface WorkerState {
+  readonly topics: Set<string>;
+  queuedBytes: number;
+  readonly onMessage: (message: unknown) => void;
+  readonly onExit: () => void;
+}
+
+/**
+ * Relays topic messages between the workers of a node:cluster (run it in the primary; use
+ * {@link ClusterRelay.attach} for each worker, or `runCluster` which does). Its counters:
+ * `received` counts envelopes from workers, `deliveries` the copies sent to workers.
+ */
+export class ClusterRelay {
+  /** Relay counters. */
+  readonly counters: BusCounters;
+  readonly #reporter = new BusReporter('cluster-relay');
+  readonly #maxQueueBytes: number;
+  readonly #advanced: boolean;
+  readonly #workers = new Map<Worker, WorkerState>();
+  readonly #subscribers = new Map<string, Set<Worker>>();
+
+  constructor(options: ClusterRelayOptions = {}) {
+    this.#maxQueueBytes = checkBytes(
+      'maxQueueBytes',
+      options.maxQueueBytes,
+      DEFAULT_MAX_QUEUE_BYTES,
+    );
+    const serialization = options.serialization ?? 'advanced';
+    if (serialization !== 'advanced' && serialization !== 'json') {
+      throw new RangeError(
+        `serialization must be 'advanced' or 'json', got ${String(serialization)}`,
+      );
+    }
+    this.#advanced = serialization === 'advanced';
+    this.counters = this.#reporter.counters;
+  }
+
+  /** Relays for `worker` from now on; forgets it (and its subscriptions) when it exits. */
+  attach(worker: Worker): void {
+    if (this.#workers.has(worker)) return;
+    const state: WorkerState = {
+      topics: new Set(),
+      queuedBytes: 0,
+      onMessage: (message) => this.#receive(worker, message),
+      onExit: () => this.detach(worker),
+    };
+    this.#workers.set(worker, state);
+    worker.on('message', state.onMessage);
+    worker.once('exit', state.onExit);
+  }
+
+  /** Stops relaying for `worker`. */
+  detach(worker: Worker): void {
+    const state = this.#workers.get(worker);
+    if (state === undefined) return;
+    this.#workers.delete(worker);
+    worker.off('message', state.onMessage);
+    worker.off('exit', state.onExit);
+    for (const topic of state.topics) this.#removeSubscriber(topic, worker);
+  }
+
+  /** The workers with subscribers of `topic` right now. */
+  subscribersOf(topic: string): readonly Worker[] {
+    return [...(this.#subscribers.get(topic) ?? [])];
+  }
+
+  /**
+   * Publishes from the primary to every worker's subscribers of `topic`. Returns the
+   * number of workers it was sent to.
+   */
+  publish(
+    topic: string,
+    data: string | Uint8Array,
+    options: { binary?: boolean; compress?: boolean } = {},
+  ): number {
+    const message: PubSubMessage = {
+      data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
+      isBinary: options.binary ?? typeof data !== 'string',
+      compress: options.compress,
+    };
+    const envelope = encodeEnvelope(checkOrigin('primary'), topic, message);
+    this.#reporter.published(topic, envelope.length);
+    return this.#relay(undefined, {
+      strataBus: 'msg',
+      topic,
+      data: toIpcData(envelope, this.#advanced),
+    });
+  }
+
+  #receive(worker: Worker, raw: unknown): void {
+    if (!isBusMessage(raw)) return;
+    const state = this.#workers.get(worker);
+    if (state === undefined) return;
+    switch (raw.strataBus) {
+      case 'sub': {
+        state.topics.add(raw.topic);
+        let set = this.#subscribers.get(raw.topic);
+        if (set === undefined) {
+          set = new Set();
+          this.#subscribers.set(raw.topic, set);
+        }
+        set.add(worker);
+        this.#send(worker, state, { strataBus: 'subscribed', topic: raw.topic });
+        break;
+      }
+      case 'unsub':
+        state.topics.delete(raw.topic);
+        this.#removeSubscriber(raw.topic, worker);
+        break;
+      case 'msg':
+        this.counters.received++;
+        this.#relay(worker, raw);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #relay(from: Worker | undefined, message: IpcBusMessage & { strataBus: 'msg' }): number {
+    const set = this.#subscribers.get(message.topic);
+    if (set === undefined) return 0;
+    let sent = 0;
+    for (const worker of set) {
+      if (worker === from) continue;
+      const state = this.#workers.get(worker);
+      if (state === undefined) continue;
+      if (this.#send(worker, state, message)) sent++;
+    }
+    this.counters.deliveries += sent;
+    return sent;
+  }
+
+  #send(worker: Worker, state: WorkerState, message: IpcBusMessage): boolean {
+    const length = message.strataBus === 'msg' ? ipcDataLength(message.data) : 0;
+    if (length > 0 && state.queuedBytes + length > this.#maxQueueBytes) {
+      this.#reporter.dropped(message.topic, 'queue-full');
+      return false;
+    }
+    if (!worker.isConnected()) {
+      if (length > 0) this.#reporter.dropped(message.topic, 'connection-lost');
+      return false;
+    }
+    state.queuedBytes += length;
+    this.counters.queuedBytes += length;
+    try {
+      worker.send(message, undefined, {}, (error: Error | null) => {
+        state.queuedBytes -= length;
+        this.counters.queuedBytes -= length;
+        if (error && length > 0) this.#reporter.dropped(message.topic, 'connection-lost');
+      });
+      return true;
+    } catch {
+      state.queuedBytes -= length;
+      this.counters.queuedBytes -= length;
+      if (length > 0) this.#reporter.dropped(message.topic, 'connection-lost');
+      return false;
+    }
+  }
+
+  #removeSubscriber(topic: string, worker: Worker): void {
+    const set = this.#subscribers.get(topic);
+    if (set === undefined) return;
+    set.delete(worker);
+    if (set.size === 0) this.#subscribers.delete(topic);
+  }
+}
