@@ -1,18 +1,21 @@
 /**
- * Node's fast paths for the portable layers, installed once when the first connection is
- * made (not at import, so that the package has no import side effects): native UTF-8
- * validation (`buffer.isUtf8`), SHA-1 from node:crypto, and — when the optional `bufferutil`
- * package is installed, as for `ws` — its native mask for large payloads.
+ * Node's fast paths for the portable layers. Two kinds, kept apart on purpose:
+ *
+ * - Per connection: native masking from the optional `bufferutil` package (as `ws` uses it),
+ *   handed to each client connection as the engine's `masking` option ({@link nodeMasking}).
+ *   Nothing process-wide changes, so a server in the same process keeps the codec's JavaScript
+ *   unmasking (which it chooses on purpose: short client frames gain nothing from a native call).
+ * - Per process, the same as `@strata-ws/server` installs: native UTF-8 validation
+ *   (`buffer.isUtf8`) and SHA-1 from node:crypto ({@link installNodeHost}). They give the same
+ *   answers as the portable code, only faster, so installing them changes no behaviour.
+ *
+ * Both happen when the first connection is made, not at import (no import side effects).
  */
 
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import {
-  setMaskImplementation,
-  setMaskIntoImplementation,
-  setUtf8Validator,
-} from '@strata-ws/codec';
+import { type MaskFunctions, setUtf8Validator } from '@strata-ws/codec';
 import { setSha1 } from '@strata-ws/handshake';
 
 interface BufferUtil {
@@ -26,6 +29,7 @@ interface BufferUtil {
 }
 
 let installed = false;
+let masking: MaskFunctions | null | undefined;
 
 function nodeSha1(data: Uint8Array): Uint8Array {
   return createHash('sha1').update(data).digest();
@@ -41,24 +45,42 @@ function loadBufferUtil(): BufferUtil | null {
   }
 }
 
-/** Installs the fast paths (idempotent). */
+/** bufferutil's mask as the engine's per-connection {@link MaskFunctions}. */
+function bufferUtilMasking(bufferUtil: BufferUtil): MaskFunctions {
+  const key = new Uint8Array(4);
+  // The key bytes, rotated by the part of the key already used.
+  const setKey = (maskKey: number, keyOffset: number): void => {
+    for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
+  };
+  return {
+    mask(data, maskKey, keyOffset) {
+      setKey(maskKey, keyOffset);
+      bufferUtil.mask(data, key, data, 0, data.length);
+    },
+    // Copy and mask in one native pass (masked sends, payloads gathered across reads).
+    maskInto(source, target, targetOffset, maskKey, keyOffset) {
+      setKey(maskKey, keyOffset);
+      bufferUtil.mask(source, key, target, targetOffset, source.length);
+    },
+  };
+}
+
+/**
+ * The masking every client connection of this process uses: bufferutil's when it is installed
+ * (and `STRATA_NO_BUFFERUTIL` is not set), else `null` (the codec's JavaScript). Loaded once.
+ */
+export function nodeMasking(): MaskFunctions | null {
+  if (masking === undefined) {
+    const bufferUtil = loadBufferUtil();
+    masking = bufferUtil === null ? null : bufferUtilMasking(bufferUtil);
+  }
+  return masking;
+}
+
+/** Installs the process-wide fast paths that change no behaviour (idempotent). */
 export function installNodeHost(): void {
   if (installed) return;
   installed = true;
   setUtf8Validator(isUtf8);
   setSha1(nodeSha1);
-  const bufferUtil = loadBufferUtil();
-  if (bufferUtil !== null) {
-    const key = new Uint8Array(4);
-    setMaskImplementation((data, maskKey, keyOffset) => {
-      // The key bytes, rotated by the part of the key already used.
-      for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
-      bufferUtil.mask(data, key, data, 0, data.length);
-    });
-    // Copy and mask in one native pass (masked sends, payloads gathered across reads).
-    setMaskIntoImplementation((source, target, targetOffset, maskKey, keyOffset) => {
-      for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
-      bufferUtil.mask(source, key, target, targetOffset, source.length);
-    });
-  }
 }

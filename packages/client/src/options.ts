@@ -1,6 +1,8 @@
 /**
  * The Node-only options of `WebSocket` and `WebSocketStream` (the browser has none of these),
- * their defaults, and their normalisation into one internal record.
+ * their defaults, and their normalisation into one internal record. The receive limits are the
+ * engine's (`@strata-ws/protocol` `LimitOptions`, `LIMIT_DEFAULTS.client`, `resolveLimits`):
+ * one name, one default and one rule per limit, checked here at construction.
  */
 
 import type { ClientHttp2Session } from 'node:http2';
@@ -9,6 +11,7 @@ import type {
   DeflateEngineOptions,
   ClientDeflateOptions as DeflateOfferOptions,
 } from '@strata-ws/permessage-deflate/node';
+import { checkLimit, type LimitOptions, type Limits, resolveLimits } from '@strata-ws/protocol';
 
 /** Request headers in any of the usual shapes. */
 export type HeadersInput =
@@ -45,7 +48,7 @@ export interface ProxyOptions {
  * Node extras of `new WebSocket(url, protocols, options)` and
  * `new WebSocketStream(url, { ...options })`. Every limit has a safe default.
  */
-export interface WebSocketOptions {
+export interface WebSocketOptions extends LimitOptions {
   /** Extra request headers (e.g. `Authorization`, `Cookie`). The handshake's own headers cannot be overridden. */
   headers?: HeadersInput;
   /** The `Origin` header to send. Browsers always send one; Node sends none by default. */
@@ -56,10 +59,8 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Milliseconds to wait for the closing handshake and the server's TCP close. Default 30000. */
   closeTimeout?: number;
-  /** Largest frame payload accepted, in bytes; larger ones fail the connection (1009). Default 64 MiB. */
-  maxPayload?: number;
-  /** Largest (decompressed) message accepted, in bytes (1009). Default 64 MiB. */
-  maxMessageSize?: number;
+  // maxPayload, maxMessageSize, maxFragments, maxBufferedInput: the engine's LimitOptions
+  // (defaults LIMIT_DEFAULTS.client: 64 MiB, 64 MiB, Infinity, 16 MiB).
   /** Largest response head accepted from the server, in bytes. Default 16 KiB. */
   maxResponseHeadSize?: number;
   /**
@@ -93,8 +94,8 @@ export interface NormalizedOptions {
   tls: TlsConnectionOptions;
   handshakeTimeout: number;
   closeTimeout: number;
-  maxPayload: number;
-  maxMessageSize: number;
+  /** The engine's receive limits, resolved for the client role. */
+  limits: Limits;
   maxResponseHeadSize: number;
   maxBufferedAmount: number;
   perMessageDeflate: ClientDeflateOptions | null;
@@ -108,8 +109,6 @@ export interface NormalizedOptions {
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 /** Default close timeout: 30 s. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
-/** Default limit on a frame payload and a message: 64 MiB. */
-export const DEFAULT_MAX_PAYLOAD: number = 64 * 1024 * 1024;
 /** Default limit on the response head: 16 KiB. */
 export const DEFAULT_MAX_RESPONSE_HEAD: number = 16 * 1024;
 /** Default `bufferedAmount` limit: 1 GiB. */
@@ -118,10 +117,21 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT: number = 1024 * 1024 * 1024;
 // One shared object, so that the negotiator built for it is shared too.
 const DEFAULT_DEFLATE: ClientDeflateOptions = {};
 
-function positive(value: unknown, name: string, fallback: number): number {
+/** The longest delay a Node timer keeps (a longer one fires at once). */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * A delay in milliseconds: a positive number a timer can hold.
+ * @throws TypeError when not a number; RangeError when not in (0, 2^31 - 1] (naming the option)
+ */
+function delay(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new TypeError(`The ${name} option must be a positive number`);
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!(value > 0 && value <= MAX_TIMER_DELAY)) {
+    throw new RangeError(
+      `${name} must be a number of milliseconds in (0, ${MAX_TIMER_DELAY}], got ${value}`,
+    );
   }
   return value;
 }
@@ -154,11 +164,11 @@ export function normalizeOptions(options: WebSocketOptions | undefined): Normali
   const o = options ?? {};
   let heartbeat: NormalizedOptions['heartbeat'] = null;
   if (typeof o.heartbeat === 'number') {
-    const interval = positive(o.heartbeat, 'heartbeat', 0);
+    const interval = delay(o.heartbeat, 'heartbeat', 0);
     heartbeat = { interval, timeout: interval };
   } else if (o.heartbeat) {
-    const interval = positive(o.heartbeat.interval, 'heartbeat.interval', 0);
-    heartbeat = { interval, timeout: positive(o.heartbeat.timeout, 'heartbeat.timeout', interval) };
+    const interval = delay(o.heartbeat.interval, 'heartbeat.interval', 0);
+    heartbeat = { interval, timeout: delay(o.heartbeat.timeout, 'heartbeat.timeout', interval) };
   }
   let proxy: ProxyOptions | null = null;
   if (o.proxy !== undefined && o.proxy !== null) {
@@ -174,18 +184,18 @@ export function normalizeOptions(options: WebSocketOptions | undefined): Normali
     headers: normalizeHeaders(o.headers),
     origin: o.origin === undefined ? null : String(o.origin),
     tls: o.tls ?? {},
-    handshakeTimeout: positive(o.handshakeTimeout, 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT),
-    closeTimeout: positive(o.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT),
-    maxPayload: positive(o.maxPayload, 'maxPayload', DEFAULT_MAX_PAYLOAD),
-    maxMessageSize: positive(o.maxMessageSize, 'maxMessageSize', DEFAULT_MAX_PAYLOAD),
-    maxResponseHeadSize: positive(
-      o.maxResponseHeadSize,
+    handshakeTimeout: delay(o.handshakeTimeout, 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT),
+    closeTimeout: delay(o.closeTimeout, 'closeTimeout', DEFAULT_CLOSE_TIMEOUT),
+    limits: resolveLimits(o, { role: 'client' }),
+    // The client's own byte limits follow the engine's rule (a positive integer or Infinity).
+    maxResponseHeadSize: checkLimit(
       'maxResponseHeadSize',
+      o.maxResponseHeadSize,
       DEFAULT_MAX_RESPONSE_HEAD,
     ),
-    maxBufferedAmount: positive(
-      o.maxBufferedAmount,
+    maxBufferedAmount: checkLimit(
       'maxBufferedAmount',
+      o.maxBufferedAmount,
       DEFAULT_MAX_BUFFERED_AMOUNT,
     ),
     perMessageDeflate: deflate,

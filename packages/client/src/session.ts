@@ -24,7 +24,7 @@ import {
 import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
 import { openSocket, readResponseHead } from './connect.js';
 import { buildExtensions, clientNegotiators } from './extensions.js';
-import { installNodeHost } from './host.js';
+import { installNodeHost, nodeMasking } from './host.js';
 import { openHttp2Stream } from './http2.js';
 import type { NormalizedOptions } from './options.js';
 import type { ClientUrl } from './url.js';
@@ -337,10 +337,10 @@ export class ClientSession implements ConnectionHandler {
     this.#hasExtensions = extensions.length > 0;
     const connection = new Connection(this, {
       role: 'client',
-      maxPayloadLength: this.#options.maxPayload,
-      maxMessageSize: this.#options.maxMessageSize,
+      ...this.#options.limits,
       extensions,
       randomFill,
+      masking: nodeMasking(),
     });
     this.#connection = connection;
     this.#socket = socket;

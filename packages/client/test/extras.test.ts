@@ -8,6 +8,7 @@ import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { LIMIT_DEFAULTS } from '@strata-ws/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { resolveProxy } from '../src/connect.js';
@@ -151,6 +152,52 @@ describe('request headers', () => {
     await nextEvent(ws, 'open');
     expect(ws.protocol).toBe('v2');
     await roundTrip(ws);
+  });
+});
+
+describe("options are checked at construction, by the engine's one limits table", () => {
+  it('throws a RangeError naming the limit for a value that is not a positive integer', () => {
+    for (const [name, value] of [
+      ['maxPayload', 1.5],
+      ['maxMessageSize', 0],
+      ['maxFragments', -1],
+      ['maxBufferedInput', Number.NaN],
+      ['maxResponseHeadSize', 2.5],
+      ['maxBufferedAmount', -10],
+    ] as const) {
+      let caught: unknown;
+      try {
+        new WebSocket('ws://127.0.0.1:9/', { [name]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, name).toBeInstanceOf(RangeError);
+      expect((caught as Error).message).toBe(
+        `${name} must be a positive integer or Infinity, got ${value}`,
+      );
+    }
+    expect(() => new WebSocket('ws://127.0.0.1:9/', [], { maxPayload: '10' as never })).toThrow(
+      new TypeError('maxPayload must be a number, got string'),
+    );
+  });
+
+  it('refuses timeouts a Node timer cannot hold, naming the option', () => {
+    expect(() => new WebSocket('ws://127.0.0.1:9/', { handshakeTimeout: Infinity })).toThrow(
+      /^handshakeTimeout must be a number of milliseconds in \(0, 2147483647\], got Infinity$/,
+    );
+    expect(() => new WebSocket('ws://127.0.0.1:9/', { closeTimeout: 0 })).toThrow(RangeError);
+    expect(() => new WebSocket('ws://127.0.0.1:9/', { heartbeat: -1 })).toThrow(RangeError);
+    expect(() => new WebSocket('ws://127.0.0.1:9/', { closeTimeout: 'x' as never })).toThrow(
+      TypeError,
+    );
+  });
+
+  it('fills the client defaults of the engine table (LIMIT_DEFAULTS.client), and Infinity turns a limit off', () => {
+    expect(normalizeOptions({}).limits).toEqual(LIMIT_DEFAULTS.client);
+    expect(normalizeOptions({ maxPayload: 1000, maxFragments: Infinity }).limits).toEqual({
+      ...LIMIT_DEFAULTS.client,
+      maxPayload: 1000,
+    });
   });
 });
 
