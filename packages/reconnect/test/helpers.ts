@@ -65,7 +65,7 @@ export async function startServer(
  */
 export class TcpProxy {
   readonly #server: Server;
-  readonly #pairs = new Set<[Socket, Socket]>();
+  readonly #pairs = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
   readonly #held = new Set<Socket>();
   #blackholed = false;
   #target: number;
@@ -103,11 +103,11 @@ export class TcpProxy {
     }
     const upstream = createConnection(this.#target);
     upstream.on('error', () => client.destroy());
-    const pair: [Socket, Socket] = [client, upstream];
+    const pair = { client, upstream, frozen: false };
     this.#pairs.add(pair);
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (chunk: Buffer) => {
-        if (!this.#blackholed) to.write(chunk);
+        if (!this.#blackholed && !pair.frozen) to.write(chunk);
       });
     forward(client, upstream);
     forward(upstream, client);
@@ -123,12 +123,17 @@ export class TcpProxy {
   /** Destroys every proxied connection: both ends see the TCP connection end, no close frame. */
   cut(): number {
     const n = this.#pairs.size;
-    for (const [client, upstream] of this.#pairs) {
+    for (const { client, upstream } of this.#pairs) {
       client.resetAndDestroy();
       upstream.resetAndDestroy();
     }
     this.#pairs.clear();
     return n;
+  }
+
+  /** Black-holes the connections open now (forever); new ones are forwarded normally. */
+  freeze(): void {
+    for (const pair of this.#pairs) pair.frozen = true;
   }
 
   /** Stops (true) or resumes (false) forwarding; while on, new connections are held silent. */
