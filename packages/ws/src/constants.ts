@@ -1,0 +1,45 @@
+/**
+ * Shared constants of the `ws` API surface (ready states, defaults `ws` documents) and the
+ * Node host hooks handed to the portable layers (native UTF-8 validation, node:crypto SHA-1).
+ */
+import { isUtf8 } from 'node:buffer';
+import * as crypto from 'node:crypto';
+import { setUtf8Validator } from '@strata-ws/codec';
+import { setSha1 } from '@strata-ws/handshake';
+
+/** `readyState` names, indexed by value, as `ws` prints them in its errors. */
+export const READY_STATE_NAMES: readonly string[] = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
+
+/** `ws`'s default `maxPayload`: 100 MiB (Strata's servers default to 16 MiB; see the README). */
+export const WS_DEFAULT_MAX_PAYLOAD: number = 100 * 1024 * 1024;
+
+/** `ws`'s close timeout: how long a closing socket may take before it is destroyed. */
+export const CLOSE_TIMEOUT_MS = 30_000;
+
+/** An empty Buffer, shared (the `reason` of a close without one). */
+export const EMPTY_BUFFER: Buffer = Buffer.alloc(0);
+
+/** The binary types `ws` accepts. */
+export const BINARY_TYPES: readonly string[] = ['nodebuffer', 'arraybuffer', 'fragments'];
+
+let installed = false;
+
+type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
+function nodeSha1(data: Uint8Array): Uint8Array {
+  return oneShot !== undefined
+    ? oneShot('sha1', data, 'buffer')
+    : crypto.createHash('sha1').update(data).digest();
+}
+
+/**
+ * Hands the portable layers Node's fast paths (native UTF-8 validation, SHA-1 from
+ * node:crypto). Idempotent; called by the constructors, so importing has no side effect.
+ */
+export function installNodeHost(): void {
+  if (installed) return;
+  installed = true;
+  setUtf8Validator(isUtf8);
+  setSha1(nodeSha1);
+}

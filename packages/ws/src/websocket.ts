@@ -1,0 +1,662 @@
+/**
+ * `ws`'s `WebSocket` class: the Node `EventEmitter` socket used on both sides (a client made
+ * with `new WebSocket(url)`, or a server connection handed out by `WebSocketServer`). It owns
+ * only the glue between a `node:stream` Duplex and `@strata-ws/protocol`'s `Connection`
+ * (reads in, one `writev` per read or tick out, close timer, `ws`'s events and errors); every
+ * protocol rule stays in the engine.
+ */
+import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ProtocolError } from '@strata-ws/codec';
+import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
+import { abortClient, type ClientOptions, failClient, initAsClient } from './client.js';
+import {
+  BINARY_TYPES,
+  CLOSE_TIMEOUT_MS,
+  EMPTY_BUFFER,
+  installNodeHost,
+  READY_STATE_NAMES,
+} from './constants.js';
+import {
+  type AddEventListenerOptions,
+  addEventListener,
+  type EventListenerLike,
+  getAttribute,
+  removeEventListener,
+  setAttribute,
+} from './event-target.js';
+
+/** What `message` events carry: a Buffer, an ArrayBuffer or Buffer fragments (`binaryType`). */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+/** What `send` accepts. */
+export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[];
+/** `binaryType` values. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+
+/** Options of `send`. */
+export interface SendOptions {
+  /** Send as a binary frame; default: true unless `data` is a string. */
+  binary?: boolean;
+  /** Compress (when permessage-deflate was negotiated and the message reaches its threshold). */
+  compress?: boolean;
+  /** false: a fragment; the next `send` continues the message. Default true. */
+  fin?: boolean;
+  /** Accepted for compatibility; the engine masks exactly when the role requires it. */
+  mask?: boolean;
+}
+
+/** How a connection is set up once its handshake is done (internal seam of client and server). */
+export interface SocketSetup {
+  /** `maxPayload`: largest message; 0 = no limit. */
+  maxPayload: number;
+  /** Negotiated extensions (permessage-deflate). */
+  extensions?: readonly MessageExtension[];
+  /** `generateMask` wrapped as the engine's random source (client). */
+  randomFill?: (bytes: Uint8Array) => void;
+  /** `allowSynchronousEvents` (accepted; events are synchronous). */
+  allowSynchronousEvents?: boolean;
+  /** `skipUTF8Validation` (accepted; text is always validated). */
+  skipUTF8Validation?: boolean;
+}
+
+const WS_ERROR_CODES: Readonly<Record<number, string>> = {
+  1002: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+  1007: 'WS_ERR_INVALID_UTF8',
+  1008: 'WS_ERR_POLICY_VIOLATION',
+  1009: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  1010: 'WS_ERR_UNSUPPORTED_EXTENSION',
+  1011: 'WS_ERR_INTERNAL',
+};
+
+let wsInstances = 0;
+
+/** How many WebSocket objects this package created (lets tests prove a dependent used it). */
+export function instancesCreated(): number {
+  return wsInstances;
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function toArrayBuffer(data: Uint8Array): ArrayBuffer {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+    return data.buffer as ArrayBuffer;
+  }
+  return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+}
+
+/** The bytes of anything `send`/`ping` accept (strings are UTF-8 encoded). */
+export function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
+  if (data === undefined || data === null) return EMPTY_BUFFER;
+  return Buffer.from(String(data));
+}
+
+function notOpen(state: number): Error {
+  return new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`);
+}
+
+/**
+ * The `ws` WebSocket. `new WebSocket(address, protocols?, options?)` connects as a client;
+ * `WebSocketServer` creates server-side instances with `address` null.
+ */
+export class WebSocket extends EventEmitter {
+  /** The connection is not yet open. */
+  static readonly CONNECTING: 0 = 0;
+  /** The connection is open. */
+  static readonly OPEN: 1 = 1;
+  /** The closing handshake is in progress. */
+  static readonly CLOSING: 2 = 2;
+  /** The connection is closed. */
+  static readonly CLOSED: 3 = 3;
+
+  /** The underlying stream once open (a `net.Socket`, `tls.TLSSocket` or any Duplex). */
+  _socket: Duplex | null = null;
+  /** The pending handshake request of a client. */
+  _req: ClientRequest | null = null;
+  /** Internal state (`readyState`). */
+  _readyState: 0 | 1 | 2 | 3 = 0;
+  /** True for server-side sockets. */
+  _isServer = true;
+  /** Negotiated extensions by name. */
+  _extensions: Record<string, unknown> = {};
+  /** Selected subprotocol. */
+  _protocol = '';
+  /** Close code for the `close` event (1006 until a close frame arrives). */
+  _closeCode = 1006;
+  /** Close reason for the `close` event. */
+  _closeMessage: Buffer = EMPTY_BUFFER;
+  /** Bytes of sends refused because the socket was not open (ws's `bufferedAmount` before a socket). */
+  _bufferedAmount = 0;
+  /** Whether an `error` event was emitted (at most one per connection). */
+  _errorEmitted = false;
+  /** The client URL. */
+  _url: string | undefined = undefined;
+  /** Whether pongs answer pings automatically. */
+  _autoPong = true;
+  /** Redirects followed so far (client). */
+  _redirects = 0;
+
+  #binaryType: BinaryType = 'nodebuffer';
+  #paused = false;
+  #conn: Connection | null = null;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #flushScheduled = false;
+  #inRead = false;
+  #needFlush = false;
+  #callbacks: Array<(error?: Error) => void> | null = null;
+  #fragmentBinary: boolean | null = null;
+  #closeOnConclude = false;
+  #ended = false;
+
+  /**
+   * @param address - the server URL (`ws:`, `wss:`, `http:`, `https:`), or null for a server-side socket
+   * @param protocols - subprotocols to offer, or the options
+   * @param options - client options (see the README)
+   */
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
+    super();
+    installNodeHost();
+    wsInstances++;
+    if (address === null) {
+      this._isServer = true;
+      this._autoPong = (options as { autoPong?: boolean } | undefined)?.autoPong ?? true;
+      return;
+    }
+    this._isServer = false;
+    let list: string[];
+    let opts = options;
+    if (protocols === undefined) list = [];
+    else if (Array.isArray(protocols)) list = protocols;
+    else if (typeof protocols === 'object' && protocols !== null) {
+      opts = protocols;
+      list = [];
+    } else list = [protocols];
+    initAsClient(this, address, list, opts ?? {});
+  }
+
+  /** The connection is not yet open. */
+  get CONNECTING(): 0 {
+    return 0;
+  }
+  /** The connection is open. */
+  get OPEN(): 1 {
+    return 1;
+  }
+  /** The closing handshake is in progress. */
+  get CLOSING(): 2 {
+    return 2;
+  }
+  /** The connection is closed. */
+  get CLOSED(): 3 {
+    return 3;
+  }
+
+  /** How binary messages are delivered: `nodebuffer` (default), `arraybuffer` or `fragments`. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+  set binaryType(type: BinaryType) {
+    if (!BINARY_TYPES.includes(type)) return;
+    this.#binaryType = type;
+  }
+
+  /** Bytes queued and not yet handed to the OS. */
+  get bufferedAmount(): number {
+    const socket = this._socket;
+    if (socket === null) return this._bufferedAmount;
+    const conn = this.#conn;
+    const engine = conn === null ? 0 : conn.outputLength + conn.pendingLength;
+    return socket.writableLength + engine;
+  }
+
+  /** The negotiated extensions, comma separated names (`permessage-deflate`). */
+  get extensions(): string {
+    return Object.keys(this._extensions).join();
+  }
+
+  /** Whether reading is paused (`pause()`). */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** The selected subprotocol, '' for none. */
+  get protocol(): string {
+    return this._protocol;
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  get readyState(): 0 | 1 | 2 | 3 {
+    return this._readyState;
+  }
+
+  /** The URL (clients). */
+  get url(): string {
+    return this._url as string;
+  }
+
+  /** Whether both close frames were exchanged (`wasClean` of the shim's close event). */
+  get wasClean(): boolean {
+    const conn = this.#conn;
+    return conn === null ? false : conn.closeSent && conn.closeReceived;
+  }
+
+  /** The `onopen` handler. */
+  get onopen(): EventListenerLike | null {
+    return getAttribute(this, 'open');
+  }
+  set onopen(handler: EventListenerLike | null) {
+    setAttribute(this, 'open', handler);
+  }
+  /** The `onmessage` handler. */
+  get onmessage(): EventListenerLike | null {
+    return getAttribute(this, 'message');
+  }
+  set onmessage(handler: EventListenerLike | null) {
+    setAttribute(this, 'message', handler);
+  }
+  /** The `onclose` handler. */
+  get onclose(): EventListenerLike | null {
+    return getAttribute(this, 'close');
+  }
+  set onclose(handler: EventListenerLike | null) {
+    setAttribute(this, 'close', handler);
+  }
+  /** The `onerror` handler. */
+  get onerror(): EventListenerLike | null {
+    return getAttribute(this, 'error');
+  }
+  set onerror(handler: EventListenerLike | null) {
+    setAttribute(this, 'error', handler);
+  }
+
+  /** Browser-style listener (`open`, `message`, `close`, `error`), as `ws`'s shim. */
+  addEventListener(
+    type: string,
+    listener: EventListenerLike,
+    options?: AddEventListenerOptions,
+  ): void {
+    addEventListener(this, type, listener, options);
+  }
+
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener(type: string, listener: EventListenerLike): void {
+    removeEventListener(this, type, listener);
+  }
+
+  /**
+   * Takes over `socket` after a successful opening handshake (internal: used by the client
+   * and by `WebSocketServer`). `head` holds bytes read past the handshake.
+   */
+  setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
+    const maxPayload = setup.maxPayload > 0 ? setup.maxPayload : Number.MAX_SAFE_INTEGER;
+    const extensions = setup.extensions ?? [];
+    const conn = new Connection(this.#handler(), {
+      role: this._isServer ? 'server' : 'client',
+      maxPayloadLength: maxPayload,
+      maxMessageSize: maxPayload,
+      autoPong: this._autoPong,
+      extensions,
+      ...(setup.randomFill === undefined ? {} : { randomFill: setup.randomFill }),
+    });
+    this.#conn = conn;
+    this._socket = socket;
+    const s = socket as Duplex & { setTimeout?: unknown; setNoDelay?: unknown };
+    if (typeof s.setTimeout === 'function') (s.setTimeout as (ms: number) => void)(0);
+    if (typeof s.setNoDelay === 'function') (s.setNoDelay as () => void)();
+    if (head.length > 0) socket.unshift(head);
+    socket.on('close', this.#onSocketClose);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onSocketError);
+    this._readyState = 1;
+    this.emit('open');
+  }
+
+  #handler(): ConnectionHandler {
+    return {
+      onMessage: (data, isBinary) => {
+        if (!isBinary) {
+          this.emit('message', toBuffer(data), false);
+          return;
+        }
+        const type = this.#binaryType;
+        const out: RawData =
+          type === 'nodebuffer'
+            ? toBuffer(data)
+            : type === 'arraybuffer'
+              ? toArrayBuffer(data)
+              : [toBuffer(data)];
+        this.emit('message', out, true);
+      },
+      onPing: (data) => {
+        this.emit('ping', toBuffer(data));
+      },
+      onPong: (data) => {
+        this.emit('pong', toBuffer(data));
+      },
+      onClose: (code, reason) => {
+        this._closeCode = code;
+        this._closeMessage = reason === '' ? EMPTY_BUFFER : Buffer.from(reason);
+        if (this._readyState === 1) this._readyState = 2;
+        this.#armCloseTimer();
+        if (this.#closeOnConclude) this.emitClose();
+      },
+      onFail: (error) => this.#onProtocolError(error),
+      onOutput: () => {
+        if (this.#inRead) {
+          this.#needFlush = true;
+        } else if (!this.#flushScheduled) {
+          this.#flushScheduled = true;
+          process.nextTick(flushTick, this);
+        }
+      },
+      onResumeInput: () => {
+        if (!this.#paused) this._socket?.resume();
+      },
+    };
+  }
+
+  #onProtocolError(error: ProtocolError): void {
+    if (this._readyState === 1) this._readyState = 2;
+    this.#armCloseTimer();
+    const err = error as ProtocolError & { code?: string };
+    if (err.code === undefined)
+      err.code = WS_ERROR_CODES[error.closeCode] ?? 'WS_ERR_INVALID_FRAME';
+    if (!this._errorEmitted) {
+      this._errorEmitted = true;
+      this.emit('error', err);
+    }
+  }
+
+  #onData = (chunk: Buffer): void => {
+    const conn = this.#conn as Connection;
+    this.#inRead = true;
+    try {
+      conn.receive(chunk);
+    } finally {
+      this.#inRead = false;
+      if (this.#needFlush) {
+        this.#needFlush = false;
+        this.flush();
+      }
+    }
+    if (!conn.wantsInput) this._socket?.pause();
+  };
+
+  #onEnd = (): void => {
+    this._readyState = this._readyState === 3 ? 3 : 2;
+    this.#ended = true;
+    this.#conn?.receiveEof();
+    this._socket?.end();
+  };
+
+  #onSocketError = (): void => {
+    const socket = this._socket;
+    if (socket === null) return;
+    socket.removeListener('error', this.#onSocketError);
+    socket.on('error', noop);
+    if (this._readyState !== 3) this._readyState = 2;
+    socket.destroy();
+  };
+
+  #onSocketClose = (): void => {
+    if (this._readyState !== 3) this._readyState = 2;
+    const socket = this._socket;
+    socket?.removeListener('data', this.#onData);
+    socket?.removeListener('end', this.#onEnd);
+    if (this.#closeTimer !== null) {
+      clearTimeout(this.#closeTimer);
+      this.#closeTimer = null;
+    }
+    const conn = this.#conn;
+    if (conn !== null && !this.#ended) {
+      this.#ended = true;
+      conn.receiveEof();
+    }
+    if (conn !== null && !conn.closeReceived && conn.state !== 3) {
+      // the peer's close frame waits behind an asynchronous decode: close after it
+      this.#closeOnConclude = true;
+      return;
+    }
+    this.emitClose();
+  };
+
+  /** Emits `close` once, with the peer's code and reason (1006 and empty when none came). */
+  emitClose(): void {
+    if (this._readyState === 3) return;
+    this._readyState = 3;
+    this.#failCallbacks();
+    this.emit('close', this._closeCode, this._closeMessage);
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== null || this._socket === null) return;
+    const socket = this._socket;
+    this.#closeTimer = setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS);
+  }
+
+  #failCallbacks(): void {
+    const cbs = this.#callbacks;
+    if (cbs === null) return;
+    this.#callbacks = null;
+    const err = notOpen(this._readyState);
+    for (const cb of cbs) process.nextTick(cb, err);
+  }
+
+  /** Writes everything the engine queued (one `writev`); internal. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const conn = this.#conn;
+    const socket = this._socket;
+    if (conn === null || socket === null) return;
+    const chunks = conn.takeOutput();
+    const cbs = this.#callbacks;
+    this.#callbacks = null;
+    if (socket.writable && chunks.length > 0) {
+      const last = chunks.length - 1;
+      if (last > 0) socket.cork();
+      for (let i = 0; i < last; i++) socket.write(chunks[i] as Uint8Array);
+      if (cbs === null) socket.write(chunks[last] as Uint8Array);
+      else {
+        socket.write(chunks[last] as Uint8Array, (error) => {
+          for (const cb of cbs) cb(error ?? undefined);
+        });
+      }
+      if (last > 0) socket.uncork();
+    } else if (cbs !== null) {
+      const err = notOpen(this._readyState);
+      for (const cb of cbs) process.nextTick(cb, err);
+    }
+    if (conn.transportShouldClose && socket.writable) socket.end();
+  }
+
+  #addCallback(cb: (error?: Error) => void): void {
+    if (this.#callbacks === null) this.#callbacks = [cb];
+    else this.#callbacks.push(cb);
+  }
+
+  #sendAfterClose(data: unknown, cb: ((error?: Error) => void) | undefined): void {
+    if (data !== undefined && data !== null) this._bufferedAmount += toBytes(data).length;
+    if (cb !== undefined) process.nextTick(cb, notOpen(this._readyState));
+  }
+
+  /**
+   * Sends a message. Throws while CONNECTING; after closing, `cb` gets an error.
+   * @param data - string (text by default) or bytes (binary by default)
+   * @param options - binary, compress, fin, mask
+   * @param cb - called once written (or with an error)
+   */
+  send(data: unknown, cb?: (error?: Error) => void): void;
+  send(data: unknown, options: SendOptions, cb?: (error?: Error) => void): void;
+  send(
+    data: unknown,
+    options?: SendOptions | ((error?: Error) => void),
+    cb?: (error?: Error) => void,
+  ): void {
+    if (typeof options === 'function') {
+      cb = options;
+      options = {};
+    }
+    if (typeof data === 'number') data = data.toString();
+    if (this._readyState === 0) throw notOpen(0);
+    if (this._readyState !== 1) {
+      this.#sendAfterClose(data, cb);
+      return;
+    }
+    const conn = this.#conn as Connection;
+    const opts = options ?? {};
+    const fin = opts.fin !== false;
+    let binary = opts.binary ?? typeof data !== 'string';
+    if (this.#fragmentBinary !== null) binary = this.#fragmentBinary;
+    this.#fragmentBinary = fin ? null : binary;
+    const compress =
+      opts.compress === false || this._extensions['permessage-deflate'] === undefined;
+    const sendOptions: { fin: boolean; compress?: boolean; done?: () => void } = { fin };
+    if (compress) sendOptions.compress = false;
+    if (cb !== undefined) {
+      const callback = cb;
+      sendOptions.done = () => this.#addCallback(callback);
+    }
+    if (binary) conn.sendBinary(toBytes(data), sendOptions);
+    else conn.sendText(typeof data === 'string' ? data : toBytes(data), sendOptions);
+  }
+
+  #control(
+    kind: 'ping' | 'pong',
+    data: unknown,
+    mask: unknown,
+    cb: ((error?: Error) => void) | undefined,
+  ): void {
+    if (this._readyState === 0) throw notOpen(0);
+    let payload = data;
+    let callback = cb;
+    if (typeof payload === 'function') {
+      callback = payload as (error?: Error) => void;
+      payload = undefined;
+    } else if (typeof mask === 'function') {
+      callback = mask as (error?: Error) => void;
+    }
+    if (typeof payload === 'number') payload = payload.toString();
+    if (this._readyState !== 1) {
+      this.#sendAfterClose(payload, callback);
+      return;
+    }
+    const bytes = toBytes(payload);
+    const conn = this.#conn as Connection;
+    try {
+      if (kind === 'ping') conn.ping(bytes);
+      else conn.pong(bytes);
+    } catch {
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    }
+    if (callback !== undefined) this.#addCallback(callback);
+  }
+
+  /** Sends a ping (`data` at most 125 bytes). */
+  ping(
+    data?: unknown,
+    mask?: boolean | ((error?: Error) => void),
+    cb?: (error?: Error) => void,
+  ): void {
+    this.#control('ping', data, mask, cb);
+  }
+
+  /** Sends a pong (`data` at most 125 bytes). */
+  pong(
+    data?: unknown,
+    mask?: boolean | ((error?: Error) => void),
+    cb?: (error?: Error) => void,
+  ): void {
+    this.#control('pong', data, mask, cb);
+  }
+
+  /**
+   * Starts the closing handshake. While CONNECTING it aborts the handshake (an `error`, then
+   * `close` 1006).
+   * @throws TypeError for a code that may not be sent; RangeError for a reason over 123 bytes
+   */
+  close(code?: number, data?: string | Buffer): void {
+    if (this._readyState === 3) return;
+    if (this._readyState === 0) {
+      this.#abortConnecting();
+      return;
+    }
+    const conn = this.#conn as Connection;
+    if (this._readyState === 2) {
+      if (conn.closeSent && (conn.closeReceived || this.#ended)) this._socket?.end();
+      return;
+    }
+    if (code !== undefined && typeof code !== 'number') {
+      throw new TypeError('First argument must be a valid error code number');
+    }
+    const reason = data === undefined ? undefined : String(data);
+    try {
+      if (code === undefined) conn.close();
+      else conn.close(code, reason);
+    } catch (error) {
+      if (/code/.test((error as Error).message)) {
+        throw new TypeError('First argument must be a valid error code number');
+      }
+      throw new RangeError('The message must not be greater than 123 bytes');
+    }
+    this._readyState = 2;
+    this.#armCloseTimer();
+  }
+
+  #abortConnecting(): void {
+    const message = 'WebSocket was closed before the connection was established';
+    if (this._req !== null) abortClient(this, this._req, message);
+    else {
+      this._readyState = 2;
+      process.nextTick(failClient, this, new Error(message));
+    }
+  }
+
+  /** Destroys the socket at once (while CONNECTING: aborts the handshake). */
+  terminate(): void {
+    if (this._readyState === 3) return;
+    if (this._readyState === 0) {
+      this.#abortConnecting();
+      return;
+    }
+    if (this._socket !== null) {
+      this._readyState = 2;
+      this._socket.destroy();
+    }
+  }
+
+  /** Stops reading from the socket. */
+  pause(): void {
+    if (this._readyState === 0 || this._readyState === 3) return;
+    this.#paused = true;
+    this._socket?.pause();
+  }
+
+  /** Resumes reading. */
+  resume(): void {
+    if (this._readyState === 0 || this._readyState === 3) return;
+    this.#paused = false;
+    if (this.#conn?.wantsInput !== false) this._socket?.resume();
+  }
+}
+
+function noop(): void {}
+
+function flushTick(ws: WebSocket): void {
+  ws.flush();
+}
+
+/** The `upgrade` / `unexpected-response` payloads, for the event typings. */
+export type UpgradeResponse = IncomingMessage;
