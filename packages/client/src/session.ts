@@ -17,6 +17,7 @@ import {
   type ClientHandshakeResult,
   createClientHandshake,
   getHeader,
+  HandshakeError,
   type HeaderRecord,
   serializeUpgradeRequest,
   validateHandshakeResponse,
@@ -46,6 +47,21 @@ export interface SessionListener {
   onClose(wasClean: boolean, code: number, reason: string, failed: boolean, cause: unknown): void;
   /** The transport drained its buffer. */
   onDrain?(): void;
+}
+
+/**
+ * The server answered the opening handshake with another status than 101 (200 on HTTP/2):
+ * the `error` event's `error` (a Node extra; browsers hide the status), so that callers such as
+ * `@strata-ws/reconnect` can tell a refusal (4xx) from a network failure.
+ */
+export class HandshakeRefusedError extends Error {
+  /** The HTTP status the server answered with. */
+  readonly status: number;
+  constructor(status: number, cause: HandshakeError) {
+    super(`The server refused the WebSocket handshake with HTTP status ${status}`, { cause });
+    this.name = 'HandshakeRefusedError';
+    this.status = status;
+  }
 }
 
 const CONNECTING = 0;
@@ -320,7 +336,15 @@ export class ClientSession implements ConnectionHandler {
     headers: HeaderRecord,
     rest: Uint8Array,
   ): void {
-    const result: ClientHandshakeResult = validateHandshakeResponse(handshake, { status, headers });
+    let result: ClientHandshakeResult;
+    try {
+      result = validateHandshakeResponse(handshake, { status, headers });
+    } catch (error) {
+      if (error instanceof HandshakeError && error.code === 'response-status') {
+        throw new HandshakeRefusedError(status, error);
+      }
+      throw error;
+    }
     if (
       result.extensions.length === 0 &&
       getHeader(headers, 'sec-websocket-extensions') !== undefined

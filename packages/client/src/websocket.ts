@@ -18,7 +18,7 @@ import {
   toUSVString,
 } from './dom.js';
 import { type NormalizedOptions, normalizeOptions, type WebSocketOptions } from './options.js';
-import { ClientSession, type SessionListener } from './session.js';
+import { ClientSession, HandshakeRefusedError, type SessionListener } from './session.js';
 import { parseClientUrl, parseProtocolList } from './url.js';
 
 /** How binary messages are exposed: `Blob` (the default) or `ArrayBuffer`. */
@@ -414,7 +414,13 @@ export class WebSocket extends EventTarget {
       onWritten: (bytes: number): void => {
         this.#bufferedAmount -= bytes;
       },
-      onClose: (wasClean: boolean, code: number, reason: string, failed: boolean): void => {
+      onClose: (
+        wasClean: boolean,
+        code: number,
+        reason: string,
+        failed: boolean,
+        cause: unknown,
+      ): void => {
         this.#queueTask({
           kind: TASK_CLOSE,
           a: reason,
@@ -423,6 +429,7 @@ export class WebSocket extends EventTarget {
           flag: failed,
           code,
           wasClean,
+          cause,
         });
       },
     };
@@ -470,7 +477,7 @@ export class WebSocket extends EventTarget {
       default:
         this.#readyState = CLOSED;
         this.#queue = null;
-        if (task.flag) this.dispatchEvent(new Event('error'));
+        if (task.flag) this.dispatchEvent(errorEvent(task.cause));
         this.dispatchEvent(
           new CloseEvent('close', {
             wasClean: task.wasClean === true,
@@ -500,6 +507,22 @@ interface PendingTask {
   flag: boolean;
   code?: number;
   wasClean?: boolean;
+  /** close: why the connection failed (the error event's `error`) */
+  cause?: unknown;
+}
+
+/**
+ * The standard's `error` event (a plain `Event`), with two read-only Node extras: `error`, the
+ * cause, and `status`, the HTTP status when the server refused the handshake.
+ */
+function errorEvent(cause: unknown): Event {
+  const event = new Event('error');
+  if (cause !== undefined)
+    Object.defineProperty(event, 'error', { value: cause, enumerable: true });
+  if (cause instanceof HandshakeRefusedError) {
+    Object.defineProperty(event, 'status', { value: cause.status, enumerable: true });
+  }
+  return event;
 }
 
 function runNextTask(ws: WebSocket): void {

@@ -75,6 +75,38 @@ describe('bad opening handshakes (RFC 6455 §4.1, WHATWG establish)', () => {
     expect(log).toEqual(FAIL_BEFORE_OPEN);
   });
 
+  it('a refusal (403): the error event carries the status and the cause (Node extra)', async () => {
+    const server = await startRawServer((socket) => {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    });
+    cleanup = server.close;
+    const ws = new WebSocket(server.url, [], { perMessageDeflate: false });
+    const error = nextEvent(ws, 'error');
+    const close = nextEvent<CloseEvent>(ws, 'close');
+    const event = (await error) as Event & { status?: number; error?: Error & { status?: number } };
+    expect(event.constructor).toBe(Event);
+    expect(event.status).toBe(403);
+    expect(event.error).toBeInstanceOf(Error);
+    expect(event.error?.status).toBe(403);
+    expect(event.error?.message).toBe(
+      'The server refused the WebSocket handshake with HTTP status 403',
+    );
+    expect((await close).code).toBe(1006);
+  });
+
+  it('a network failure: the error event has the cause and no status', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const close = nextEvent(ws, 'close');
+    const event = (await nextEvent(ws, 'error')) as Event & { status?: number; error?: unknown };
+    expect(event.status).toBeUndefined();
+    expect((event.error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    await close;
+  });
+
   it('a redirect is not followed', async () => {
     const { log } = await run((socket) => {
       socket.end('HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:1/\r\n\r\n');
