@@ -3,15 +3,15 @@
  * Strata's client and server: the connection state machine, the one table of receive limits
  * and its validator, and prepared (broadcast) messages.
  */
-export type {
-  ConnectionHandler,
-  ConnectionOptions,
-  ConnectionStateValue,
-  SendOptions,
-  SendPreparedOptions,
-} from './connection.js';
+export type { ConnectionStateValue } from './connection.js';
 export { Connection, ConnectionState } from './connection.js';
 export type { MessageExtension, RsvBit, TransformCallback } from './extension.js';
 export type { LimitOptions, Limits, Role } from './limits.js';
 export { checkLimit, LIMIT_DEFAULTS, resolveLimits } from './limits.js';
+export type {
+  ConnectionHandler,
+  ConnectionOptions,
+  SendOptions,
+  SendPreparedOptions,
+} from './options.js';
 export { PreparedMessage } from './prepared.js';

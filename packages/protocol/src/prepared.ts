@@ -1,7 +1,8 @@
 /**
  * Prepared messages: a message framed once (by the codec) for many connections — the
- * broadcast/publish send path. Owns the frame bytes and the per-encoding compressed frames;
- * `Connection.sendPrepared` decides which one a connection writes.
+ * broadcast/publish send path. Owns the frame bytes, the per-encoding compressed frames,
+ * the choice of which bytes a connection can write as they are ({@link sharedFrames}), and
+ * the messages waiting for a connection's own fragmented message to end.
  */
 import { frameHeaderLength, Opcode, writeFrame } from '@strata-ws/codec';
 import type { MessageExtension } from './extension.js';
@@ -76,5 +77,60 @@ export class PreparedMessage {
     if (this.#shared === NO_SHARED) this.#shared = [{ key, frame }];
     else this.#shared.push({ key, frame });
     return frame;
+  }
+}
+
+/**
+ * The bytes a connection can write as they are for `message`, or `null` when it must send
+ * `message.data` through its own send path: a client (it masks every frame with a fresh key),
+ * or compression wanted (`encodeMask` non-zero) without exactly one extension able to take a
+ * shared frame.
+ * @internal
+ */
+export function sharedFrames(
+  message: PreparedMessage,
+  client: boolean,
+  encodeMask: number,
+  extensions: readonly MessageExtension[],
+): Uint8Array | null {
+  if (client) return null;
+  if (encodeMask === 0) return message.frame;
+  return extensions.length === 1 ? message.frameFor(extensions[0]!) : null;
+}
+
+/** A prepared message waiting for a connection's own fragmented message to end. */
+interface Deferred {
+  message: PreparedMessage;
+  done: (() => void) | undefined;
+}
+
+/**
+ * Prepared messages waiting for their connection's fragmented message to end, by connection
+ * (rare: kept off the connection object, whose idle size matters).
+ * @internal
+ */
+export class DeferredPrepared<K extends object> {
+  readonly #waiting = new WeakMap<K, Deferred[]>();
+
+  add(owner: K, message: PreparedMessage, done: (() => void) | undefined): void {
+    const list = this.#waiting.get(owner);
+    if (list === undefined) this.#waiting.set(owner, [{ message, done }]);
+    else list.push({ message, done });
+  }
+
+  /** Bytes of the frames waiting for `owner`. */
+  length(owner: K): number {
+    const list = this.#waiting.get(owner);
+    let length = 0;
+    if (list !== undefined)
+      for (let i = 0; i < list.length; i++) length += list[i]!.message.frame.length;
+    return length;
+  }
+
+  /** Removes and returns what waits for `owner`, in order. */
+  take(owner: K): readonly Deferred[] {
+    const list = this.#waiting.get(owner);
+    this.#waiting.delete(owner);
+    return list ?? [];
   }
 }

@@ -137,7 +137,9 @@ describe('incoming: order and backpressure', () => {
 
   it('wantsInput turns false above maxBufferedInput, onResumeInput when drained, 1008 at twice', () => {
     const ext = new ReverseExtension('manual');
-    const { conn, rec } = server({ extensions: [ext], maxBufferedInput: 100 });
+    // Each held frame counts its payload plus HELD_FRAME_OVERHEAD (64) bytes: two held
+    // 60-byte frames are 248 bytes, over 200 (pause) and under 400 (fail).
+    const { conn, rec } = server({ extensions: [ext], maxBufferedInput: 200 });
     conn.receive(frame(2, new Uint8Array(10), { rsv: 0x40 }));
     expect(conn.wantsInput).toBe(true);
     conn.receive(frame(2, new Uint8Array(60)));
@@ -147,7 +149,7 @@ describe('incoming: order and backpressure', () => {
     expect(conn.wantsInput).toBe(true);
     expect(rec.events.map((e) => e[0])).toEqual(['message', 'message', 'message', 'resume']);
 
-    const b = server({ extensions: [new ReverseExtension('manual')], maxBufferedInput: 100 });
+    const b = server({ extensions: [new ReverseExtension('manual')], maxBufferedInput: 200 });
     b.conn.receive(frame(2, new Uint8Array(10), { rsv: 0x40 }));
     for (let i = 0; i < 4; i++) b.conn.receive(frame(2, new Uint8Array(60)));
     expect(failCode(b.rec)).toBe(1008);
