@@ -250,7 +250,7 @@ describe('dead networks and refusals', () => {
       },
     });
     cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
-    await new Promise((r) => wss.once('listening', r));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
     const port = (wss.address() as { port: number }).port;
     let token = 0;
     const ws = track(
@@ -286,7 +286,7 @@ describe('dead networks and refusals', () => {
         req.url?.includes('token=fresh') ? true : { reject: { status: 401, body: 'stale token' } },
     });
     cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
-    await new Promise((r) => wss.once('listening', r));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
     const port = (wss.address() as { port: number }).port;
     const tokens = ['stale', 'fresh'];
     const infos: unknown[] = [];

@@ -224,7 +224,7 @@ describe('resumable sessions', () => {
       sessions.close();
       return new Promise<void>((r) => wss.close(() => r()));
     });
-    await new Promise((r) => wss.once('listening', r));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
     const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
     const a = client(url);
     await nextEvent(a, 'session');
