@@ -15,8 +15,9 @@
 //    file may also use `devDependencies`, the root's devDependencies, and a workspace package
 //    that depends on its own (declaring that one would be a cycle). A relative import may
 //    not reach into another workspace (import it by name), and a declared workspace dependency
-//    that no source file imports is reported (remove it or move it to devDependencies; in
-//    apps/*, which are not published, tests count as sources).
+//    that no source file imports is reported (remove it or move it to devDependencies). In
+//    apps/* and private workspaces, which are not published, the kinds of dependency make no
+//    difference: any declared one may be imported by any file, and tests count as sources.
 //
 // Usage: node scripts/check-imports.mjs [root]   (exit 1 and one line per problem when broken)
 // Imports are read with TypeScript's own pre-processor (static, type-only, re-exports, dynamic
@@ -151,7 +152,9 @@ function loadWorkspaces(root, problems) {
           `${rel}/package.json: "strata": { "layer": ... } must be one of ${LAYERS.join(', ')} (got ${JSON.stringify(layer)})`,
         );
       }
-      byName.set(json.name, { name: json.name, dir, rel, json, layer, isApp });
+      // Not published (apps, private workspaces): no difference between kinds of dependency.
+      const unpublished = isApp || json.private === true;
+      byName.set(json.name, { name: json.name, dir, rel, json, layer, unpublished });
     }
   }
   return { rootJson, byName };
@@ -277,6 +280,7 @@ export function checkImports(root) {
         const target = byName.get(name);
         const allowed =
           declared.has(name) ||
+          (pkg.unpublished && dev.has(name)) ||
           (devFile && (dev.has(name) || rootDev.has(name) || dependsOn(byName, name, pkg.name)));
         if (!allowed) {
           const list = devFile ? 'dependencies or devDependencies' : 'dependencies';
@@ -284,7 +288,7 @@ export function checkImports(root) {
             `${where}: imports ${spec} but ${pkg.rel}/package.json has no ${name} in its ${list}`,
           );
         }
-        if (!devFile || pkg.isApp) usedBySource.add(name);
+        if (!devFile || pkg.unpublished) usedBySource.add(name);
         if (target === undefined) continue;
         if (
           LAYERS.includes(pkg.layer) &&
@@ -303,8 +307,9 @@ export function checkImports(root) {
 
     for (const name of Object.keys(pkg.json.dependencies ?? {})) {
       if (byName.has(name) && !usedBySource.has(name)) {
+        const fix = pkg.unpublished ? 'remove it' : 'remove it, or make it a devDependency';
         problems.push(
-          `${pkg.rel}/package.json: depends on ${name} but no source file imports it (remove it, or make it a devDependency)`,
+          `${pkg.rel}/package.json: depends on ${name} but no source file imports it (${fix})`,
         );
       }
     }

@@ -32,7 +32,7 @@ function fixture(changes = {}) {
       name: 'root',
       private: true,
       workspaces: ['packages/*', 'apps/*'],
-      devDependencies: { vitest: '*' },
+      devDependencies: { vitest: '*', ws: '*' },
     }),
     'packages/codec/package.json': pkg(
       '@x/codec',
@@ -164,12 +164,13 @@ describe('check-imports', () => {
     ]);
   });
 
-  it('reports an undeclared import (a source file may not use devDependencies)', () => {
+  it("reports an undeclared import (a source file may not use devDependencies, an app not the root's)", () => {
     const problems = checkImports(
       fixture({
         'packages/engine/src/u.ts':
           "export { n } from '@x/ext';\nexport { describe } from 'vitest';\n",
         'packages/facade/src/dyn.ts': "export const ws = () => import('ws');\n",
+        'apps/demo/src/bench.js': "import { WebSocket } from 'ws';\nexport default WebSocket;\n",
       }),
     );
     same(problems, [
@@ -177,6 +178,7 @@ describe('check-imports', () => {
       'packages/engine/src/u.ts: imports @x/ext (layer extension) from layer engine: arrows point down',
       'packages/engine/src/u.ts: imports vitest but packages/engine/package.json has no vitest in its dependencies',
       'packages/facade/src/dyn.ts: imports ws but packages/facade/package.json has no ws in its dependencies',
+      'apps/demo/src/bench.js: imports ws but apps/demo/package.json has no ws in its dependencies',
     ]);
   });
 
