@@ -23,7 +23,7 @@ import {
 } from '@strata-ws/permessage-deflate/node';
 import type { MessageExtension } from '@strata-ws/protocol';
 import { WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
-import type { WebSocket } from './websocket.js';
+import { type WebSocket, wsLimits } from './websocket.js';
 
 /** `perMessageDeflate` options, as `ws` documents them. */
 export interface PerMessageDeflateOptions {
@@ -217,6 +217,7 @@ export function initAsClient(
       `Unsupported protocol version: ${opts.protocolVersion} (supported versions: 8, 13)`,
     );
   }
+  wsLimits(opts.maxPayload ?? WS_DEFAULT_MAX_PAYLOAD, 'client');
   let parsed: { url: WebSocketUrl; socketPath?: string };
   try {
     parsed = parseAddress(address, ws);

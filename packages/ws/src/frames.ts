@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
 import { Connection } from '@strata-ws/protocol';
 import { EMPTY_BUFFER, WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
-import { type BinaryType, toBytes } from './websocket.js';
+import { type BinaryType, toBytes, wsLimits } from './websocket.js';
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -32,8 +32,8 @@ export class Receiver extends Writable {
   /** @param options - see {@link ReceiverOptions} */
   constructor(options: ReceiverOptions = {}) {
     super();
-    const max = options.maxPayload ?? WS_DEFAULT_MAX_PAYLOAD;
-    const limit = max > 0 ? max : Number.MAX_SAFE_INTEGER;
+    const role = options.isServer === true ? 'server' : 'client';
+    const limits = wsLimits(options.maxPayload ?? WS_DEFAULT_MAX_PAYLOAD, role);
     const binaryType = options.binaryType ?? 'nodebuffer';
     this.#conn = new Connection(
       {
@@ -56,9 +56,8 @@ export class Receiver extends Writable {
         onOutput: () => {},
       },
       {
-        role: options.isServer === true ? 'server' : 'client',
-        maxPayloadLength: limit,
-        maxMessageSize: limit,
+        role,
+        ...limits,
         autoPong: false,
       },
     );

@@ -25,7 +25,7 @@ import {
 import type { MessageExtension } from '@strata-ws/protocol';
 import { deflateEngineOptions, type PerMessageDeflateOptions } from './client.js';
 import { installNodeHost, WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
-import { WebSocket } from './websocket.js';
+import { WebSocket, wsLimits } from './websocket.js';
 
 /** What `verifyClient` receives. */
 export interface VerifyClientInfo {
@@ -201,6 +201,7 @@ export class WebSocketServer extends EventEmitter {
         'One and only one of the "port", "server", or "noServer" options must be specified',
       );
     }
+    wsLimits(opts.maxPayload, 'server');
     this.options = opts;
     this.#pmd = deflateServer(opts.perMessageDeflate);
     let server: http.Server | null = null;

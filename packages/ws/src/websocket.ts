@@ -9,7 +9,13 @@ import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProtocolError } from '@strata-ws/codec';
-import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
+import {
+  Connection,
+  type ConnectionHandler,
+  type Limits,
+  type MessageExtension,
+  resolveLimits,
+} from '@strata-ws/protocol';
 import { abortClient, type ClientOptions, failClient, initAsClient } from './client.js';
 import {
   BINARY_TYPES,
@@ -215,7 +221,7 @@ export class WebSocket extends EventEmitter {
   /** Bytes queued and not yet handed to the OS. */
   get bufferedAmount(): number {
     const socket = this._socket;
-    if (socket === null) return this._bufferedAmount;
+    if (socket === null || this._readyState === 3) return this._bufferedAmount;
     const conn = this.#conn;
     const engine = conn === null ? 0 : conn.outputLength + conn.pendingLength;
     return socket.writableLength + engine;
@@ -300,12 +306,11 @@ export class WebSocket extends EventEmitter {
    * and by `WebSocketServer`). `head` holds bytes read past the handshake.
    */
   setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
-    const maxPayload = setup.maxPayload > 0 ? setup.maxPayload : Number.MAX_SAFE_INTEGER;
     const extensions = setup.extensions ?? [];
+    const role = this._isServer ? 'server' : 'client';
     const conn = new Connection(this.#handler(), {
-      role: this._isServer ? 'server' : 'client',
-      maxPayloadLength: maxPayload,
-      maxMessageSize: maxPayload,
+      role,
+      ...wsLimits(setup.maxPayload, role),
       autoPong: this._autoPong,
       extensions,
       ...(setup.randomFill === undefined ? {} : { randomFill: setup.randomFill }),
@@ -653,6 +658,16 @@ export class WebSocket extends EventEmitter {
 }
 
 function noop(): void {}
+
+/**
+ * The engine's limits for `ws`'s `maxPayload` (one message, 0 = none): frame and message size
+ * both bounded by it, the rest the engine's defaults for the role.
+ * @throws RangeError / TypeError naming `maxPayload` for a value that is not a number
+ */
+export function wsLimits(maxPayload: number, role: 'client' | 'server'): Limits {
+  const max = maxPayload > 0 ? maxPayload : Number.POSITIVE_INFINITY;
+  return resolveLimits({ maxPayload: max, maxMessageSize: max }, { role });
+}
 
 function flushTick(ws: WebSocket): void {
   ws.flush();
