@@ -104,21 +104,21 @@ function validateCloseArguments(code: number | undefined, reason: string | undef
  */
 export class ReconnectingWebSocket extends EventTarget {
   /** The socket is connecting or waiting to reconnect. */
-  static readonly CONNECTING = CONNECTING;
+  static readonly CONNECTING: 0 = 0;
   /** Open. */
-  static readonly OPEN = OPEN;
+  static readonly OPEN: 1 = 1;
   /** `close()` was called; waiting for the current socket to close. */
-  static readonly CLOSING = CLOSING;
+  static readonly CLOSING: 2 = 2;
   /** Closed and not reconnecting (after `close()`, or when it gave up). */
-  static readonly CLOSED = CLOSED;
+  static readonly CLOSED: 3 = 3;
   /** The socket is connecting or waiting to reconnect. */
-  readonly CONNECTING = CONNECTING;
+  readonly CONNECTING: 0 = 0;
   /** Open. */
-  readonly OPEN = OPEN;
+  readonly OPEN: 1 = 1;
   /** `close()` was called; waiting for the current socket to close. */
-  readonly CLOSING = CLOSING;
+  readonly CLOSING: 2 = 2;
   /** Closed and not reconnecting. */
-  readonly CLOSED = CLOSED;
+  readonly CLOSED: 3 = 3;
 
   readonly #options: ResolvedReconnectOptions;
   readonly #urlProvider: UrlProvider;
