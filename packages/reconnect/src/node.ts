@@ -36,6 +36,18 @@ export {
   type WebSocketLike,
 } from './options.js';
 export { messageSize } from './reconnecting-websocket.js';
+export {
+  type EnvelopeHeader,
+  formatResumeRequest,
+  parseBinaryEnvelope,
+  parseNotice,
+  parseResumeRequest,
+  parseTextEnvelope,
+  RESUME_NEW,
+  RESUME_PARAM,
+  type ResumeRequest,
+  type SessionNotice,
+} from './wire.js';
 
 /** `ReconnectingWebSocket` over `@strata-ws/client` unless the `WebSocket` option names another class. */
 export class ReconnectingWebSocket extends PortableReconnectingWebSocket {
