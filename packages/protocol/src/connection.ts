@@ -303,11 +303,12 @@ export class Connection {
    * order with everything else this connection sends: after messages still being compressed,
    * and after the end of a fragmented message of ours still being sent (it waits for the final
    * fragment; a close started before then drops it). A server writes the prepared frame bytes
-   * as they are (by reference when over `coalesceLimit`): the shared compressed frame when its
-   * extension can take it (`sharedEncodingKey`) and wants compression, else the plain one.
-   * When compression is wanted but the extension cannot share, or for a client (which must
-   * mask), the message is sent from `message.data` as `sendText`/`sendBinary` would. A no-op
-   * once a close frame was queued or the transport ended.
+   * as they are (by reference when over `coalesceLimit`): the shared compressed frame when
+   * compression is wanted (`message.compress`, else the extension's `shouldEncode`) and its
+   * extension can take it (`sharedEncodingKey`), else the plain one — compression is shared or
+   * not done (never one compression per receiver). A client must mask with its own keys: it
+   * sends `message.data` as `sendText`/`sendBinary` would. A no-op once a close frame was
+   * queued or the transport ended.
    */
   sendPrepared(message: PreparedMessage, options?: SendPreparedOptions): void {
     if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
@@ -418,8 +419,15 @@ export class Connection {
     if ((this.#flags & CLOSE_SENT) === 0) {
       this.#flags |= CLOSE_SENT;
       this.#dropDeferred();
-      // Echo the peer's code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
-      this.#queueClose(code === CloseCode.NoStatusReceived ? EMPTY : encodeClosePayload(code));
+      // Echo the peer's code (RFC 6455 §5.5.1), and its reason with `echoCloseReason`; an
+      // empty close is answered with an empty one.
+      this.#queueClose(
+        code === CloseCode.NoStatusReceived
+          ? EMPTY
+          : this.#settings.echoCloseReason
+            ? payload
+            : encodeClosePayload(code),
+      );
     }
     this.#state = 3;
     this.#handler.onClose(code, reason);

@@ -23,6 +23,11 @@ export interface ConnectionOptions extends LimitOptions {
    * codec's process-wide seam, if the host installed one). Other connections are unaffected.
    */
   masking?: MaskFunctions | null;
+  /**
+   * The automatic reply to the peer's close frame carries the peer's reason as well as its
+   * code (as `ws` does); default `false`: the code only (both are allowed, RFC 6455 §5.5.1).
+   */
+  echoCloseReason?: boolean;
   /** Answer pings with a pong carrying the same payload. Default `true`. */
   autoPong?: boolean;
   /** The negotiated extensions, in the order of the `Sec-WebSocket-Extensions` response. */
@@ -129,6 +134,7 @@ export interface Settings {
   /** RSV bits claimed by the negotiated extensions. */
   readonly allowedRsv: number;
   readonly autoPong: boolean;
+  readonly echoCloseReason: boolean;
   readonly masking: MaskFunctions | null;
   /** Client mask keys' random source (client role only). */
   readonly randomFill: ((bytes: Uint8Array) => void) | null;
@@ -182,6 +188,7 @@ export function settingsOf(options: ConnectionOptions): Settings {
     extensions,
     allowedRsv,
     autoPong: options.autoPong ?? true,
+    echoCloseReason: options.echoCloseReason === true,
     masking: options.masking ?? null,
     randomFill: options.role === 'client' ? (options.randomFill ?? defaultRandomFill()) : null,
   };

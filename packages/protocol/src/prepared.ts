@@ -81,10 +81,11 @@ export class PreparedMessage {
 }
 
 /**
- * The bytes a connection can write as they are for `message`, or `null` when it must send
- * `message.data` through its own send path: a client (it masks every frame with a fresh key),
- * or compression wanted (`encodeMask` non-zero) without exactly one extension able to take a
- * shared frame.
+ * The bytes a connection writes for `message`: the shared compressed frame when compression
+ * is wanted (`encodeMask` non-zero) and the connection's one extension can take it, else the
+ * plain frame — compression is shared or not done, so a broadcast costs at most one
+ * compression per encoding, never one per receiver. `null` for a client, which masks every
+ * frame with a fresh key and so sends `message.data` through its own send path.
  * @internal
  */
 export function sharedFrames(
@@ -94,8 +95,8 @@ export function sharedFrames(
   extensions: readonly MessageExtension[],
 ): Uint8Array | null {
   if (client) return null;
-  if (encodeMask === 0) return message.frame;
-  return extensions.length === 1 ? message.frameFor(extensions[0]!) : null;
+  if (encodeMask === 0 || extensions.length !== 1) return message.frame;
+  return message.frameFor(extensions[0]!) ?? message.frame;
 }
 
 /** A prepared message waiting for a connection's own fragmented message to end. */

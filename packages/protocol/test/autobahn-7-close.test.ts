@@ -152,4 +152,13 @@ describe('7 close handling', () => {
     expect(conn.outputLength).toBe(0);
     expect(rec.events).toEqual([]);
   });
+
+  it('echoCloseReason: the close reply carries the peer reason too (as ws does)', () => {
+    const { conn, out } = server({ echoCloseReason: true });
+    conn.receive(frame(8, closePayload(4001, 'bye')));
+    expect(out().map((f) => [f.opcode, hex(f.payload)])).toEqual([[8, '0fa1627965']]);
+    const plain = server();
+    plain.conn.receive(frame(8, closePayload(4001, 'bye')));
+    expect(plain.out().map((f) => [f.opcode, hex(f.payload)])).toEqual([[8, '0fa1']]);
+  });
 });
