@@ -2,7 +2,7 @@
  * Opening the byte stream a WebSocket runs on: TCP or TLS, directly or through an HTTP(S)
  * proxy tunnel (`CONNECT`), and the incremental read of an HTTP response head.
  *
- * Every socket created is handed to `track` at once, so that the session can destroy it (an
+ * Every socket created is handed to `tracker.track` at once, so that the session can destroy it (an
  * abort, a timeout) and observe its errors at any stage.
  */
 
@@ -17,6 +17,11 @@ import {
 import type { NormalizedOptions, ProxyOptions } from './options.js';
 import { normalizeHeaders } from './options.js';
 import type { ClientUrl } from './url.js';
+
+/** Takes charge of each socket made while connecting (the session: its errors, its close). */
+export interface SocketTracker {
+  track(socket: Duplex): void;
+}
 
 /** A host name as `net.connect` wants it: IPv6 literals without brackets. */
 export function connectHost(hostname: string): string {
@@ -166,7 +171,7 @@ async function openTunnel(
   url: ClientUrl,
   proxy: ProxyOptions,
   options: NormalizedOptions,
-  track: (socket: Duplex) => void,
+  tracker: SocketTracker,
 ): Promise<{ socket: net.Socket; rest: Uint8Array }> {
   let proxyUrl: URL;
   try {
@@ -189,12 +194,12 @@ async function openTunnel(
       servername: serverName(proxyUrl.hostname),
       ALPNProtocols: ['http/1.1'],
     });
-    track(s);
+    tracker.track(s);
     await waitConnected(s, 'secureConnect');
     socket = s;
   } else {
     const s = net.connect({ host, port });
-    track(s);
+    tracker.track(s);
     await waitConnected(s, 'connect');
     socket = s;
   }
@@ -222,12 +227,12 @@ async function openTunnel(
 export async function openSocket(
   url: ClientUrl,
   options: NormalizedOptions,
-  track: (socket: Duplex) => void,
+  tracker: SocketTracker,
 ): Promise<net.Socket> {
   const proxy = resolveProxy(url, options);
   let socket: net.Socket;
   if (proxy !== null) {
-    const tunnel = await openTunnel(url, proxy, options, track);
+    const tunnel = await openTunnel(url, proxy, options, tracker);
     if (tunnel.rest.length > 0) {
       throw new ConnectError('The proxy sent data before the tunnel was used');
     }
@@ -238,7 +243,7 @@ export async function openSocket(
         servername: serverName(url.hostname),
         ALPNProtocols: ['http/1.1'],
       });
-      track(s);
+      tracker.track(s);
       tunnel.socket.resume();
       await waitConnected(s, 'secureConnect');
       socket = s;
@@ -253,12 +258,12 @@ export async function openSocket(
       servername: serverName(url.hostname),
       ALPNProtocols: ['http/1.1'],
     });
-    track(s);
+    tracker.track(s);
     await waitConnected(s, 'secureConnect');
     socket = s;
   } else {
     const s = net.connect({ host: connectHost(url.hostname), port: url.port });
-    track(s);
+    tracker.track(s);
     await waitConnected(s, 'connect');
     socket = s;
   }

@@ -5,9 +5,8 @@
  */
 
 import * as http2 from 'node:http2';
-import type { Duplex } from 'node:stream';
 import { allowsExtendedConnect, type ClientHandshake } from '@strata-ws/handshake';
-import { connectHost, resolveProxy } from './connect.js';
+import { connectHost, resolveProxy, type SocketTracker } from './connect.js';
 import type { NormalizedOptions } from './options.js';
 import type { ClientUrl } from './url.js';
 
@@ -132,7 +131,7 @@ export async function openHttp2Stream(
   url: ClientUrl,
   options: NormalizedOptions,
   makeHandshake: () => ClientHandshake,
-  track: (stream: Duplex) => void,
+  tracker: SocketTracker,
   aborted: () => boolean,
 ): Promise<OpenedHttp2Stream | null> {
   let session: http2.ClientHttp2Session;
@@ -176,7 +175,7 @@ export async function openHttp2Stream(
     release();
     throw error;
   }
-  track(stream);
+  tracker.track(stream);
   try {
     const headers = await waitResponse(stream);
     return { stream, handshake, status: Number(headers[':status']), headers, release };

@@ -82,8 +82,86 @@ function h2Headers(headers: Record<string, string | string[] | number | undefine
   return out;
 }
 
+/**
+ * The listener idiom shared with the server (`packages/server/src/listeners.ts`, chosen by
+ * measured cost): socket listeners and timer callbacks are module functions shared by every
+ * session, which find their session through the socket (`strataSession`) or the timer's
+ * argument, and call a table of private entry points filled by `ClientSession`'s static
+ * block. No closure is allocated per connection; the engine's handler is the session itself.
+ */
+interface SessionMethods {
+  data(session: ClientSession, chunk: Uint8Array): void;
+  end(session: ClientSession): void;
+  drain(session: ClientSession): void;
+  error(session: ClientSession, error: Error): void;
+  closed(session: ClientSession, socket: Duplex): void;
+  flush(session: ClientSession): void;
+  timeout(session: ClientSession, which: number): void;
+  heartbeat(session: ClientSession): void;
+}
+
+/** A transport socket, marked with the session it belongs to. */
+type SessionSocket = Duplex & { strataSession?: ClientSession };
+
+let sessionMethods: SessionMethods;
+
+function onSocketData(this: SessionSocket, chunk: Uint8Array): void {
+  sessionMethods.data(this.strataSession!, chunk);
+}
+function onSocketEnd(this: SessionSocket): void {
+  sessionMethods.end(this.strataSession!);
+}
+function onSocketDrain(this: SessionSocket): void {
+  sessionMethods.drain(this.strataSession!);
+}
+function onSocketError(this: SessionSocket, error: Error): void {
+  sessionMethods.error(this.strataSession!, error);
+}
+function onSocketClose(this: SessionSocket): void {
+  sessionMethods.closed(this.strataSession!, this);
+}
+function flushSession(session: ClientSession): void {
+  sessionMethods.flush(session);
+}
+function onTimeout(session: ClientSession, which: number): void {
+  sessionMethods.timeout(session, which);
+}
+function onHeartbeat(session: ClientSession): void {
+  sessionMethods.heartbeat(session);
+}
+
+/** Timers, by the argument their shared callback gets. */
+const HANDSHAKE_TIMER = 0;
+const CLOSE_TIMER = 1;
+const PONG_TIMER = 2;
+
 /** The I/O side of one client WebSocket connection. */
 export class ClientSession implements ConnectionHandler {
+  static {
+    sessionMethods = {
+      data: (session, chunk) => session.#onData(chunk),
+      end: (session) => session.#onEnd(),
+      drain: (session) => session.#onDrain(),
+      error: (session, error) => {
+        if (session.#cause === null) session.#cause = error;
+      },
+      closed: (session, socket) => {
+        if (session.#phase !== OPEN || socket === session.#socket) session.#finalize();
+      },
+      flush: (session) => session.#flush(),
+      timeout: (session, which) => {
+        if (which === HANDSHAKE_TIMER) {
+          session.destroy(new Error('The opening handshake timed out'), true);
+        } else if (which === CLOSE_TIMER) {
+          session.destroy(new Error('The closing handshake timed out'), false);
+        } else {
+          session.destroy(new Error('The server did not answer a heartbeat ping'), true);
+        }
+      },
+      heartbeat: (session) => session.#heartbeat(),
+    };
+  }
+
   readonly #url: ClientUrl;
   readonly #options: NormalizedOptions;
   readonly #listener: SessionListener;
@@ -128,9 +206,7 @@ export class ClientSession implements ConnectionHandler {
     this.#options = options;
     this.#listener = listener;
     this.#handshake = this.#createHandshake(1);
-    this.#handshakeTimer = setTimeout(() => {
-      this.destroy(new Error('The opening handshake timed out'), true);
-    }, options.handshakeTimeout);
+    this.#handshakeTimer = setTimeout(onTimeout, options.handshakeTimeout, this, HANDSHAKE_TIMER);
     this.#handshakeTimer.unref();
     this.#start().catch((error: unknown) => {
       this.destroy(error, true);
@@ -282,18 +358,18 @@ export class ClientSession implements ConnectionHandler {
     });
   }
 
-  #track = (socket: Duplex): void => {
+  /**
+   * Takes charge of a socket made while connecting (TCP, TLS, a proxy tunnel, an HTTP/2
+   * stream): its errors become the cause, its close may end the session.
+   * @internal
+   */
+  track(socket: Duplex): void {
     this.#tracked.push(socket);
-    socket.on('error', this.#onError);
-    socket.on('close', () => {
-      if (this.#phase !== OPEN || socket === this.#socket) this.#finalize();
-    });
+    (socket as SessionSocket).strataSession = this;
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     if (this.#aborted) socket.destroy();
-  };
-
-  #onError = (error: Error): void => {
-    if (this.#cause === null) this.#cause = error;
-  };
+  }
 
   async #start(): Promise<void> {
     if (this.#options.http2 !== false) {
@@ -301,7 +377,7 @@ export class ClientSession implements ConnectionHandler {
         this.#url,
         this.#options,
         () => this.#createHandshake(2),
-        this.#track,
+        this,
         () => this.#aborted,
       );
       if (this.#aborted) {
@@ -321,7 +397,7 @@ export class ClientSession implements ConnectionHandler {
       }
       // The server does not offer RFC 8441: fall back to an HTTP/1.1 upgrade.
     }
-    const socket = await openSocket(this.#url, this.#options, this.#track);
+    const socket = await openSocket(this.#url, this.#options, this);
     if (this.#aborted) return;
     socket.write(serializeUpgradeRequest(this.#handshake));
     const { head, rest } = await readResponseHead(socket, this.#options.maxResponseHeadSize);
@@ -373,9 +449,10 @@ export class ClientSession implements ConnectionHandler {
       clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = null;
     }
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('drain', this.#onDrain);
+    (socket as SessionSocket).strataSession = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('drain', onSocketDrain);
     this.#startHeartbeat();
     this.#listener.onOpen(result.protocol, result.extensionsHeader);
     if (rest.length > 0) this.#onData(rest);
@@ -384,7 +461,7 @@ export class ClientSession implements ConnectionHandler {
 
   // ---- open -------------------------------------------------------------------------------
 
-  #onData = (chunk: Uint8Array): void => {
+  #onData(chunk: Uint8Array): void {
     this.#received = true;
     if (this.#pongTimer !== null) {
       clearTimeout(this.#pongTimer);
@@ -394,27 +471,27 @@ export class ClientSession implements ConnectionHandler {
     c.receive(chunk);
     if (!c.wantsInput) this.#socket?.pause();
     if (c.transportShouldClose) this.#scheduleFlush();
-  };
+  }
 
-  #onEnd = (): void => {
+  #onEnd(): void {
     const c = this.#connection;
     if (c === null) return;
     c.receiveEof();
     this.#scheduleFlush();
-  };
+  }
 
-  #onDrain = (): void => {
+  #onDrain(): void {
     this.#releaseWritable(false);
     this.#listener.onDrain?.();
-  };
+  }
 
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(this.#flush);
+    process.nextTick(flushSession, this);
   }
 
-  #flush = (): void => {
+  #flush(): void {
     this.#flushScheduled = false;
     const socket = this.#socket;
     const c = this.#connection;
@@ -447,7 +524,7 @@ export class ClientSession implements ConnectionHandler {
       socket.end();
       this.#armCloseTimer();
     }
-  };
+  }
 
   #armCloseTimer(): void {
     if (this.#finalized) return;
@@ -455,29 +532,29 @@ export class ClientSession implements ConnectionHandler {
       if (!this.#awaitingClose) return;
       clearTimeout(this.#closeTimer);
     }
-    this.#closeTimer = setTimeout(() => {
-      this.destroy(new Error('The closing handshake timed out'), false);
-    }, this.#options.closeTimeout);
+    this.#closeTimer = setTimeout(onTimeout, this.#options.closeTimeout, this, CLOSE_TIMER);
     this.#closeTimer.unref();
   }
 
   #startHeartbeat(): void {
     const heartbeat = this.#options.heartbeat;
     if (heartbeat === null) return;
-    this.#heartbeatTimer = setInterval(() => {
-      if (this.#received) {
-        this.#received = false;
-        return;
-      }
-      const c = this.#connection;
-      if (this.#pongTimer !== null || c === null || c.closeSent) return;
-      c.ping();
-      this.#pongTimer = setTimeout(() => {
-        this.destroy(new Error('The server did not answer a heartbeat ping'), true);
-      }, heartbeat.timeout);
-      this.#pongTimer.unref();
-    }, heartbeat.interval);
+    this.#heartbeatTimer = setInterval(onHeartbeat, heartbeat.interval, this);
     this.#heartbeatTimer.unref();
+  }
+
+  /** One heartbeat tick: a ping when nothing arrived since the last tick, then a pong timer. */
+  #heartbeat(): void {
+    if (this.#received) {
+      this.#received = false;
+      return;
+    }
+    const c = this.#connection;
+    const heartbeat = this.#options.heartbeat;
+    if (this.#pongTimer !== null || c === null || c.closeSent || heartbeat === null) return;
+    c.ping();
+    this.#pongTimer = setTimeout(onTimeout, heartbeat.timeout, this, PONG_TIMER);
+    this.#pongTimer.unref();
   }
 
   // ---- closed -------------------------------------------------------------------------------

@@ -227,6 +227,9 @@ export class WebSocketStream {
     return new Promise<void>((resolve) => this.#session.whenWritable(resolve));
   }
 
+  // The one place the client keeps per-connection closures: a WebSocketStream makes a
+  // ReadableStream and a WritableStream whose underlying source and sink are callbacks per
+  // stream anyway (WHATWG Streams); the WebSocket and the session use the shared-table idiom.
   #listener(): SessionListener {
     return {
       onOpen: (protocol: string, extensions: string): void => {

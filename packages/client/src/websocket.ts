@@ -93,6 +93,14 @@ function isPlainOptionsObject(value: unknown): value is WebSocketInit {
   );
 }
 
+/** What the session's listener calls on a WebSocket (filled by `WebSocket`'s static block). */
+interface WebSocketMethods {
+  queue(ws: WebSocket, task: PendingTask): void;
+  written(ws: WebSocket, bytes: number): void;
+}
+
+let webSocketMethods: WebSocketMethods;
+
 /**
  * A WebSocket client that behaves like the browser's (WHATWG WebSockets Standard), for Node.js.
  *
@@ -108,6 +116,15 @@ function isPlainOptionsObject(value: unknown): value is WebSocketInit {
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only adds typed overloads of EventTarget's own methods
 export class WebSocket extends EventTarget {
+  static {
+    webSocketMethods = {
+      queue: (ws, task) => ws.#queueTask(task),
+      written: (ws, bytes) => {
+        ws.#bufferedAmount -= bytes;
+      },
+    };
+  }
+
   /** The connection has not yet been established. */
   declare static readonly CONNECTING: 0;
   /** The connection is established and communication is possible. */
@@ -401,38 +418,7 @@ export class WebSocket extends EventTarget {
   }
 
   #listener(): SessionListener {
-    return {
-      onOpen: (protocol: string, extensions: string): void => {
-        this.#queueTask({ kind: TASK_OPEN, a: protocol, b: extensions, data: null, flag: false });
-      },
-      onMessage: (data: Uint8Array, isBinary: boolean): void => {
-        this.#queueTask({ kind: TASK_MESSAGE, a: '', b: '', data, flag: isBinary });
-      },
-      onClosing: (): void => {
-        this.#queueTask({ kind: TASK_CLOSING, a: '', b: '', data: null, flag: false });
-      },
-      onWritten: (bytes: number): void => {
-        this.#bufferedAmount -= bytes;
-      },
-      onClose: (
-        wasClean: boolean,
-        code: number,
-        reason: string,
-        failed: boolean,
-        cause: unknown,
-      ): void => {
-        this.#queueTask({
-          kind: TASK_CLOSE,
-          a: reason,
-          b: '',
-          data: null,
-          flag: failed,
-          code,
-          wasClean,
-          cause,
-        });
-      },
-    };
+    return new WebSocketEvents(this);
   }
 
   #queueTask(task: PendingTask): void {
@@ -523,6 +509,48 @@ function errorEvent(cause: unknown): Event {
     Object.defineProperty(event, 'status', { value: cause.status, enumerable: true });
   }
   return event;
+}
+
+/**
+ * The session's listener: one small object per WebSocket whose methods call a table shared by
+ * all of them — the listener idiom of the server and of `ClientSession` (no closure per
+ * connection).
+ */
+class WebSocketEvents implements SessionListener {
+  readonly ws: WebSocket;
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+  onOpen(protocol: string, extensions: string): void {
+    webSocketMethods.queue(this.ws, {
+      kind: TASK_OPEN,
+      a: protocol,
+      b: extensions,
+      data: null,
+      flag: false,
+    });
+  }
+  onMessage(data: Uint8Array, isBinary: boolean): void {
+    webSocketMethods.queue(this.ws, { kind: TASK_MESSAGE, a: '', b: '', data, flag: isBinary });
+  }
+  onClosing(): void {
+    webSocketMethods.queue(this.ws, { kind: TASK_CLOSING, a: '', b: '', data: null, flag: false });
+  }
+  onWritten(bytes: number): void {
+    webSocketMethods.written(this.ws, bytes);
+  }
+  onClose(wasClean: boolean, code: number, reason: string, failed: boolean, cause: unknown): void {
+    webSocketMethods.queue(this.ws, {
+      kind: TASK_CLOSE,
+      a: reason,
+      b: '',
+      data: null,
+      flag: failed,
+      code,
+      wasClean,
+      cause,
+    });
+  }
 }
 
 function runNextTask(ws: WebSocket): void {
