@@ -392,7 +392,8 @@ export class WebSocket extends EventEmitter {
       conn.receive(chunk);
     } finally {
       this.#inRead = false;
-      if (this.#needFlush) {
+      // also when nothing new was queued: a close reply may complete a handshake we started
+      if (this.#needFlush || conn.transportShouldClose) {
         this.#needFlush = false;
         this.flush();
       }

@@ -390,6 +390,20 @@ describe.each(implementations)('WebSocket client (%s)', (name, m) => {
     await shut(wss);
   });
 
+  it('both ends closing at once: both close events, both sockets end', async () => {
+    const { wss, url } = await listen(m);
+    const client = new m.WebSocket(url);
+    const [server] = await next<[WsSocket]>(wss, 'connection');
+    await next(client, 'open');
+    const both = Promise.all([closed(client), closed(server)]);
+    client.close(1000, 'c');
+    server.close(1001, 's');
+    const [c, s] = await both;
+    expect(c.code).toBe(1001);
+    expect(s.code).toBe(1000);
+    await shut(wss);
+  });
+
   const bufferedCase = 'bufferedAmount counts sends refused after close';
   caseFor(
     name,
