@@ -1,11 +1,8 @@
 /**
- * The runtime export surface of both entry points, and the portability of `.`: no file
- * outside src/node/ may use a host API (node:*, Buffer, process), so the negotiation runs
- * in browsers, Workers, Deno and Bun unchanged.
+ * The runtime export surface of both entry points. (The portability of `.` — no host API
+ * outside src/node/ — is checked repo-wide by scripts/check-imports.mjs.)
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as portable from '../src/index.js';
 import * as node from '../src/node/index.js';
@@ -40,29 +37,4 @@ describe('export surface', () => {
     expect(node.PerMessageDeflateServer).toBe(portable.PerMessageDeflateServer);
     expect(node.sharedZlibLimiter()).toBe(node.sharedZlibLimiter());
   });
-});
-
-describe('portability of the `.` entry point', () => {
-  const src = join(import.meta.dirname, '..', 'src');
-  const files = readdirSync(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-
-  it('has sources to check', () => {
-    expect(files).toEqual(
-      expect.arrayContaining(['index.ts', 'client.ts', 'server.ts', 'params.ts']),
-    );
-  });
-
-  for (const file of files) {
-    it(`${file} uses no node:*, Buffer or process`, () => {
-      // Comments may mention them; code may not.
-      const code = readFileSync(join(src, file), 'utf8')
-        .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/\/\/.*$/gm, '');
-      expect(code).not.toMatch(/['"]node:/);
-      expect(code).not.toMatch(/\bBuffer\b/);
-      expect(code).not.toMatch(/\bprocess\b/);
-      expect(code).not.toMatch(/from\s+['"](?!\.\/)[^'"]+['"]/); // imports only its own portable files
-      expect(code).not.toMatch(/from\s+['"]\.\/node\//);
-    });
-  }
 });

@@ -1,3 +1,8 @@
+/**
+ * The server's permessage-deflate: the `perMessageDeflate` option turned into one
+ * negotiator for all handshakes and one engine per negotiated connection, with the window
+ * bits of the shared (broadcast) encoding it accepts.
+ */
 import type { ExtensionParams, ServerExtensionNegotiator } from '@strata-ws/handshake';
 import {
   type DeflateAgreement,
@@ -26,9 +31,23 @@ export interface DeflateSupport {
   createEngine(response: ExtensionParams): DeflateEngine;
 }
 
-/** Builds the negotiator and engine factory from the `perMessageDeflate` option. */
+/**
+ * Builds the negotiator and engine factory from the `perMessageDeflate` option.
+ * @throws RangeError/TypeError for bad options (the engine options too: checked here, at the
+ *   server's construction, by building one engine, not at the first handshake)
+ */
 export function createDeflateSupport(options: PerMessageDeflateOptions): DeflateSupport {
   const negotiator = new PerMessageDeflateServer(options);
+  createPerMessageDeflate(
+    {
+      role: 'server',
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      serverMaxWindowBits: 15,
+      clientMaxWindowBits: 15,
+    },
+    options,
+  ).dispose();
   return {
     negotiator,
     createEngine(response) {

@@ -3,6 +3,8 @@
  * backpressure that hold against hostile clients, heartbeats, authentication before the
  * 101, and a write path that sends everything produced in one tick in one `writev`.
  */
+
+export { PreparedMessage } from '@strata-ws/protocol';
 export type { PerMessageDeflateOptions } from './deflate.js';
 export type {
   CloseMessage,
@@ -38,7 +40,6 @@ export type {
   WebSocketServerOptions,
 } from './options.js';
 export { defaultLimits } from './options.js';
-export type { MessageData, MessagePreparerOptions, PreparedFrame } from './prepared-frame.js';
 export type { UpgradeCallback, WebSocketServerEvents } from './server.js';
 export { WebSocketServer } from './server.js';
 export type { ClosableConnection, ShutdownOptions, ShutdownResult } from './shutdown.js';
@@ -46,6 +47,7 @@ export { closeGracefully } from './shutdown.js';
 export type {
   ConnectionPublishOptions,
   LocalDelivery,
+  MessageData,
   PublishOptions,
   PubSubAdapter,
   PubSubMessage,
@@ -54,7 +56,6 @@ export type {
 } from './topics.js';
 export { InProcessAdapter, TopicRegistry } from './topics.js';
 export type {
-  PreparedFrameLike,
   ReadyState,
   SendCallback,
   SendData,
@@ -63,3 +64,10 @@ export type {
   WebSocketMessage,
 } from './websocket.js';
 export { ServerWebSocket } from './websocket.js';
+
+/** @deprecated Use {@link TopicRegistryOptions} (a published message is prepared by `PreparedMessage`). */
+export type MessagePreparerOptions = import('./topics.js').TopicRegistryOptions;
+/** @deprecated Frames for many connections are `PreparedMessage`s (`@strata-ws/protocol`). */
+export type PreparedFrame = import('@strata-ws/protocol').PreparedMessage;
+/** @deprecated Use `PreparedMessage` with `ServerWebSocket.sendPrepared`. */
+export type PreparedFrameLike = import('@strata-ws/protocol').PreparedMessage;

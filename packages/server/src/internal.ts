@@ -8,20 +8,12 @@ import type { ResolvedOptions } from './options.js';
 import type { TopicRegistry } from './topics.js';
 import type { ServerWebSocket } from './websocket.js';
 
-/** Operations the server (and the topics layer) run on a connection; see `connectionInternals`. */
+/** Operations the server runs on its connections; see `connectionInternals`. */
 export interface ConnectionInternals {
   /** One heartbeat step: ping a silent connection, terminate one that stayed silent. */
-  heartbeat(ws: ServerWebSocket<unknown>): void;
+  heartbeat(ws: object): void;
   /** Closes (1001) a connection idle for `idleTimeout` at `now`. */
-  idleCheck(ws: ServerWebSocket<unknown>, now: number): void;
-  /**
-   * Queues pre-encoded frame bytes (complete, unmasked server frames) on a connection's
-   * output, after everything already queued, with the same per-tick coalescing and
-   * backpressure accounting as `send`. Returns false when the bytes were not queued
-   * (connection closing, a fragmented message in progress, or the backpressure policy).
-   * This is the path for "publish one encoded frame to many sockets".
-   */
-  writeEncoded(ws: ServerWebSocket<unknown>, frame: Uint8Array): boolean;
+  idleCheck(ws: object, now: number): void;
 }
 /**
  * What connections accepted alike share (one object for many connections): the server that
@@ -43,9 +35,9 @@ export interface ConnectionHost {
   /** A coarse clock (ms since the server started), refreshed by the idle sweep; read per message for idle tracking. */
   readonly now: number;
   /** Called once when the connection's socket has closed, with the code and reason it reports. */
-  connectionClosed(ws: ServerWebSocket<unknown>, code: number, reason: string): void;
+  connectionClosed(ws: object, code: number, reason: string): void;
   /** Called when the peer broke the protocol (before the close frame goes out). */
-  connectionFailed(ws: ServerWebSocket<unknown>, error: Error): void;
+  connectionFailed(ws: object, error: Error): void;
   /** The server's topics (publish/subscribe). */
   readonly topics: TopicRegistry<ServerWebSocket<unknown>>;
   /** The server's counters (connections, bytes, messages). */

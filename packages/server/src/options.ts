@@ -1,7 +1,13 @@
+/**
+ * The server's options: their types, their defaults and their validation at construction
+ * (the receive limits come from the engine's one table and validator in
+ * `@strata-ws/protocol`; the server adds its own socket, timer and queue limits).
+ */
 import type { Server as HttpServer, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
+import { checkLimit, LIMIT_DEFAULTS, resolveLimits } from '@strata-ws/protocol';
 import type { PerMessageDeflateOptions } from './deflate.js';
 import type { PubSubAdapter, TopicRegistryOptions } from './topics.js';
 
@@ -118,11 +124,14 @@ export interface WebSocketServerOptions<Data = unknown> {
   /** permessage-deflate (RFC 7692): `false` (default), `true`, or options. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
 
-  /** Largest frame payload in bytes (default 16 MiB); larger frames close with 1009. */
+  /** Largest frame payload in bytes (default 16 MiB); larger frames close with 1009. Positive integer or `Infinity`. */
   maxPayload?: number;
   /** Largest (decompressed) message in bytes (default 16 MiB); larger messages close with 1009. */
   maxMessageSize?: number;
-  /** Most frames per message (default 1024); more close with 1008. */
+  /**
+   * Opt-in: most frames per message; more close with 1008. Default `Infinity` (off): a
+   * fragment costs its bytes, which `maxMessageSize` bounds.
+   */
   maxFragments?: number;
   /** Answer pings automatically (default true). */
   autoPong?: boolean;
@@ -142,7 +151,7 @@ export interface WebSocketServerOptions<Data = unknown> {
   maxBufferedAmount?: number;
   /** `'close'` (default): close with 1008 and destroy after `closeTimeout`; `'drop'`: drop the message. */
   backpressurePolicy?: BackpressurePolicy;
-  /** Received bytes held while an asynchronous decode (inflate) runs (default 1 MiB). */
+  /** Received bytes held while an asynchronous decode (inflate) runs (default 1 MiB; 1008 at twice it). */
   maxBufferedInput?: number;
   /**
    * Topics (publish/subscribe): `adapter` spans topics across processes (default: this
@@ -178,12 +187,18 @@ export interface ResolvedOptions {
   readonly maxBufferedInput: number;
 }
 
-/** Defaults of every limit, exported so documentation and tests cannot drift. */
+const SERVER_LIMITS = LIMIT_DEFAULTS.server;
+
+/**
+ * Defaults of every limit, exported so documentation and tests cannot drift. The receive
+ * limits (`maxPayload`, `maxMessageSize`, `maxFragments`, `maxBufferedInput`) are the
+ * engine's table (`LIMIT_DEFAULTS.server` of `@strata-ws/protocol`), not copies of it.
+ */
 export const defaultLimits: Readonly<Omit<ResolvedOptions, 'path' | 'clientTracking'>> =
   Object.freeze({
-    maxPayload: 16 * 1024 * 1024,
-    maxMessageSize: 16 * 1024 * 1024,
-    maxFragments: 1024,
+    maxPayload: SERVER_LIMITS.maxPayload,
+    maxMessageSize: SERVER_LIMITS.maxMessageSize,
+    maxFragments: SERVER_LIMITS.maxFragments,
     autoPong: true,
     handshakeTimeout: 10_000,
     maxHeaderSize: 16 * 1024,
@@ -193,24 +208,47 @@ export const defaultLimits: Readonly<Omit<ResolvedOptions, 'path' | 'clientTrack
     highWaterMark: 1024 * 1024,
     maxBufferedAmount: 8 * 1024 * 1024,
     backpressurePolicy: 'close' as BackpressurePolicy,
-    maxBufferedInput: 1024 * 1024,
+    maxBufferedInput: SERVER_LIMITS.maxBufferedInput,
   });
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
+/** The largest delay a Node timer takes (beyond it Node fires after 1 ms). */
+const MAX_TIMER = 2 ** 31 - 1;
+
+/**
+ * A duration in milliseconds: an integer from `min` (0 or 1) to 2^31-1.
+ * @throws TypeError (not a number) or RangeError naming the option
+ */
+function duration(name: string, value: unknown, fallback: number, min: 0 | 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
-    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!Number.isInteger(value) || value < min || value > MAX_TIMER) {
+    throw new RangeError(
+      `${name} must be an integer number of milliseconds from ${min} to ${MAX_TIMER}, got ${value}`,
+    );
   }
   return value;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  const v = nonNegative(name, value, fallback);
-  if (v === 0) throw new RangeError(`${name} must be > 0`);
-  return v;
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${name} must be a boolean, got ${typeof value}`);
+  return value;
 }
 
-/** Applies defaults and checks ranges (throws RangeError/TypeError for bad options). */
+function optionalFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${name} must be a function, got ${typeof value}`);
+  }
+}
+
+/**
+ * Applies defaults and checks every option, so that a bad one throws at construction
+ * (never after a handshake): a TypeError or RangeError whose message names the option.
+ * Byte limits use the engine's validator (`checkLimit`: a positive integer or `Infinity`),
+ * the receive limits its table (`resolveLimits`); durations are integer milliseconds.
+ */
 export function resolveOptions(options: WebSocketServerOptions<unknown>): ResolvedOptions {
   const d = defaultLimits;
   const policy = options.backpressurePolicy ?? d.backpressurePolicy;
@@ -221,31 +259,56 @@ export function resolveOptions(options: WebSocketServerOptions<unknown>): Resolv
   if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) {
     throw new TypeError(`path must be a string starting with '/', got ${String(path)}`);
   }
-  const highWaterMark = positive('highWaterMark', options.highWaterMark, d.highWaterMark);
-  const maxBufferedAmount = positive(
+  optionalFunction('authenticate', options.authenticate);
+  optionalFunction('verifyClient', options.verifyClient);
+  optionalFunction('handleProtocols', options.handleProtocols);
+  const protocols = options.protocols;
+  if (
+    protocols !== undefined &&
+    (!Array.isArray(protocols) || protocols.some((p) => typeof p !== 'string'))
+  ) {
+    throw new TypeError('protocols must be an array of strings');
+  }
+  const origins = options.origins;
+  if (
+    origins !== undefined &&
+    !(origins instanceof RegExp) &&
+    typeof origins !== 'function' &&
+    !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))
+  ) {
+    throw new TypeError('origins must be an array of strings, a RegExp or a function');
+  }
+  const pmd = options.perMessageDeflate;
+  if (pmd !== undefined && typeof pmd !== 'boolean' && (typeof pmd !== 'object' || pmd === null)) {
+    throw new TypeError(`perMessageDeflate must be a boolean or an object, got ${typeof pmd}`);
+  }
+  const limits = resolveLimits(options, { role: 'server' });
+  const highWaterMark = checkLimit('highWaterMark', options.highWaterMark, d.highWaterMark);
+  const maxBufferedAmount = checkLimit(
     'maxBufferedAmount',
     options.maxBufferedAmount,
     Math.max(d.maxBufferedAmount, highWaterMark),
   );
   return {
     path,
-    clientTracking: options.clientTracking ?? true,
-    maxPayload: positive('maxPayload', options.maxPayload, d.maxPayload),
-    maxMessageSize: positive('maxMessageSize', options.maxMessageSize, d.maxMessageSize),
-    maxFragments: positive('maxFragments', options.maxFragments, d.maxFragments),
-    autoPong: options.autoPong ?? d.autoPong,
-    handshakeTimeout: positive('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout),
-    maxHeaderSize: positive('maxHeaderSize', options.maxHeaderSize, d.maxHeaderSize),
-    closeTimeout: positive('closeTimeout', options.closeTimeout, d.closeTimeout),
-    heartbeatInterval: nonNegative(
+    clientTracking: boolean('clientTracking', options.clientTracking, true),
+    maxPayload: limits.maxPayload,
+    maxMessageSize: limits.maxMessageSize,
+    maxFragments: limits.maxFragments,
+    autoPong: boolean('autoPong', options.autoPong, d.autoPong),
+    handshakeTimeout: duration('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 1),
+    maxHeaderSize: checkLimit('maxHeaderSize', options.maxHeaderSize, d.maxHeaderSize),
+    closeTimeout: duration('closeTimeout', options.closeTimeout, d.closeTimeout, 1),
+    heartbeatInterval: duration(
       'heartbeatInterval',
       options.heartbeatInterval,
       d.heartbeatInterval,
+      0,
     ),
-    idleTimeout: nonNegative('idleTimeout', options.idleTimeout, d.idleTimeout),
+    idleTimeout: duration('idleTimeout', options.idleTimeout, d.idleTimeout, 0),
     highWaterMark,
     maxBufferedAmount,
     backpressurePolicy: policy,
-    maxBufferedInput: positive('maxBufferedInput', options.maxBufferedInput, d.maxBufferedInput),
+    maxBufferedInput: limits.maxBufferedInput,
   };
 }

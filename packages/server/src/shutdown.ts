@@ -4,6 +4,7 @@
  * handshakes (so every queued message reached the peer before its close reply came back),
  * and, at the deadline, termination of whatever is left.
  */
+import { CloseCode } from '@strata-ws/codec';
 
 /** What a shutdown needs from a connection (the server's connection class has it). */
 export interface ClosableConnection {
@@ -49,7 +50,7 @@ export function closeGracefully(
   connections: Iterable<ClosableConnection>,
   options: ShutdownOptions = {},
 ): Promise<ShutdownResult> {
-  const code = options.code ?? 1001;
+  const code = options.code ?? CloseCode.GoingAway;
   const reason = options.reason ?? '';
   const timeout = options.timeout ?? 10_000;
   if (!(timeout >= 0)) throw new RangeError('timeout must be >= 0');

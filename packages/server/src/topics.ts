@@ -1,17 +1,26 @@
 /**
  * Topics: publish/subscribe over WebSocket connections (as uWebSockets, Bun and socket.io
- * rooms offer it). A published message is framed once, compressed at most once per window
- * size, and the same bytes are queued on every subscriber; each subscriber's connection
- * coalesces what it was given during one tick into one write and applies its backpressure
+ * rooms offer it), and the `PubSubAdapter` seam that spans them across processes. A
+ * published message becomes one `PreparedMessage` (`@strata-ws/protocol`: framed once,
+ * compressed at most once per shared deflate encoding by `@strata-ws/permessage-deflate`),
+ * handed to every subscriber's engine through `sendPrepared`; each connection keeps it in
+ * order with its other sends, coalesces its writes per tick and applies its backpressure
  * policy, so a slow subscriber is treated like any other slow peer.
  */
-import {
-  type MessageData,
-  MessagePreparer,
-  type MessagePreparerOptions,
-  type PreparedFrame,
-  toPayload,
-} from './prepared-frame.js';
+import { PreparedMessage } from '@strata-ws/protocol';
+
+/** Data a message can be made of: text (a string) or bytes. */
+export type MessageData = string | ArrayBuffer | ArrayBufferView;
+
+/** Turns message data into payload bytes: UTF-8 for strings, a view (no copy) otherwise. */
+function toPayload(data: MessageData): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError('message data must be a string, an ArrayBuffer or an ArrayBufferView');
+}
 
 /**
  * What the topic registry needs from a connection. The server's connection class
@@ -19,19 +28,17 @@ import {
  */
 export interface TopicSubscriber {
   /**
-   * The deflate window bits (9-15) of a shared compressed frame this connection accepts:
-   * its `server_max_window_bits` (15 if absent) when it negotiated permessage-deflate with
-   * `server_no_context_takeover`; 0 when it takes uncompressed frames only.
+   * The deflate window bits (9-15) of a shared compressed frame this connection accepts
+   * (it negotiated permessage-deflate with `server_no_context_takeover`); 0 or absent: it is
+   * sent published messages uncompressed (never compressed once per subscriber).
    */
-  readonly sharedDeflateWindowBits: number;
+  readonly sharedDeflateWindowBits?: number;
   /**
-   * Queues a complete frame (`frame.bytes`), in order with everything else sent on this
-   * connection, coalesced with the other writes of this tick and counted by its
-   * backpressure accounting. A connection that cannot take a pre-built frame at this
-   * moment (e.g. in the middle of a fragmented message) frames `frame.data` itself.
-   * A connection that is closing ignores it.
+   * Sends a message prepared once for all subscribers (see `ServerWebSocket.sendPrepared`):
+   * in order with everything else sent on this connection. A connection that is closing
+   * ignores it.
    */
-  sendPrepared(frame: PreparedFrame): void;
+  sendPrepared(message: PreparedMessage): void;
 }
 
 /** Options of a publish call. */
@@ -52,7 +59,21 @@ export interface ConnectionPublishOptions extends PublishOptions {
 }
 
 /** Options of {@link TopicRegistry}. */
-export interface TopicRegistryOptions extends MessagePreparerOptions {}
+export interface TopicRegistryOptions {
+  /**
+   * A published message shorter than this many bytes is not compressed unless `compress:
+   * true` is asked for. Default 1024.
+   */
+  threshold?: number;
+  /**
+   * @deprecated Ignored: a published message is compressed with the `level` of the
+   * server's `perMessageDeflate` options (one compression per shared encoding, by
+   * `@strata-ws/permessage-deflate`). Still checked (0-9).
+   */
+  level?: number;
+  /** @deprecated Ignored, like `level` (the `perMessageDeflate` `memLevel` applies). Checked (1-9). */
+  memLevel?: number;
+}
 
 /** A message as it travels through a {@link PubSubAdapter}: payload bytes and kind. */
 export interface PubSubMessage {
@@ -114,25 +135,37 @@ export class InProcessAdapter implements PubSubAdapter {
 /** An empty list returned for connections without topics (no allocation per call). */
 const NO_TOPICS: readonly string[] = Object.freeze([]);
 
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(
+      `topics.${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    );
+}
+
 /**
  * The topics of one server: who is subscribed to what, and delivery of published
- * messages with one frame for all subscribers.
+ * messages with one prepared message for all subscribers.
  */
 export class TopicRegistry<S extends TopicSubscriber = TopicSubscriber> {
   readonly #subscribers = new Map<string, Set<S>>();
   readonly #topicsOf = new Map<S, Set<string>>();
-  readonly #preparer: MessagePreparer;
-  readonly #preparerOptions: MessagePreparerOptions;
+  readonly #threshold: number;
   readonly #adapter: PubSubAdapter;
-  #delivering = false;
 
+  /**
+   * @param options - compression threshold of published messages
+   * @param adapter - where publishes go (default: this process only)
+   * @throws RangeError for options out of range
+   */
   constructor(options: TopicRegistryOptions = {}, adapter: PubSubAdapter = new InProcessAdapter()) {
-    this.#preparerOptions = options;
-    this.#preparer = new MessagePreparer(options);
+    checkRange('level', options.level, 0, 9);
+    checkRange('memLevel', options.memLevel, 1, 9);
+    checkRange('threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
+    this.#threshold = options.threshold ?? 1024;
     this.#adapter = adapter;
     adapter.attach((topic, message, exclude) => this.deliverLocally(topic, message, exclude));
   }
-
   /** The adapter publishes go through. */
   get adapter(): PubSubAdapter {
     return this.#adapter;
@@ -220,8 +253,7 @@ export class TopicRegistry<S extends TopicSubscriber = TopicSubscriber> {
 
   /**
    * Delivers `message` to this process's subscribers of `topic` (the adapter's
-   * {@link LocalDelivery}): one frame for all, compressed once per window size for those
-   * that accept shared compressed frames.
+   * {@link LocalDelivery}): one `PreparedMessage` for all of them.
    */
   deliverLocally(
     topic: string,
@@ -230,24 +262,23 @@ export class TopicRegistry<S extends TopicSubscriber = TopicSubscriber> {
   ): number {
     const set = this.#subscribers.get(topic);
     if (set === undefined) return 0;
-    // A subscriber's sendPrepared may publish again (e.g. a close callback): use a fresh
-    // preparer for re-entrant calls so the outer message's frames stay intact.
-    const reentrant = this.#delivering;
-    const preparer = reentrant ? new MessagePreparer(this.#preparerOptions) : this.#preparer;
-    preparer.reset(message.data, message.isBinary, message.compress);
-    this.#delivering = true;
+    const compress = message.compress ?? message.data.length >= this.#threshold;
+    // At most two prepared messages, each made on first use: the one subscribers that take
+    // shared compressed frames get (compressed once per encoding by their engines), and the
+    // uncompressed one for the others (no compression per subscriber).
+    let shared: PreparedMessage | null = null;
+    let plain: PreparedMessage | null = null;
     let delivered = 0;
-    try {
-      for (const subscriber of set) {
-        if (subscriber === exclude) continue;
-        subscriber.sendPrepared(preparer.frameFor(subscriber.sharedDeflateWindowBits));
-        delivered++;
+    for (const subscriber of set) {
+      if (subscriber === exclude) continue;
+      if (compress && (subscriber.sharedDeflateWindowBits ?? 0) >= 9) {
+        shared ??= new PreparedMessage(message.data, message.isBinary, true);
+        subscriber.sendPrepared(shared);
+      } else {
+        plain ??= new PreparedMessage(message.data, message.isBinary, false);
+        subscriber.sendPrepared(plain);
       }
-    } finally {
-      if (!reentrant) {
-        this.#delivering = false;
-        preparer.clear();
-      }
+      delivered++;
     }
     return delivered;
   }

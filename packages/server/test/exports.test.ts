@@ -7,6 +7,7 @@ describe('export surface', () => {
       'ChannelName',
       'HTTP2_PREFACE',
       'InProcessAdapter',
+      'PreparedMessage',
       'ServerCounters',
       'ServerWebSocket',
       'TopicRegistry',

@@ -109,7 +109,8 @@ describe('defaults', () => {
   it('every limit has a safe default', () => {
     expect(defaultLimits.handshakeTimeout).toBeLessThanOrEqual(10_000);
     expect(defaultLimits.maxPayload).toBe(16 * 1024 * 1024);
-    expect(defaultLimits.maxFragments).toBe(1024);
+    // Issue #13: a fragment costs its bytes (bounded by maxMessageSize); counting is opt-in.
+    expect(defaultLimits.maxFragments).toBe(Number.POSITIVE_INFINITY);
     expect(defaultLimits.closeTimeout).toBeGreaterThan(0);
     expect(defaultLimits.maxBufferedAmount).toBeLessThanOrEqual(16 * 1024 * 1024);
     expect(defaultLimits.heartbeatInterval).toBe(30_000);
@@ -219,8 +220,8 @@ describe('message limits (RFC 6455 §7.4.1: 1008, 1009)', () => {
     expect(closeCodeIn(received())).toBe(1009);
   });
 
-  it('refuses a flood of one-byte fragments with 1008 after maxFragments', async () => {
-    const { wss, port } = await startServer();
+  it('refuses a flood of one-byte fragments with 1008 after maxFragments (opt-in)', async () => {
+    const { wss, port } = await startServer({ maxFragments: 1024 });
     server = wss;
     const errors: Error[] = [];
     wss.on('connection', (ws) => ws.on('error', (e) => errors.push(e)));

@@ -7,7 +7,7 @@ import {
   type DualProtocolServer,
   HTTP2_PREFACE,
   withConnectProtocol,
-} from './http2-transport.js';
+} from '../src/index.js';
 
 let dual: DualProtocolServer | undefined;
 
