@@ -5,7 +5,7 @@
  * connection timeout notices, handshakes refused with 503/401 then accepted.
  */
 import { WebSocket as StrataWebSocket } from '@strata-ws/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DropEvent,
   type GiveUpEvent,
@@ -26,6 +26,20 @@ import {
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+// Nothing may escape as an unhandled error: timeouts, refused handshakes, cut sockets and
+// failing providers are all ordinary events.
+const escaped: unknown[] = [];
+const onEscape = (error: unknown) => escaped.push(error);
+beforeAll(() => {
+  process.on('unhandledRejection', onEscape);
+  process.on('uncaughtException', onEscape);
+});
+afterAll(() => {
+  process.off('unhandledRejection', onEscape);
+  process.off('uncaughtException', onEscape);
+  expect(escaped).toEqual([]);
 });
 
 async function server(...args: Parameters<typeof startServer>): Promise<TestServer> {
