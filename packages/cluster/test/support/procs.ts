@@ -67,7 +67,15 @@ export class NodeProcess {
   line(key: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
     return until(
       `a line with "${key}" (stderr: ${this.stderr.slice(-500)})`,
-      () => this.lines.find((l) => key in l),
+      () => {
+        const found = this.lines.find((l) => key in l);
+        if (found === undefined && this.child.exitCode !== null) {
+          throw new Error(
+            `process exited with ${this.child.exitCode}: ${this.stderr.slice(-1000)}`,
+          );
+        }
+        return found;
+      },
       timeoutMs,
     );
   }

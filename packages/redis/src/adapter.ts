@@ -1,0 +1,375 @@
+/**
+ * `RedisAdapter`: topics across processes and machines through Redis (or Valkey). Every
+ * publish is delivered to this process's subscribers at once and sent to Redis once, as a
+ * binary envelope (`@strata-ws/cluster`'s), through a queue bounded in bytes. The process
+ * subscribes to a topic's channel (or reads its stream) only while one of its connections
+ * is subscribed, and drops its own messages when they come back. Redis going away does not
+ * stop local delivery: the clients reconnect with backoff and resubscribe, and what could
+ * not cross is counted.
+ */
+import { randomBytes } from 'node:crypto';
+import { createClient } from '@redis/client';
+import {
+  type BusCounters,
+  BusReporter,
+  checkOrigin,
+  decodeEnvelope,
+  type Envelope,
+  encodeEnvelope,
+  preciseNow,
+} from '@strata-ws/cluster';
+import type {
+  LocalDelivery,
+  PubSubAdapter,
+  PubSubMessage,
+  TopicSubscriber,
+} from '@strata-ws/server';
+import {
+  backoff,
+  type RedisAdapterOptions,
+  type RedisDeliveryMode,
+  type ResolvedRedisOptions,
+  resolveOptions,
+} from './options.js';
+import { type Outbound, OutboundQueue } from './queue.js';
+import {
+  BUFFERS,
+  type Client,
+  compareIds,
+  parseEntries,
+  type RawEntry,
+  StreamReader,
+} from './streams.js';
+
+/** One entry of a topic's stream, decoded (see {@link RedisAdapter.readSince}). */
+export interface StreamMessage extends Envelope {
+  /** The stream entry id (`<ms>-<seq>`), increasing within a topic. */
+  readonly id: string;
+}
+
+/** What {@link RedisAdapter.readSince} returns. */
+export interface ReadSinceResult {
+  /** Entries after the given id, oldest first. */
+  readonly messages: StreamMessage[];
+  /**
+   * True when the entry of the given id is no longer in the stream (trimmed by
+   * `streamMaxLength`, or the stream was lost with a Redis that does not persist): entries
+   * after it may be missing, and the caller should resynchronise by other means.
+   */
+  readonly gap: boolean;
+}
+
+/**
+ * Topics across processes through Redis: `new WebSocketServer({ topics: { adapter: new
+ * RedisAdapter({ url }) } })` in every process. See the package README for the delivery
+ * guarantees of each `mode` and the failure table.
+ */
+export class RedisAdapter implements PubSubAdapter {
+  /** Counters: published, received, dropped (queue full, lost), reconnects, latency. */
+  readonly counters: BusCounters;
+  /** This process's id in envelopes. */
+  readonly nodeId: string;
+  /** The delivery mode. */
+  readonly mode: RedisDeliveryMode;
+  readonly #options: ResolvedRedisOptions;
+  readonly #reporter = new BusReporter('redis');
+  readonly #publisher: Client;
+  /** pub/sub: the subscriber connection; streams: commands next to the blocked reader. */
+  readonly #control: Client;
+  readonly #reader: StreamReader | null = null;
+  readonly #readerClient: Client | null = null;
+  readonly #queue: OutboundQueue;
+  readonly #subscribed = new Map<string, Promise<void>>();
+  readonly #open = new Set<string>();
+  /** pub/sub topics opened while the control connection was down: subscribed when ready. */
+  readonly #deferred = new Map<string, () => void>();
+  readonly #onMessage = (message: Buffer, channel: Buffer): void =>
+    this.#received(message, channel);
+  #deliver: LocalDelivery | null = null;
+  #closed = false;
+  #everReady = false;
+
+  constructor(options: RedisAdapterOptions = {}) {
+    this.#options = resolveOptions(options);
+    const o = this.#options;
+    this.mode = o.mode;
+    this.nodeId = checkOrigin(o.nodeId ?? `n-${randomBytes(8).toString('hex')}`);
+    this.counters = this.#reporter.counters;
+    const base = {
+      ...o.client,
+      url: o.url,
+      RESP: 2 as const,
+      socket: { ...(o.client.socket ?? {}), reconnectStrategy: backoff(o) },
+    };
+    // The publisher refuses commands while disconnected: the adapter's own bounded queue
+    // holds them instead of the client's unbounded offline queue.
+    this.#publisher = createClient({ ...base, disableOfflineQueue: true });
+    // The control connection keeps its (small) offline queue: SUBSCRIBE / XREVRANGE issued
+    // while Redis is away go out once it is back.
+    this.#control = createClient(base);
+    this.#queue = new OutboundQueue(o.maxQueueBytes, {
+      ready: () => this.#publisher.isReady && !this.#closed,
+      send: (item) => this.#sendOne(item),
+      failed: (item) => {
+        if (this.mode === 'streams' && !this.#closed) return true;
+        this.#reporter.dropped(item.topic, 'connection-lost');
+        return false;
+      },
+    });
+    this.#watch(this.#publisher, 'publisher', () => this.#queue.pump());
+    this.#watch(this.#control, 'control', () => this.#subscribeDeferred());
+    if (o.mode === 'streams') {
+      const readerClient = createClient(base);
+      this.#readerClient = readerClient;
+      this.#watch(readerClient, 'reader');
+      this.#reader = new StreamReader(
+        readerClient,
+        this.#control,
+        {
+          entries: (key, entries) => this.#streamEntries(key, entries),
+          readFailed: (error) => this.#reporter.state('disconnected', error),
+        },
+        o.readCount,
+        o.blockMs,
+      );
+      this.#connect(readerClient);
+      this.#reader.start();
+    }
+    this.#connect(this.#publisher);
+    this.#connect(this.#control);
+    this.#reporter.state('connecting');
+  }
+
+  /** Whether the publishing connection is up. */
+  get connected(): boolean {
+    return this.#publisher.isReady;
+  }
+
+  /** Bytes queued towards Redis or in flight. */
+  get queuedBytes(): number {
+    return this.#queue.bytes;
+  }
+
+  /** @inheritDoc */
+  attach(deliverLocally: LocalDelivery): void {
+    this.#deliver = deliverLocally;
+  }
+
+  /** @inheritDoc */
+  publish(topic: string, message: PubSubMessage, exclude: TopicSubscriber | undefined): number {
+    if (this.#deliver === null) throw new Error('RedisAdapter used before attach()');
+    const delivered = this.#deliver(topic, message, exclude);
+    if (this.#closed) return delivered;
+    const envelope = encodeEnvelope(this.nodeId, topic, message);
+    const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+    if (this.#queue.push({ topic, bytes })) {
+      this.#reporter.published(topic, bytes.length);
+    } else {
+      this.#reporter.dropped(topic, 'queue-full');
+    }
+    this.counters.queuedBytes = this.#queue.bytes;
+    return delivered;
+  }
+
+  /** @inheritDoc */
+  topicOpened(topic: string): void {
+    if (this.#closed) return;
+    this.#open.add(topic);
+    const key = this.#options.prefix + topic;
+    let ready: Promise<void>;
+    if (this.#reader !== null) {
+      const reader = this.#reader;
+      ready = this.#control
+        .sendCommand<unknown>(['XREVRANGE', key, '+', '-', 'COUNT', '1'], BUFFERS)
+        .then((reply) => {
+          const last = parseEntries(reply)[0];
+          if (this.#open.has(topic)) reader.add(key, reader.lastId(key) ?? last?.id ?? '0-0');
+        });
+    } else if (this.#control.isReady) {
+      ready = this.#subscribeChannel(key);
+    } else {
+      // A SUBSCRIBE queued while disconnected is answered but its listener is never called
+      // (seen with @redis/client 6.4): subscribe once the connection is ready instead.
+      ready = new Promise<void>((resolve) => {
+        this.#deferred.set(topic, resolve);
+      });
+    }
+    const settled = ready.catch(() => {});
+    this.#subscribed.set(topic, settled);
+    void settled.then(() => {
+      if (this.#subscribed.get(topic) === settled) this.#subscribed.delete(topic);
+    });
+  }
+
+  /** @inheritDoc */
+  topicClosed(topic: string): void {
+    this.#open.delete(topic);
+    this.#deferred.get(topic)?.();
+    this.#deferred.delete(topic);
+    this.#subscribed.delete(topic);
+    if (this.#closed) return;
+    const key = this.#options.prefix + topic;
+    if (this.#reader !== null) this.#reader.remove(key);
+    else if (this.#options.sharded)
+      this.#control.sUnsubscribe(key, this.#onMessage, true).catch(() => {});
+    else this.#control.unsubscribe(key, this.#onMessage, true).catch(() => {});
+  }
+
+  /**
+   * Resolves once messages published on `topic` by other processes reach this process
+   * (the SUBSCRIBE was answered, or the stream's starting id is known); at once when no local
+   * connection is subscribed. While Redis is unreachable it waits for it.
+   */
+  subscribed(topic: string): Promise<void> {
+    return this.#subscribed.get(topic) ?? Promise.resolve();
+  }
+
+  /**
+   * Streams mode: the id of the last entry of `topic` read by this process (undefined
+   * before any, or in pub/sub mode). A client that resumes elsewhere passes it to
+   * {@link RedisAdapter.readSince} there.
+   */
+  lastId(topic: string): string | undefined {
+    return this.#reader?.lastId(this.#options.prefix + topic);
+  }
+
+  /**
+   * Streams mode: the entries of `topic` after `afterId` (exclusive), oldest first, at most
+   * `limit` — a replay for a client that resumes on this process after seeing `afterId`
+   * elsewhere. `gap` tells whether entries after `afterId` were already trimmed.
+   */
+  async readSince(topic: string, afterId: string, limit = 1000): Promise<ReadSinceResult> {
+    if (this.#reader === null) throw new Error("readSince needs mode: 'streams'");
+    if (!/^\d+-\d+$/.test(afterId))
+      throw new RangeError(`afterId must be a stream id, got ${afterId}`);
+    const key = this.#options.prefix + topic;
+    const [first, reply] = await Promise.all([
+      this.#control.sendCommand<unknown>(['XRANGE', key, '-', '+', 'COUNT', '1'], BUFFERS),
+      this.#control.sendCommand<unknown>(
+        ['XRANGE', key, `(${afterId}`, '+', 'COUNT', String(limit)],
+        BUFFERS,
+      ),
+    ]);
+    // Trimming removes the oldest entries: if the entry `afterId` itself is gone (the
+    // stream now starts after it, or is gone altogether), entries after it may be missing.
+    const firstId = parseEntries(first)[0]?.id;
+    const gap = afterId !== '0-0' && (firstId === undefined || compareIds(firstId, afterId) > 0);
+    const messages: StreamMessage[] = [];
+    for (const entry of parseEntries(reply)) {
+      const envelope = decodeEnvelope(entry.bytes);
+      if (envelope !== null) messages.push({ ...envelope, id: entry.id });
+    }
+    return { messages, gap };
+  }
+
+  /**
+   * Sends what is queued (waiting up to `closeTimeout`), then closes the connections.
+   * Messages still queued after that are counted lost.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#queue.drained(this.#options.closeTimeout);
+    this.#closed = true;
+    for (const item of this.#queue.clear()) this.#reporter.dropped(item.topic, 'connection-lost');
+    this.#reader?.stop();
+    const clients = [this.#publisher, this.#control, this.#readerClient];
+    await Promise.all(
+      clients.map((client) => (client?.isOpen ? client.close() : client?.destroy())),
+    );
+    this.#reporter.state('closed');
+  }
+
+  #subscribeChannel(key: string): Promise<void> {
+    return this.#options.sharded
+      ? this.#control.sSubscribe(key, this.#onMessage, true)
+      : this.#control.subscribe(key, this.#onMessage, true);
+  }
+
+  #subscribeDeferred(): void {
+    if (this.#reader !== null || this.#closed) return;
+    const deferred = [...this.#deferred];
+    this.#deferred.clear();
+    for (const [topic, resolve] of deferred) {
+      if (!this.#open.has(topic)) {
+        resolve();
+        continue;
+      }
+      this.#subscribeChannel(this.#options.prefix + topic).then(resolve, resolve);
+    }
+  }
+
+  #sendOne(item: Outbound): Promise<unknown> {
+    const key = this.#options.prefix + item.topic;
+    if (this.#reader !== null) {
+      return this.#publisher.sendCommand([
+        'XADD',
+        key,
+        'MAXLEN',
+        '~',
+        String(this.#options.streamMaxLength),
+        '*',
+        'm',
+        item.bytes,
+      ]);
+    }
+    return this.#options.sharded
+      ? this.#publisher.sPublish(key, item.bytes)
+      : this.#publisher.publish(key, item.bytes);
+  }
+
+  #received(bytes: Buffer, channel: Buffer): void {
+    const envelope = decodeEnvelope(bytes);
+    const topic = channel.toString().slice(this.#options.prefix.length);
+    if (envelope === null) {
+      this.#reporter.dropped(topic, 'malformed');
+      return;
+    }
+    this.#deliverEnvelope(envelope, undefined);
+  }
+
+  #streamEntries(key: string, entries: RawEntry[]): void {
+    const topic = key.slice(this.#options.prefix.length);
+    for (const entry of entries) {
+      const envelope = decodeEnvelope(entry.bytes);
+      if (envelope === null) this.#reporter.dropped(topic, 'malformed');
+      else this.#deliverEnvelope(envelope, entry.id);
+    }
+  }
+
+  #deliverEnvelope(envelope: Envelope, id: string | undefined): void {
+    if (envelope.origin === this.nodeId) {
+      this.counters.ownDropped++;
+      return;
+    }
+    if (this.#deliver === null || !this.#open.has(envelope.topic)) return;
+    const delivered = this.#deliver(envelope.topic, envelope.message, undefined);
+    this.#reporter.received(
+      envelope.topic,
+      envelope.origin,
+      envelope.sentAt,
+      preciseNow(),
+      delivered,
+      id,
+    );
+  }
+
+  #watch(client: Client, role: string, onReady?: () => void): void {
+    client.on('error', (error: Error) => {
+      if (!this.#closed) this.#reporter.state('disconnected', error);
+    });
+    client.on('ready', () => {
+      if (role === 'publisher') {
+        if (this.#everReady) this.counters.reconnects++;
+        this.#everReady = true;
+        this.#reporter.state('ready');
+      }
+      onReady?.();
+    });
+  }
+
+  #connect(client: Client): void {
+    client.connect().catch((error: Error) => {
+      if (!this.#closed) this.#reporter.state('disconnected', error);
+    });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The bounded queue towards Redis. Publishes wait here while the connection is down and
+ * are pipelined to Redis when it is ready; queued plus in-flight (sent, not yet answered)
+ * bytes stay under `maxQueueBytes`, and a message that would go over it is refused
+ * (the adapter drops and counts it). When the connection breaks with commands in flight,
+ * `retry` decides: at-most-once mode counts them lost, at-least-once mode sends them again
+ * (a message whose reply was lost may then arrive twice).
+ * @internal
+ */
+
+/** One message on its way to Redis. */
+export interface Outbound {
+  readonly topic: string;
+  readonly bytes: Buffer;
+}
+
+/** What the queue needs from the adapter. */
+export interface QueueSink {
+  /** Whether commands may be sent now. */
+  ready(): boolean;
+  /** Sends one message; the promise settles with Redis's answer. */
+  send(item: Outbound): Promise<unknown>;
+  /** A send failed: true to queue it again (at-least-once), false to count it lost. */
+  failed(item: Outbound): boolean;
+}
+
+/** A FIFO bounded in bytes (queued + in flight). */
+export class OutboundQueue {
+  readonly #max: number;
+  readonly #sink: QueueSink;
+  #items: Outbound[] = [];
+  #head = 0;
+  #retry: Outbound[] = [];
+  #bytes = 0;
+  #inFlight = 0;
+  #idle: Array<() => void> = [];
+
+  constructor(maxBytes: number, sink: QueueSink) {
+    this.#max = maxBytes;
+    this.#sink = sink;
+  }
+
+  /** Queued plus in-flight bytes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Messages queued (not yet sent). */
+  get length(): number {
+    return this.#items.length - this.#head + this.#retry.length;
+  }
+
+  /** Queues `item` and sends what it can; false (nothing queued) when it does not fit. */
+  push(item: Outbound): boolean {
+    const size = item.bytes.length;
+    if (this.#bytes + size > this.#max) return false;
+    this.#bytes += size;
+    this.#items.push(item);
+    this.pump();
+    return true;
+  }
+
+  /** Sends queued messages while the connection is ready. */
+  pump(): void {
+    while (this.#sink.ready()) {
+      const item = this.#next();
+      if (item === undefined) break;
+      this.#inFlight++;
+      this.#sink.send(item).then(
+        () => this.#settled(item, false),
+        () => this.#settled(item, true),
+      );
+    }
+  }
+
+  /** Resolves when nothing is queued or in flight, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.#bytes === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Empties the queue; returns the messages that were still queued (not in flight). */
+  clear(): Outbound[] {
+    const left = [...this.#retry, ...this.#items.slice(this.#head)];
+    for (const item of left) this.#bytes -= item.bytes.length;
+    this.#items = [];
+    this.#head = 0;
+    this.#retry = [];
+    return left;
+  }
+
+  #next(): Outbound | undefined {
+    if (this.#retry.length > 0) return this.#retry.shift();
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head++];
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  #settled(item: Outbound, failed: boolean): void {
+    this.#inFlight--;
+    if (failed && this.#sink.failed(item)) {
+      this.#retry.push(item);
+      this.pump();
+      return;
+    }
+    this.#bytes -= item.bytes.length;
+    if (this.#bytes === 0 && this.#inFlight === 0) {
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const resolve of idle) resolve();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+// Test support: a real redis-server (Debian's, installed by .ci/run) on a free loopback port,
+// without persistence (`--save '' --appendonly no`), in a temp dir; it can be killed, frozen
+// (SIGSTOP: a Redis that stops answering) and started again on the same port (a restart).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@redis/client';
+
+/** The redis-server binary (PATH, then Debian's locations). */
+export function redisServerPath(): string {
+  for (const candidate of ['/usr/bin/redis-server', '/usr/sbin/redis-server']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {}
+  }
+  return 'redis-server';
+}
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** One redis-server instance. */
+export class RedisServer {
+  readonly port: number;
+  readonly #dir = mkdtempSync(join(tmpdir(), 'strata-redis-'));
+  #child: ChildProcess | null = null;
+
+  private constructor(port: number) {
+    this.port = port;
+  }
+
+  /** Starts a server on a free port (or on `port`). */
+  static async start(port?: number): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()));
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (again) on the same port and waits until it answers PING. */
+  async start(): Promise<void> {
+    const child = spawn(
+      redisServerPath(),
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { cwd: this.#dir, stdio: 'ignore' },
+    );
+    this.#child = child;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+      const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.ping();
+        await client.close();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error('redis-server did not start');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  /** Kills the server (SIGKILL: no goodbye to clients) and waits for its exit. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server. */
+  freeze(frozen: boolean): void {
+    this.#child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /** Stops the server and removes its directory. */
+  async stop(): Promise<void> {
+    this.freeze(false);
+    await this.kill();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
