@@ -259,7 +259,9 @@ export function checkImports(root) {
       }
 
       for (const spec of imports) {
-        if (spec.startsWith('.') || spec.startsWith('/')) {
+        // '/x.js' is a URL path (code a test evaluates in a browser page), not a file.
+        if (spec.startsWith('/')) continue;
+        if (spec.startsWith('.')) {
           const target = resolve(dirname(file), spec);
           const inOther = workspaceDirs.find((d) => target.startsWith(d) && d !== pkg.dir + sep);
           if (inOther !== undefined) {
