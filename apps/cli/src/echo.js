@@ -1,4 +1,4 @@
-import { parseOptions } from './args.js';
+import { parseOptions, UsageError } from './args.js';
 import { listen, serveUntilSignal } from './serve.js';
 import { readTlsFiles, selfSignedPair } from './tls.js';
 
@@ -45,7 +45,7 @@ function tlsFromOptions(options) {
   const certFile = options['tls-cert'];
   const keyFile = options['tls-key'];
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new Error('--tls-cert and --tls-key go together');
+    throw new UsageError('--tls-cert and --tls-key go together');
   }
   if (certFile !== undefined) return readTlsFiles(String(certFile), String(keyFile));
   if (options.tls === true) return selfSignedPair();
@@ -62,7 +62,7 @@ export async function echo(argv) {
   const host = /** @type {string} */ (options.host ?? '127.0.0.1');
   const port = /** @type {number} */ (options.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error('--port must be 0-65535');
+    throw new UsageError('--port must be 0-65535');
   const maxPayload = /** @type {number | undefined} */ (options['max-payload']);
   const shutdownTimeout = /** @type {number} */ (options['shutdown-timeout'] ?? 2000);
   const quiet = options.quiet === true;

@@ -81,7 +81,7 @@ describe('strata echo', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('strata echo [--host H] [--port P] [--deflate]');
     const bad = await run(['echo', '--prot', '1']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown option --prot');
     const top = await run(['--help']);
     expect(top.stdout).toContain('echo');
