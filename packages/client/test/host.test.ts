@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { encodeFrame, Opcode } from '@strata-ws/codec';
+import { encodeFrame, Opcode, processMaskImplementation } from '@strata-ws/codec';
 import { Connection, type ConnectionHandler } from '@strata-ws/protocol';
 import { WebSocketServer } from '@strata-ws/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,8 @@ describe('no hidden coupling: a client in the process leaves servers on the JS u
       },
       onOutput() {},
     };
+    // The codec's process-wide seam is untouched: nothing installed behind anyone's back.
+    expect(processMaskImplementation()).toEqual({ mask: null, maskInto: null });
     const conn = new Connection(handler, { role: 'server' });
     expect(conn.masking).toBeNull();
     const before = nativeCalls;
