@@ -27,7 +27,8 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
-export { messageSize, ReconnectingWebSocket } from './reconnecting-websocket.js';
+export { ReconnectingWebSocket } from './reconnecting-websocket.js';
+export { messageSize } from './util.js';
 export {
   type EnvelopeHeader,
   formatResumeRequest,

@@ -35,7 +35,7 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
-export { messageSize } from './reconnecting-websocket.js';
+export { messageSize } from './util.js';
 export {
   type EnvelopeHeader,
   formatResumeRequest,

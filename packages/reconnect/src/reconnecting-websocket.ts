@@ -12,6 +12,7 @@ import {
   ReconnectingEvent,
   SessionEvent,
 } from './events.js';
+import { WebSocketEventTarget } from './handlers.js';
 import {
   type BinaryType,
   type ProtocolsProvider,
@@ -21,9 +22,17 @@ import {
   resolveReconnectOptions,
   type SendData,
   type UrlProvider,
-  type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
+import {
+  globalWebSocket,
+  messageSize,
+  pageDocument,
+  resolveProvider,
+  statusOf,
+  toBlob,
+  validateCloseArguments,
+} from './util.js';
 import {
   formatResumeRequest,
   parseBinaryEnvelope,
@@ -38,55 +47,9 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-type HandlerName = 'open' | 'message' | 'error' | 'close';
-type Handler = ((this: ReconnectingWebSocket, event: Event) => unknown) | null;
-
 interface Queued {
   readonly data: SendData;
   readonly size: number;
-}
-
-const encoder = new TextEncoder();
-
-/** The bytes a message counts against `maxEnqueuedBytes` (UTF-8 length for text). */
-export function messageSize(data: SendData): number {
-  if (typeof data === 'string') return encoder.encode(data).byteLength;
-  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
-  return (data as ArrayBufferLike | ArrayBufferView).byteLength;
-}
-
-function resolveProvider<T>(provider: T | (() => T | Promise<T>)): Promise<T> {
-  try {
-    return Promise.resolve(
-      typeof provider === 'function' ? (provider as () => T | Promise<T>)() : provider,
-    );
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-/** The HTTP status a WebSocket implementation left on its error event, if any. */
-function statusOf(event: Event): number | undefined {
-  const e = event as {
-    status?: unknown;
-    error?: { status?: unknown; cause?: { status?: unknown } };
-  };
-  for (const value of [e.status, e.error?.status, e.error?.cause?.status]) {
-    if (typeof value === 'number' && value >= 100 && value <= 599) return value;
-  }
-  return undefined;
-}
-
-function validateCloseArguments(code: number | undefined, reason: string | undefined): void {
-  if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
-    throw new DOMException(
-      `The close code must be 1000 or in 3000-4999, got ${code}`,
-      'InvalidAccessError',
-    );
-  }
-  if (reason !== undefined && encoder.encode(reason).byteLength > 123) {
-    throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
-  }
 }
 
 /**
@@ -102,7 +65,7 @@ function validateCloseArguments(code: number | undefined, reason: string | undef
  * ws.send('hello'); // queued until open, flushed in order
  * ```
  */
-export class ReconnectingWebSocket extends EventTarget {
+export class ReconnectingWebSocket extends WebSocketEventTarget {
   /** The socket is connecting or waiting to reconnect. */
   static readonly CONNECTING: 0 = 0;
   /** Open. */
@@ -143,7 +106,6 @@ export class ReconnectingWebSocket extends EventTarget {
   readonly #queue: Queued[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
-  readonly #handlers = new Map<HandlerName, { value: Handler; listener: (e: Event) => void }>();
   #networkListening = false;
   // resumable sessions
   #session: { id: string; seq: number } | null = null;
@@ -554,7 +516,10 @@ export class ReconnectingWebSocket extends EventTarget {
   #afterClose(code: number, reason: string, wasClean: boolean, opened: boolean): void {
     this.#awaitingNotice = false;
     this.#wrapped = false;
+    const before = this.#generation;
     const event = this.#dispatchClose(code, reason, wasClean);
+    // a close listener called reconnect() (a new attempt runs) or close(): nothing more to do
+    if (before !== this.#generation && !this.#stopped) return;
     if (this.#closeRequested || this.#stopped) {
       this.#stopped = true;
       return;
@@ -623,69 +588,4 @@ export class ReconnectingWebSocket extends EventTarget {
       doc?.removeEventListener('visibilitychange', this.#retryNow);
     }
   }
-
-  #getHandler(name: HandlerName): Handler {
-    return this.#handlers.get(name)?.value ?? null;
-  }
-
-  #setHandler(name: HandlerName, value: Handler): void {
-    const previous = this.#handlers.get(name);
-    if (previous !== undefined) {
-      this.removeEventListener(name, previous.listener);
-      this.#handlers.delete(name);
-    }
-    if (typeof value !== 'function') return;
-    const listener = (event: Event): void => {
-      value.call(this, event);
-    };
-    this.#handlers.set(name, { value, listener });
-    this.addEventListener(name, listener);
-  }
-
-  /** The `open` handler attribute. */
-  get onopen(): Handler {
-    return this.#getHandler('open');
-  }
-  set onopen(value: Handler) {
-    this.#setHandler('open', value);
-  }
-  /** The `message` handler attribute. */
-  get onmessage(): Handler {
-    return this.#getHandler('message');
-  }
-  set onmessage(value: Handler) {
-    this.#setHandler('message', value);
-  }
-  /** The `error` handler attribute. */
-  get onerror(): Handler {
-    return this.#getHandler('error');
-  }
-  set onerror(value: Handler) {
-    this.#setHandler('error', value);
-  }
-  /** The `close` handler attribute. */
-  get onclose(): Handler {
-    return this.#getHandler('close');
-  }
-  set onclose(value: Handler) {
-    this.#setHandler('close', value);
-  }
-}
-
-interface PageDocument extends EventTarget {
-  readonly visibilityState: string;
-}
-
-/** The page's `document` where there is one (browsers). */
-function pageDocument(): PageDocument | undefined {
-  return (globalThis as { document?: PageDocument }).document;
-}
-
-/** `globalThis.WebSocket` where the runtime has one. */
-function globalWebSocket(): WebSocketConstructor | undefined {
-  return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-}
-
-function toBlob(data: unknown): unknown {
-  return data instanceof ArrayBuffer ? new Blob([data]) : data;
 }

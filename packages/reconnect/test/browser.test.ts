@@ -18,7 +18,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ManualClock, startServer, TcpProxy, type TestServer, until } from './helpers.js';
 
 /** The files of the portable `.` entry. */
-const PORTABLE = ['index', 'options', 'events', 'wire', 'reconnecting-websocket'];
+const PORTABLE = [
+  'index',
+  'options',
+  'events',
+  'wire',
+  'reconnecting-websocket',
+  'util',
+  'handlers',
+];
 
 function compile(): Map<string, string> {
   const out = new Map<string, string>();

@@ -372,3 +372,22 @@ describe('dead networks and refusals', () => {
     ]);
   });
 });
+
+describe('re-entrancy', () => {
+  it('reconnect() from a close listener starts exactly one new attempt', async () => {
+    const s = await server();
+    const ws = track(new ReconnectingWebSocket(s.url, undefined, { minReconnectionDelay: 10_000 }));
+    await nextEvent(ws, 'open');
+    let opens = 0;
+    ws.addEventListener('open', () => opens++);
+    ws.addEventListener('close', () => ws.reconnect(), { once: true });
+    const reconnecting: number[] = [];
+    ws.addEventListener('reconnecting', (e) => reconnecting.push((e as ReconnectingEvent).delay));
+    for (const c of s.wss.clients) c.terminate();
+    await until(() => opens === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(opens).toBe(1);
+    expect(reconnecting).toEqual([]); // no backoff timer was armed beside the listener's attempt
+    expect(s.wss.clients.size).toBe(1);
+  });
+});

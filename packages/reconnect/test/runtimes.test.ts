@@ -19,7 +19,15 @@ import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startServer, TcpProxy, until } from './helpers.js';
 
-const PORTABLE = ['index', 'options', 'events', 'wire', 'reconnecting-websocket'];
+const PORTABLE = [
+  'index',
+  'options',
+  'events',
+  'wire',
+  'reconnecting-websocket',
+  'util',
+  'handlers',
+];
 const bin = (name: string) =>
   fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'strata-reconnect-runtimes-'));

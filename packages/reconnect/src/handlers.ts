@@ -1,0 +1,64 @@
+/**
+ * The WHATWG event handler attributes (`onopen`, `onmessage`, `onerror`, `onclose`) over
+ * `EventTarget`: setting one replaces the previous handler's listener; `null` removes it.
+ */
+
+type HandlerName = 'open' | 'message' | 'error' | 'close';
+
+/** An `on*` attribute's value. */
+export type EventHandler = ((event: Event) => unknown) | null;
+
+/** `EventTarget` with the four WebSocket handler attributes. */
+export class WebSocketEventTarget extends EventTarget {
+  readonly #handlers = new Map<
+    HandlerName,
+    { value: EventHandler; listener: (e: Event) => void }
+  >();
+
+  #getHandler(name: HandlerName): EventHandler {
+    return this.#handlers.get(name)?.value ?? null;
+  }
+
+  #setHandler(name: HandlerName, value: EventHandler): void {
+    const previous = this.#handlers.get(name);
+    if (previous !== undefined) {
+      this.removeEventListener(name, previous.listener);
+      this.#handlers.delete(name);
+    }
+    if (typeof value !== 'function') return;
+    const listener = (event: Event): void => {
+      value.call(this, event);
+    };
+    this.#handlers.set(name, { value, listener });
+    this.addEventListener(name, listener);
+  }
+
+  /** The `open` handler attribute. */
+  get onopen(): EventHandler {
+    return this.#getHandler('open');
+  }
+  set onopen(value: EventHandler) {
+    this.#setHandler('open', value);
+  }
+  /** The `message` handler attribute. */
+  get onmessage(): EventHandler {
+    return this.#getHandler('message');
+  }
+  set onmessage(value: EventHandler) {
+    this.#setHandler('message', value);
+  }
+  /** The `error` handler attribute. */
+  get onerror(): EventHandler {
+    return this.#getHandler('error');
+  }
+  set onerror(value: EventHandler) {
+    this.#setHandler('error', value);
+  }
+  /** The `close` handler attribute. */
+  get onclose(): EventHandler {
+    return this.#getHandler('close');
+  }
+  set onclose(value: EventHandler) {
+    this.#setHandler('close', value);
+  }
+}
