@@ -20,6 +20,7 @@ describe('export surface', () => {
       'CloseEvent',
       'HTTP2_PREFACE',
       'InProcessAdapter',
+      'PreparedMessage',
       'ServerCounters',
       'ServerWebSocket',
       'TopicRegistry',
