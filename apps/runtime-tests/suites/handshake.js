@@ -9,8 +9,6 @@ import {
   computeAccept,
   createClientHandshake,
   createOriginPolicy,
-  decodeBase64,
-  encodeBase64,
   formatExtensionList,
   generateKey,
   HandshakeError,
@@ -58,15 +56,15 @@ describe('handshake', () => {
     );
   });
 
-  test('base64 round trip and the 16-byte key rule', () => {
+  test('the 16-byte key rule (base64 decoded by the handshake)', () => {
     const rnd = random(6455);
     for (let i = 0; i < 200; i++) {
       const b = new Uint8Array(Math.floor(rnd() * 40));
       for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256);
-      assert.bytes(decodeBase64(encodeBase64(b)), b);
-      assert.equal(isValidKey(encodeBase64(b)), b.length === 16);
+      // the runtime's own btoa encodes; the handshake's portable base64 decodes
+      assert.equal(isValidKey(btoa(latin1(b))), b.length === 16);
     }
-    assert.equal(decodeBase64('Zm9v=Zg='), null);
+    assert.equal(isValidKey('Zm9v=Zg=AAAAAAAAAAAAAA=='), false);
     // the runtime's crypto.getRandomValues is the default key source
     assert.ok(isValidKey(generateKey()));
   });

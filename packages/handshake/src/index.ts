@@ -8,8 +8,6 @@
 
 // The key and its answer (RFC 6455 §1.3, §4.1), with the host's SHA-1 when it has one.
 export { computeAccept, generateKey, isValidKey, type RandomFill } from './accept.js';
-// Kept public only until apps/runtime-tests stops importing them (see README "API").
-export { decodeBase64, encodeBase64 } from './base64.js';
 
 // Client side: the WHATWG constructor's checks, the request, the response.
 export {

@@ -14,8 +14,6 @@ describe('export surface', () => {
         'computeAccept',
         'createClientHandshake',
         'createOriginPolicy',
-        'decodeBase64',
-        'encodeBase64',
         'formatExtensionList',
         'generateKey',
         'getHeader',
