@@ -19,10 +19,10 @@ import {
   ProtocolError,
 } from '@strata-ws/codec';
 import type { Role } from './limits.js';
-import { MaskKeySource } from './mask-keys.js';
 import type {
   ConnectionHandler,
   ConnectionOptions,
+  ConnectionStateValue,
   SendOptions,
   SendPreparedOptions,
   Settings,
@@ -37,22 +37,11 @@ import { encodeText } from './text.js';
 export type {
   ConnectionHandler,
   ConnectionOptions,
+  ConnectionStateValue,
   SendOptions,
   SendPreparedOptions,
 } from './options.js';
-
-/**
- * The states of a connection; the numbers match `WebSocket.readyState`.
- *
- * - `Open`: messages flow both ways.
- * - `Closing`: this end sent its close frame and waits for the peer's (arm the close timer).
- * - `Closed`: the closing handshake is complete, the connection failed, or the transport
- *   ended. Close the transport once {@link Connection.transportShouldClose} is true.
- */
-export const ConnectionState = { Open: 1, Closing: 2, Closed: 3 } as const;
-
-/** A value of {@link ConnectionState}. */
-export type ConnectionStateValue = 1 | 2 | 3;
+export { ConnectionState } from './options.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -117,8 +106,6 @@ export class Connection {
   #txOpcode = 0;
   /** Only with negotiated extensions. */
   readonly #ext: ExtensionPipeline | null;
-  /** Client only. */
-  readonly #masks: MaskKeySource | null;
 
   /**
    * @throws TypeError for an unknown role, a limit that is not a number, two extensions
@@ -136,7 +123,6 @@ export class Connection {
     const client = role === 'client';
     this.#flags = (client ? CLIENT : 0) | (settings.autoPong ? AUTO_PONG : 0);
     this.#ext = settings.extensions.length === 0 ? null : new ConnectionPipeline(this, settings);
-    this.#masks = client ? new MaskKeySource(settings.randomFill!) : null;
   }
 
   /** The host masking implementation this connection uses (`masking` option), or `null`. */
@@ -268,18 +254,7 @@ export class Connection {
     ) {
       // Short strings are encoded straight into the output: no TextEncoder call, no buffer.
       const fin = options?.fin ?? true;
-      const frameOpcode = this.#frameOpcode(Opcode.Text, fin);
-      const output = this.#outputQueue();
-      const wasEmpty = output.length === 0;
-      const client = (this.#flags & CLIENT) !== 0;
-      output.writeString(
-        fin,
-        frameOpcode,
-        data,
-        client ? this.#masks!.next() : -1,
-        this.#settings.masking,
-      );
-      if (wasEmpty) this.#handler.onOutput();
+      this.#outputQueue().text(fin, this.#frameOpcode(Opcode.Text, fin), data);
       options?.done?.();
       if ((this.#flags & DEFERRED) !== 0 && this.#txOpcode === 0) this.#sendDeferred();
     } else {
@@ -592,25 +567,13 @@ export class Connection {
 
   /** Writes whole frames (a prepared message) to the output. */
   #writeFrames(bytes: Uint8Array): void {
-    if ((this.#flags & ENDED) !== 0) return;
-    const output = this.#output ?? this.#outputQueue();
-    const wasEmpty = output.length === 0;
-    output.writeFrames(bytes);
-    if (wasEmpty) this.#handler.onOutput();
+    // After the transport ended there is nowhere to write to.
+    if ((this.#flags & ENDED) === 0) (this.#output ?? this.#outputQueue()).frames(bytes);
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
-    // After the transport ended there is nowhere to write to.
-    const flags = this.#flags;
-    if ((flags & ENDED) !== 0) return;
-    const output = this.#output ?? this.#outputQueue();
-    const wasEmpty = output.length === 0;
-    if ((flags & CLIENT) !== 0) {
-      output.writeMasked(fin, rsv, opcode, payload, this.#masks!.next(), this.#settings.masking);
-    } else {
-      output.write(fin, rsv, opcode, payload);
-    }
-    if (wasEmpty) this.#handler.onOutput();
+    if ((this.#flags & ENDED) !== 0) return;
+    (this.#output ?? this.#outputQueue()).frame(fin, rsv, opcode, payload);
   }
 
   // ---- teardown -------------------------------------------------------------------------
@@ -636,7 +599,7 @@ export class Connection {
   #outputQueue(): OutputQueue {
     let output = this.#output;
     if (output === null) {
-      output = new OutputQueue(this.#settings.coalesceLimit);
+      output = new OutputQueue(this.#settings, this.#handler, (this.#flags & CLIENT) !== 0);
       this.#output = output;
     }
     return output;
@@ -659,8 +622,8 @@ export class Connection {
     ConnectionReceiver = class extends Receiver {
       readonly #connection: Connection;
       constructor(connection: Connection, parser: FrameParser) {
-        const settings = connection.#settings;
-        super(parser, settings, (connection.#flags & CLIENT) !== 0);
+        const client = (connection.#flags & CLIENT) !== 0;
+        super(parser, connection.#settings, client, connection.#ext);
         this.#connection = connection;
       }
       protected inputClosed(): boolean {
@@ -671,16 +634,6 @@ export class Connection {
       }
       protected peerError(code: FailureCloseCode, reason: string): void {
         this.#connection.#peerError(code, reason);
-      }
-      protected decodeBusy(): boolean {
-        const ext = this.#connection.#ext;
-        return ext?.decodeBusy === true;
-      }
-      protected hold(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
-        this.#connection.#ext!.hold(opcode, fin, rsv, payload);
-      }
-      protected decode(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void {
-        this.#connection.#ext!.decode(opcode, fin, rsv, payload);
       }
       protected deliver(data: Uint8Array, isBinary: boolean): void {
         this.#connection.#handler.onMessage(data, isBinary);

@@ -1,5 +1,5 @@
 /**
- * The engine's options and handler contract, and the settings a connection derives from its
+ * The engine's options, handler contract and states, and the settings a connection derives from its
  * options (validated once, with the limits table's rules; shared by every connection of one
  * frozen, extension-free options object, as a server passes).
  */
@@ -94,6 +94,19 @@ export interface SendPreparedOptions {
   /** Called once the message's frames are in the output queue (not called if dropped). */
   done?: () => void;
 }
+
+/**
+ * The states of a connection; the numbers match `WebSocket.readyState`.
+ *
+ * - `Open`: messages flow both ways.
+ * - `Closing`: this end sent its close frame and waits for the peer's (arm the close timer).
+ * - `Closed`: the closing handshake is complete, the connection failed, or the transport
+ *   ended. Close the transport once {@link Connection.transportShouldClose} is true.
+ */
+export const ConnectionState = { Open: 1, Closing: 2, Closed: 3 } as const;
+
+/** A value of {@link ConnectionState}. */
+export type ConnectionStateValue = 1 | 2 | 3;
 
 const DEFAULT_COALESCE_LIMIT = 1024;
 

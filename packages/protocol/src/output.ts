@@ -11,7 +11,8 @@
  * Large payloads are not copied: their header goes into the slab and the payload follows as
  * its own chunk, by reference (unmasked frames only; masked frames need a masked copy).
  * Frame layout and masking are the codec's (`writeFrame`, `writeFrameHeader`, `mask`): this
- * file only decides where the bytes go.
+ * file only decides where the bytes go, draws a client's mask keys, and tells the connection's
+ * handler when the queue goes from empty to non-empty (`onOutput`).
  *
  * @internal
  */
@@ -22,6 +23,7 @@ import {
   writeFrame,
   writeFrameHeader,
 } from '@strata-ws/codec';
+import { MaskKeySource } from './mask-keys.js';
 import { encodeTextInto } from './text.js';
 
 /**
@@ -62,9 +64,54 @@ export class OutputQueue {
   #regionEnd = 0;
   /** Payloads up to this length are copied into the slab; larger ones go by reference. */
   readonly #copyLimit: number;
+  readonly #handler: { onOutput(): void };
+  /** A client's mask keys (every frame masked), null for a server. */
+  readonly #masks: MaskKeySource | null;
+  readonly #masking: MaskFunctions | null;
 
-  constructor(copyLimit: number) {
-    this.#copyLimit = copyLimit;
+  /**
+   * @param settings - `coalesceLimit`, the connection's host `masking`, and (client) the
+   *   random source of mask keys
+   * @param handler - told `onOutput()` when the queue goes from empty to non-empty
+   * @param client - mask every frame
+   */
+  constructor(
+    settings: {
+      readonly coalesceLimit: number;
+      readonly masking: MaskFunctions | null;
+      readonly randomFill: ((bytes: Uint8Array) => void) | null;
+    },
+    handler: { onOutput(): void },
+    client: boolean,
+  ) {
+    this.#copyLimit = settings.coalesceLimit;
+    this.#handler = handler;
+    this.#masking = settings.masking;
+    this.#masks = client ? new MaskKeySource(settings.randomFill!) : null;
+  }
+
+  /** Appends a frame (masked with a fresh key for a client). */
+  frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
+    const wasEmpty = this.#length === 0;
+    const masks = this.#masks;
+    if (masks === null) this.write(fin, rsv, opcode, payload);
+    else this.writeMasked(fin, rsv, opcode, payload, masks.next(), this.#masking);
+    if (wasEmpty) this.#handler.onOutput();
+  }
+
+  /** Appends a text frame encoding `text` straight into the output (see `writeString`). */
+  text(fin: boolean, opcode: number, text: string): void {
+    const wasEmpty = this.#length === 0;
+    const masks = this.#masks;
+    this.writeString(fin, opcode, text, masks === null ? -1 : masks.next(), this.#masking);
+    if (wasEmpty) this.#handler.onOutput();
+  }
+
+  /** Appends whole frames (a prepared message). */
+  frames(bytes: Uint8Array): void {
+    const wasEmpty = this.#length === 0;
+    this.writeFrames(bytes);
+    if (wasEmpty) this.#handler.onOutput();
   }
 
   /** Bytes queued and not yet taken. */

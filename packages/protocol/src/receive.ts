@@ -17,6 +17,7 @@ import {
   Opcode,
   Utf8Validator,
 } from '@strata-ws/codec';
+import type { ExtensionPipeline } from './pipeline.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -38,6 +39,8 @@ export abstract class Receiver implements FrameSink {
   readonly #limits: ReceiveLimits;
   /** Frames from the server must be unmasked (client role), from a client masked. */
   readonly #client: boolean;
+  /** The connection's extension pipeline (decodes, frames held behind one), if any. */
+  readonly #pipeline: ExtensionPipeline | null;
   // Parse stage: the sequence of data frames as they arrive.
   /** Opcode of the message being received (1 or 2), 0 between messages. */
   #rxOpcode = 0;
@@ -55,10 +58,16 @@ export abstract class Receiver implements FrameSink {
   /** Made for the first text message validated piecewise. */
   #utf8: Utf8Validator | null = null;
 
-  constructor(parser: FrameParser, limits: ReceiveLimits, client: boolean) {
+  constructor(
+    parser: FrameParser,
+    limits: ReceiveLimits,
+    client: boolean,
+    pipeline: ExtensionPipeline | null,
+  ) {
     this.parser = parser;
     this.#limits = limits;
     this.#client = client;
+    this.#pipeline = pipeline;
   }
 
   // ---- hooks: the connection ----------------------------------------------------------
@@ -69,12 +78,6 @@ export abstract class Receiver implements FrameSink {
   protected abstract control(opcode: number, payload: Uint8Array): boolean;
   /** The peer broke a rule: fail the connection with `code`. */
   protected abstract peerError(code: FailureCloseCode, reason: string): void;
-  /** An extension decode is running or frames wait behind one. */
-  protected abstract decodeBusy(): boolean;
-  /** Holds a data frame behind the decode in progress. */
-  protected abstract hold(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void;
-  /** Starts decoding a data frame whose message an extension transformed. */
-  protected abstract decode(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void;
   /** A complete message. */
   protected abstract deliver(data: Uint8Array, isBinary: boolean): void;
 
@@ -125,9 +128,10 @@ export abstract class Receiver implements FrameSink {
     }
     const fin = header.fin;
     if (fin) this.#rxOpcode = 0;
-    if (this.decodeBusy()) this.hold(opcode, fin, rsv, payload);
+    const pipeline = this.#pipeline;
+    if (pipeline?.decodeBusy) pipeline.hold(opcode, fin, rsv, payload);
     else if (rsv === 0) this.#assemble(opcode, fin, payload, validated);
-    else this.decode(opcode, fin, rsv, payload);
+    else pipeline!.decode(opcode, fin, rsv, payload); // RSV bits are only allowed with extensions
     return !this.inputClosed();
   }
 
@@ -154,7 +158,7 @@ export abstract class Receiver implements FrameSink {
       return false;
     }
     const text = opcode === Opcode.Text || (opcode === 0 && this.#rxOpcode === Opcode.Text);
-    if (!text || this.decodeBusy()) return false;
+    if (!text || this.#pipeline?.decodeBusy === true) return false;
     if (opcode === Opcode.Text) this.#textValidator().reset();
     return true;
   }
