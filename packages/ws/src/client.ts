@@ -23,7 +23,8 @@ import {
 } from '@strata-ws/permessage-deflate/node';
 import type { MessageExtension } from '@strata-ws/protocol';
 import { WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
-import { type WebSocket, wsLimits } from './websocket.js';
+import { wsLimits } from './util.js';
+import type { WebSocket } from './websocket.js';
 
 /** `perMessageDeflate` options, as `ws` documents them. */
 export interface PerMessageDeflateOptions {

@@ -51,11 +51,11 @@ export class ErrorEvent extends Event {
 /** The `message` event of the shim. */
 export class MessageEvent extends Event {
   /** The message: a string for text, the `binaryType` form for binary. */
-  readonly data: unknown;
+  readonly data: string | Buffer | ArrayBuffer | Buffer[];
   /** @param type - the event name; @param init - data */
-  constructor(type: string, init: { data?: unknown } = {}) {
+  constructor(type: string, init: { data?: string | Buffer | ArrayBuffer | Buffer[] } = {}) {
     super(type);
-    this.data = init.data ?? null;
+    this.data = init.data ?? '';
   }
 }
 
@@ -92,7 +92,7 @@ function wrap(source: ShimSource, type: string, listener: EventListenerLike): Wr
     case 'message':
       return function onMessage(data: unknown, isBinary: unknown) {
         const event = new MessageEvent('message', {
-          data: isBinary ? data : String(data),
+          data: isBinary ? (data as Buffer | ArrayBuffer | Buffer[]) : String(data),
         });
         event.target = source;
         call(listener, source, event);

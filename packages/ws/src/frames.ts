@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
 import { Connection } from '@strata-ws/protocol';
 import { EMPTY_BUFFER, WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
-import { type BinaryType, toBytes, wsLimits } from './websocket.js';
+import { type BinaryType, toBytes, wsLimits } from './util.js';
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -27,8 +27,11 @@ export type {
   VerifyClientCallbackAsync,
   VerifyClientCallbackSync,
   VerifyClientInfo,
+  WebSocketServerEvents,
+  WebSocketServerListener,
 } from './server.js';
-export type { BinaryType, Data, RawData, SendOptions } from './websocket.js';
-export { instancesCreated } from './websocket.js';
+export type { BinaryType, Data, RawData, SendOptions } from './util.js';
+export { instancesCreated } from './util.js';
+export type { WebSocketEvents, WebSocketListener } from './websocket.js';
 export { createWebSocketStream, Receiver, Sender, WebSocket, WebSocketServer };
 export default WebSocket;

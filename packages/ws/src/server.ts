@@ -25,7 +25,8 @@ import {
 import type { MessageExtension } from '@strata-ws/protocol';
 import { deflateEngineOptions, type PerMessageDeflateOptions } from './client.js';
 import { installNodeHost, WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
-import { WebSocket, wsLimits } from './websocket.js';
+import { wsLimits } from './util.js';
+import { WebSocket } from './websocket.js';
 
 /** What `verifyClient` receives. */
 export interface VerifyClientInfo {
@@ -154,6 +155,25 @@ function deflateServer(option: boolean | PerMessageDeflateOptions): PerMessageDe
   });
 }
 
+/** The events of a `WebSocketServer` and their arguments. */
+export interface WebSocketServerEvents {
+  connection: [socket: WebSocket, request: http.IncomingMessage];
+  error: [error: Error];
+  headers: [headers: string[], request: http.IncomingMessage];
+  close: [];
+  listening: [];
+  wsClientError: [error: Error, socket: Duplex, request: http.IncomingMessage];
+}
+
+/** A listener of one `WebSocketServer` event. */
+export type WebSocketServerListener<K extends keyof WebSocketServerEvents> = (
+  this: WebSocketServer,
+  ...args: WebSocketServerEvents[K]
+) => void;
+
+type AnyListener = (...args: never[]) => void;
+type Loose = (...args: unknown[]) => void;
+
 /** `ws`'s WebSocket server. */
 export class WebSocketServer extends EventEmitter {
   /** The options with `ws`'s defaults filled in. */
@@ -239,6 +259,36 @@ export class WebSocketServer extends EventEmitter {
     }
     if (opts.clientTracking) this.clients = new Set();
     else this.clients = undefined as unknown as Set<WebSocket>;
+  }
+
+  /** Adds a listener (typed for `ws`'s server events). */
+  override on<K extends keyof WebSocketServerEvents>(
+    event: K,
+    listener: WebSocketServerListener<K>,
+  ): this;
+  override on(event: string | symbol, listener: AnyListener): this;
+  override on(event: string | symbol, listener: AnyListener): this {
+    return super.on(event, listener as Loose);
+  }
+
+  /** Adds a one-time listener (typed for `ws`'s server events). */
+  override once<K extends keyof WebSocketServerEvents>(
+    event: K,
+    listener: WebSocketServerListener<K>,
+  ): this;
+  override once(event: string | symbol, listener: AnyListener): this;
+  override once(event: string | symbol, listener: AnyListener): this {
+    return super.once(event, listener as Loose);
+  }
+
+  /** Removes a listener (typed for `ws`'s server events). */
+  override off<K extends keyof WebSocketServerEvents>(
+    event: K,
+    listener: WebSocketServerListener<K>,
+  ): this;
+  override off(event: string | symbol, listener: AnyListener): this;
+  override off(event: string | symbol, listener: AnyListener): this {
+    return super.off(event, listener as Loose);
   }
 
   /**

@@ -7,107 +7,68 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, DuplexOptions } from 'node:stream';
 import type { ProtocolError } from '@strata-ws/codec';
-import {
-  Connection,
-  type ConnectionHandler,
-  type Limits,
-  type MessageExtension,
-  resolveLimits,
-} from '@strata-ws/protocol';
+import { Connection, type ConnectionHandler } from '@strata-ws/protocol';
 import { abortClient, type ClientOptions, failClient, initAsClient } from './client.js';
-import {
-  BINARY_TYPES,
-  CLOSE_TIMEOUT_MS,
-  EMPTY_BUFFER,
-  installNodeHost,
-  READY_STATE_NAMES,
-} from './constants.js';
+import { BINARY_TYPES, CLOSE_TIMEOUT_MS, EMPTY_BUFFER, installNodeHost } from './constants.js';
 import {
   type AddEventListenerOptions,
   addEventListener,
+  type CloseEvent as CloseEventClass,
+  type ErrorEvent as ErrorEventClass,
+  type Event as EventClass,
   type EventListenerLike,
   getAttribute,
+  type MessageEvent as MessageEventClass,
   removeEventListener,
   setAttribute,
 } from './event-target.js';
+import type { Receiver as ReceiverClass, Sender as SenderClass } from './frames.js';
+import type {
+  ServerOptions as ServerOptionsType,
+  VerifyClientCallbackAsync as VerifyAsync,
+  VerifyClientCallbackSync as VerifySync,
+  WebSocketServer as WebSocketServerClass,
+} from './server.js';
+import {
+  type BinaryType,
+  countInstance,
+  noop,
+  notOpen,
+  type RawData,
+  type SendOptions,
+  type SocketSetup,
+  toArrayBuffer,
+  toBuffer,
+  toBytes,
+  WS_ERROR_CODES,
+  wsLimits,
+} from './util.js';
 
-/** What `message` events carry: a Buffer, an ArrayBuffer or Buffer fragments (`binaryType`). */
-export type RawData = Buffer | ArrayBuffer | Buffer[];
-/** What `send` accepts. */
-export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[];
-/** `binaryType` values. */
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+export type { BinaryType, Data, RawData, SendOptions, SocketSetup } from './util.js';
 
-/** Options of `send`. */
-export interface SendOptions {
-  /** Send as a binary frame; default: true unless `data` is a string. */
-  binary?: boolean;
-  /** Compress (when permessage-deflate was negotiated and the message reaches its threshold). */
-  compress?: boolean;
-  /** false: a fragment; the next `send` continues the message. Default true. */
-  fin?: boolean;
-  /** Accepted for compatibility; the engine masks exactly when the role requires it. */
-  mask?: boolean;
+/** The events of a `WebSocket` and their arguments, as `ws` emits them. */
+export interface WebSocketEvents {
+  close: [code: number, reason: Buffer];
+  error: [error: Error];
+  upgrade: [request: IncomingMessage];
+  message: [data: RawData, isBinary: boolean];
+  open: [];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  redirect: [url: string, request: ClientRequest];
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
 }
 
-/** How a connection is set up once its handshake is done (internal seam of client and server). */
-export interface SocketSetup {
-  /** `maxPayload`: largest message; 0 = no limit. */
-  maxPayload: number;
-  /** Negotiated extensions (permessage-deflate). */
-  extensions?: readonly MessageExtension[];
-  /** `generateMask` wrapped as the engine's random source (client). */
-  randomFill?: (bytes: Uint8Array) => void;
-  /** `allowSynchronousEvents` (accepted; events are synchronous). */
-  allowSynchronousEvents?: boolean;
-  /** `skipUTF8Validation` (accepted; text is always validated). */
-  skipUTF8Validation?: boolean;
-}
+/** A listener of one `WebSocket` event. */
+export type WebSocketListener<K extends keyof WebSocketEvents> = (
+  this: WebSocket,
+  ...args: WebSocketEvents[K]
+) => void;
 
-const WS_ERROR_CODES: Readonly<Record<number, string>> = {
-  1002: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-  1007: 'WS_ERR_INVALID_UTF8',
-  1008: 'WS_ERR_POLICY_VIOLATION',
-  1009: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-  1010: 'WS_ERR_UNSUPPORTED_EXTENSION',
-  1011: 'WS_ERR_INTERNAL',
-};
-
-let wsInstances = 0;
-
-/** How many WebSocket objects this package created (lets tests prove a dependent used it). */
-export function instancesCreated(): number {
-  return wsInstances;
-}
-
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function toArrayBuffer(data: Uint8Array): ArrayBuffer {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
-    return data.buffer as ArrayBuffer;
-  }
-  return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-}
-
-/** The bytes of anything `send`/`ping` accept (strings are UTF-8 encoded). */
-export function toBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string') return Buffer.from(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
-  if (data === undefined || data === null) return EMPTY_BUFFER;
-  return Buffer.from(String(data));
-}
-
-function notOpen(state: number): Error {
-  return new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`);
-}
+/** A listener of any event (what EventEmitter accepts). */
+type AnyListener = (...args: never[]) => void;
 
 /**
  * The `ws` WebSocket. `new WebSocket(address, protocols?, options?)` connects as a client;
@@ -174,7 +135,7 @@ export class WebSocket extends EventEmitter {
   ) {
     super();
     installNodeHost();
-    wsInstances++;
+    countInstance();
     if (address === null) {
       this._isServer = true;
       this._autoPong = (options as { autoPong?: boolean } | undefined)?.autoPong ?? true;
@@ -190,6 +151,47 @@ export class WebSocket extends EventEmitter {
       list = [];
     } else list = [protocols];
     initAsClient(this, address, list, opts ?? {});
+  }
+
+  /** Adds a listener (typed for `ws`'s events). */
+  override on<K extends keyof WebSocketEvents>(event: K, listener: WebSocketListener<K>): this;
+  override on(event: string | symbol, listener: AnyListener): this;
+  override on(event: string | symbol, listener: AnyListener): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Adds a one-time listener (typed for `ws`'s events). */
+  override once<K extends keyof WebSocketEvents>(event: K, listener: WebSocketListener<K>): this;
+  override once(event: string | symbol, listener: AnyListener): this;
+  override once(event: string | symbol, listener: AnyListener): this {
+    return super.once(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Removes a listener (typed for `ws`'s events). */
+  override off<K extends keyof WebSocketEvents>(event: K, listener: WebSocketListener<K>): this;
+  override off(event: string | symbol, listener: AnyListener): this;
+  override off(event: string | symbol, listener: AnyListener): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Adds a listener (typed for `ws`'s events). */
+  override addListener<K extends keyof WebSocketEvents>(
+    event: K,
+    listener: WebSocketListener<K>,
+  ): this;
+  override addListener(event: string | symbol, listener: AnyListener): this;
+  override addListener(event: string | symbol, listener: AnyListener): this {
+    return super.addListener(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Removes a listener (typed for `ws`'s events). */
+  override removeListener<K extends keyof WebSocketEvents>(
+    event: K,
+    listener: WebSocketListener<K>,
+  ): this;
+  override removeListener(event: string | symbol, listener: AnyListener): this;
+  override removeListener(event: string | symbol, listener: AnyListener): this {
+    return super.removeListener(event, listener as (...args: unknown[]) => void);
   }
 
   /** The connection is not yet open. */
@@ -259,46 +261,53 @@ export class WebSocket extends EventEmitter {
   }
 
   /** The `onopen` handler. */
-  get onopen(): EventListenerLike | null {
-    return getAttribute(this, 'open');
+  get onopen(): ((event: EventClass) => void) | null {
+    return getAttribute(this, 'open') as ((event: EventClass) => void) | null;
   }
-  set onopen(handler: EventListenerLike | null) {
+  set onopen(handler: ((event: EventClass) => void) | null) {
     setAttribute(this, 'open', handler);
   }
   /** The `onmessage` handler. */
-  get onmessage(): EventListenerLike | null {
-    return getAttribute(this, 'message');
+  get onmessage(): ((event: MessageEventClass) => void) | null {
+    return getAttribute(this, 'message') as ((event: MessageEventClass) => void) | null;
   }
-  set onmessage(handler: EventListenerLike | null) {
+  set onmessage(handler: ((event: MessageEventClass) => void) | null) {
     setAttribute(this, 'message', handler);
   }
   /** The `onclose` handler. */
-  get onclose(): EventListenerLike | null {
-    return getAttribute(this, 'close');
+  get onclose(): ((event: CloseEventClass) => void) | null {
+    return getAttribute(this, 'close') as ((event: CloseEventClass) => void) | null;
   }
-  set onclose(handler: EventListenerLike | null) {
+  set onclose(handler: ((event: CloseEventClass) => void) | null) {
     setAttribute(this, 'close', handler);
   }
   /** The `onerror` handler. */
-  get onerror(): EventListenerLike | null {
-    return getAttribute(this, 'error');
+  get onerror(): ((event: ErrorEventClass) => void) | null {
+    return getAttribute(this, 'error') as ((event: ErrorEventClass) => void) | null;
   }
-  set onerror(handler: EventListenerLike | null) {
+  set onerror(handler: ((event: ErrorEventClass) => void) | null) {
     setAttribute(this, 'error', handler);
   }
 
   /** Browser-style listener (`open`, `message`, `close`, `error`), as `ws`'s shim. */
-  addEventListener(
-    type: string,
-    listener: EventListenerLike,
+  addEventListener<K extends keyof WebSocket.WebSocketEventMap>(
+    type: K,
+    listener:
+      | ((event: WebSocket.WebSocketEventMap[K]) => void)
+      | { handleEvent(event: WebSocket.WebSocketEventMap[K]): void },
     options?: AddEventListenerOptions,
   ): void {
-    addEventListener(this, type, listener, options);
+    addEventListener(this, type, listener as EventListenerLike, options);
   }
 
   /** Removes a listener added with `addEventListener`. */
-  removeEventListener(type: string, listener: EventListenerLike): void {
-    removeEventListener(this, type, listener);
+  removeEventListener<K extends keyof WebSocket.WebSocketEventMap>(
+    type: K,
+    listener:
+      | ((event: WebSocket.WebSocketEventMap[K]) => void)
+      | { handleEvent(event: WebSocket.WebSocketEventMap[K]): void },
+  ): void {
+    removeEventListener(this, type, listener as EventListenerLike);
   }
 
   /**
@@ -658,21 +667,68 @@ export class WebSocket extends EventEmitter {
   }
 }
 
-function noop(): void {}
-
-/**
- * The engine's limits for `ws`'s `maxPayload` (one message, 0 = none): frame and message size
- * both bounded by it, the rest the engine's defaults for the role.
- * @throws RangeError / TypeError naming `maxPayload` for a value that is not a number
- */
-export function wsLimits(maxPayload: number, role: 'client' | 'server'): Limits {
-  const max = maxPayload > 0 ? maxPayload : Number.POSITIVE_INFINITY;
-  return resolveLimits({ maxPayload: max, maxMessageSize: max }, { role });
-}
-
 function flushTick(ws: WebSocket): void {
   ws.flush();
 }
 
-/** The `upgrade` / `unexpected-response` payloads, for the event typings. */
-export type UpgradeResponse = IncomingMessage;
+declare const WebSocketAlias: typeof WebSocket;
+type WebSocketInstance = WebSocket;
+
+/** `ws`'s statics and type names on the default export (`WebSocket.Server`, `WebSocket.RawData`, ...). */
+export declare namespace WebSocket {
+  /** The `WebSocketServer` class. */
+  const Server: typeof WebSocketServerClass;
+  /** A `WebSocketServer`. */
+  type Server = WebSocketServerClass;
+  /** The `WebSocketServer` class. */
+  const WebSocketServer: typeof WebSocketServerClass;
+  /** A `WebSocketServer`. */
+  type WebSocketServer = WebSocketServerClass;
+  /** The `WebSocket` class itself. */
+  const WebSocket: typeof WebSocketAlias;
+  /** A `WebSocket`. */
+  type WebSocket = WebSocketInstance;
+  /** The frame parser. */
+  const Receiver: typeof ReceiverClass;
+  /** The frame writer. */
+  const Sender: typeof SenderClass;
+  /** A Duplex stream over a WebSocket. */
+  function createWebSocketStream(websocket: WebSocketInstance, options?: DuplexOptions): Duplex;
+  /** What `message` events carry. */
+  type RawData = Buffer | ArrayBuffer | Buffer[];
+  /** What the shim's `MessageEvent.data` holds. */
+  type Data = string | Buffer | ArrayBuffer | Buffer[];
+  /** Certificate material. */
+  type CertMeta = string | string[] | Buffer | Buffer[];
+  /** Client options. */
+  type ClientOptions = import('./client.js').ClientOptions;
+  /** Server options. */
+  type ServerOptions = ServerOptionsType;
+  /** permessage-deflate options. */
+  type PerMessageDeflateOptions = import('./client.js').PerMessageDeflateOptions;
+  /** Sync `verifyClient`. */
+  type VerifyClientCallbackSync = VerifySync;
+  /** Async `verifyClient`. */
+  type VerifyClientCallbackAsync = VerifyAsync;
+  /** `finishRequest`. */
+  type FinishRequestCallback = (request: ClientRequest, websocket: WebSocketInstance) => void;
+  /** The shim's events. */
+  type Event = EventClass;
+  /** The shim's error event. */
+  type ErrorEvent = ErrorEventClass;
+  /** The shim's close event. */
+  type CloseEvent = CloseEventClass;
+  /** The shim's message event. */
+  type MessageEvent = MessageEventClass;
+  /** `addEventListener` options. */
+  type EventListenerOptions = AddEventListenerOptions;
+  /** The shim's event map. */
+  interface WebSocketEventMap {
+    open: EventClass;
+    error: ErrorEventClass;
+    close: CloseEventClass;
+    message: MessageEventClass;
+  }
+  /** `address()`'s result. */
+  type AddressInfo = import('node:net').AddressInfo;
+}
