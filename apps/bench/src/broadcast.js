@@ -9,7 +9,7 @@
 //
 // Build first (`npx turbo run build`), then:
 //   node apps/bench/src/broadcast.js [--clients 1000] [--burst 10] [--warmup 1000]
-//        [--duration 5000] [--servers ws,strata,bun] [--runs 1]
+//        [--duration 5000] [--servers ws,strata,bun] [--runs 1] [--also name=path,...]
 // With --runs N the servers are measured in turn N times and each row is that server's
 // median run.
 import { spawn } from 'node:child_process';
@@ -31,6 +31,15 @@ const burst = Number(option('burst', '10'));
 const warmup = Number(option('warmup', '1000'));
 const duration = Number(option('duration', '5000'));
 const servers = option('servers', 'ws,strata,bun').split(',');
+// --also name=path,...: more Node broadcast servers in the same run (e.g. the Strata server of
+// an earlier build: --also base=/tmp/base/apps/bench/src/broadcast-server-strata.js).
+const also = new Map(
+  (option('also', '') || '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => entry.split('=')),
+);
+for (const name of also.keys()) servers.push(name);
 
 /** The bun binary npx would run (spawned directly so its CPU time can be read). */
 function bunBinary() {
@@ -43,6 +52,7 @@ const commands = {
   strata: () => [process.execPath, [join(here, 'broadcast-server-strata.js')]],
   bun: () => [bunBinary(), [join(here, 'broadcast-server-bun.js')]],
 };
+for (const [name, path] of also) commands[name] = () => [process.execPath, [path]];
 
 /** CPU seconds (user + system) used so far by a process, from /proc. */
 function cpuSeconds(pid) {

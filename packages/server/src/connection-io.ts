@@ -237,7 +237,6 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
     }
     host.counters.messagesSent++;
     conn.sendPrepared(message);
-    this.#belowHighWater();
   }
 
   /** Sends a ping or an unsolicited pong. */
