@@ -28,6 +28,21 @@ import { buildExtensions, clientNegotiators } from './extensions.js';
 import { installNodeHost, nodeMasking } from './host.js';
 import { openHttp2Stream } from './http2.js';
 import type { NormalizedOptions } from './options.js';
+import {
+  CLOSE_TIMER,
+  flushSession,
+  HANDSHAKE_TIMER,
+  onHeartbeat,
+  onSocketClose,
+  onSocketData,
+  onSocketDrain,
+  onSocketEnd,
+  onSocketError,
+  onTimeout,
+  PONG_TIMER,
+  type SessionSocket,
+  setSessionMethods,
+} from './session-listeners.js';
 import type { ClientUrl } from './url.js';
 
 /** What a session reports to the API object. Called from I/O callbacks, never inside an API call. */
@@ -47,6 +62,8 @@ export interface SessionListener {
   onClose(wasClean: boolean, code: number, reason: string, failed: boolean, cause: unknown): void;
   /** The transport drained its buffer. */
   onDrain?(): void;
+  /** A pong arrived (its payload, owned by the listener). */
+  onPong?(data: Uint8Array): void;
 }
 
 /**
@@ -82,63 +99,10 @@ function h2Headers(headers: Record<string, string | string[] | number | undefine
   return out;
 }
 
-/**
- * The listener idiom shared with the server (`packages/server/src/listeners.ts`, chosen by
- * measured cost): socket listeners and timer callbacks are module functions shared by every
- * session, which find their session through the socket (`strataSession`) or the timer's
- * argument, and call a table of private entry points filled by `ClientSession`'s static
- * block. No closure is allocated per connection; the engine's handler is the session itself.
- */
-interface SessionMethods {
-  data(session: ClientSession, chunk: Uint8Array): void;
-  end(session: ClientSession): void;
-  drain(session: ClientSession): void;
-  error(session: ClientSession, error: Error): void;
-  closed(session: ClientSession, socket: Duplex): void;
-  flush(session: ClientSession): void;
-  timeout(session: ClientSession, which: number): void;
-  heartbeat(session: ClientSession): void;
-}
-
-/** A transport socket, marked with the session it belongs to. */
-type SessionSocket = Duplex & { strataSession?: ClientSession };
-
-let sessionMethods: SessionMethods;
-
-function onSocketData(this: SessionSocket, chunk: Uint8Array): void {
-  sessionMethods.data(this.strataSession!, chunk);
-}
-function onSocketEnd(this: SessionSocket): void {
-  sessionMethods.end(this.strataSession!);
-}
-function onSocketDrain(this: SessionSocket): void {
-  sessionMethods.drain(this.strataSession!);
-}
-function onSocketError(this: SessionSocket, error: Error): void {
-  sessionMethods.error(this.strataSession!, error);
-}
-function onSocketClose(this: SessionSocket): void {
-  sessionMethods.closed(this.strataSession!, this);
-}
-function flushSession(session: ClientSession): void {
-  sessionMethods.flush(session);
-}
-function onTimeout(session: ClientSession, which: number): void {
-  sessionMethods.timeout(session, which);
-}
-function onHeartbeat(session: ClientSession): void {
-  sessionMethods.heartbeat(session);
-}
-
-/** Timers, by the argument their shared callback gets. */
-const HANDSHAKE_TIMER = 0;
-const CLOSE_TIMER = 1;
-const PONG_TIMER = 2;
-
 /** The I/O side of one client WebSocket connection. */
 export class ClientSession implements ConnectionHandler {
   static {
-    sessionMethods = {
+    setSessionMethods({
       data: (session, chunk) => session.#onData(chunk),
       end: (session) => session.#onEnd(),
       drain: (session) => session.#onDrain(),
@@ -159,7 +123,7 @@ export class ClientSession implements ConnectionHandler {
         }
       },
       heartbeat: (session) => session.#heartbeat(),
-    };
+    });
   }
 
   readonly #url: ClientUrl;
@@ -288,6 +252,14 @@ export class ClientSession implements ConnectionHandler {
     for (const s of this.#tracked) s.destroy();
   }
 
+  /** Sends a ping (at most 125 bytes); false when the connection is not open or closing. */
+  ping(data: Uint8Array): boolean {
+    const c = this.#connection;
+    if (c === null || this.#phase !== OPEN || c.closeSent) return false;
+    c.ping(data);
+    return true;
+  }
+
   /** Stops reading from the transport (a stream reader is slow). */
   pauseReading(): void {
     this.#readPaused = true;
@@ -312,7 +284,9 @@ export class ClientSession implements ConnectionHandler {
   onPing(): void {}
 
   /** @internal */
-  onPong(): void {}
+  onPong(data: Uint8Array): void {
+    this.#listener.onPong?.(data.slice());
+  }
 
   /** @internal */
   onClose(code: number, reason: string): void {

@@ -17,8 +17,20 @@ import {
   toClampedUnsignedShort,
   toUSVString,
 } from './dom.js';
+import {
+  errorEvent,
+  type PendingTask,
+  setWebSocketMethods,
+  TASK_CLOSING,
+  TASK_MESSAGE,
+  TASK_OPEN,
+  TASK_PONG,
+  toArrayBuffer,
+  toBuffer,
+  WebSocketEvents,
+} from './events.js';
 import { type NormalizedOptions, normalizeOptions, type WebSocketOptions } from './options.js';
-import { ClientSession, HandshakeRefusedError, type SessionListener } from './session.js';
+import { ClientSession, type SessionListener } from './session.js';
 import { parseClientUrl, parseProtocolList } from './url.js';
 
 /** How binary messages are exposed: `Blob` (the default) or `ArrayBuffer`. */
@@ -42,6 +54,8 @@ export interface WebSocketEventMap {
   message: MessageEvent;
   error: Event;
   close: CloseEvent;
+  /** Node extra: a pong frame arrived (`data`: its payload as an `ArrayBuffer`). */
+  pong: MessageEvent;
 }
 
 /** An `on*` event handler attribute's value. */
@@ -93,14 +107,6 @@ function isPlainOptionsObject(value: unknown): value is WebSocketInit {
   );
 }
 
-/** What the session's listener calls on a WebSocket (filled by `WebSocket`'s static block). */
-interface WebSocketMethods {
-  queue(ws: WebSocket, task: PendingTask): void;
-  written(ws: WebSocket, bytes: number): void;
-}
-
-let webSocketMethods: WebSocketMethods;
-
 /**
  * A WebSocket client that behaves like the browser's (WHATWG WebSockets Standard), for Node.js.
  *
@@ -117,12 +123,12 @@ let webSocketMethods: WebSocketMethods;
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only adds typed overloads of EventTarget's own methods
 export class WebSocket extends EventTarget {
   static {
-    webSocketMethods = {
-      queue: (ws, task) => ws.#queueTask(task),
+    setWebSocketMethods({
+      queue: (ws, task) => (ws as WebSocket).#queueTask(task),
       written: (ws, bytes) => {
-        ws.#bufferedAmount -= bytes;
+        (ws as WebSocket).#bufferedAmount -= bytes;
       },
-    };
+    });
   }
 
   /** The connection has not yet been established. */
@@ -261,6 +267,33 @@ export class WebSocket extends EventTarget {
   }
   set onclose(value: WebSocketEventHandler<CloseEvent>) {
     this.#setHandler('close', value);
+  }
+
+  /**
+   * Node extra (browsers cannot ping): sends a ping frame; the server's pong fires a `pong`
+   * event (`MessageEvent` with the payload as an `ArrayBuffer`). Pings may overtake messages
+   * still queued. A no-op once closing.
+   * @param data - at most 125 bytes (a string as UTF-8), else RangeError
+   * @throws InvalidStateError DOMException while CONNECTING
+   */
+  ping(data?: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.#readyState === CONNECTING) {
+      throw domException(
+        'InvalidStateError',
+        "Failed to execute 'ping' on 'WebSocket': Still in CONNECTING state.",
+      );
+    }
+    let bytes: Uint8Array;
+    if (data === undefined) bytes = new Uint8Array(0);
+    else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
+    else if (ArrayBuffer.isView(data)) {
+      bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    } else bytes = new Uint8Array(data).slice();
+    if (bytes.byteLength > 125) {
+      throw new RangeError(`a ping carries at most 125 bytes, got ${bytes.byteLength}`);
+    }
+    if (this.#readyState !== OPEN) return;
+    this.#session.ping(bytes);
   }
 
   /**
@@ -460,6 +493,12 @@ export class WebSocket extends EventTarget {
       case TASK_CLOSING:
         if (this.#readyState === OPEN) this.#readyState = CLOSING;
         return;
+      case TASK_PONG:
+        if (this.#readyState !== OPEN && this.#readyState !== CLOSING) return;
+        this.dispatchEvent(
+          new MessageEvent('pong', { data: toArrayBuffer(task.data!), origin: this.#origin }),
+        );
+        return;
       default:
         this.#readyState = CLOSED;
         this.#queue = null;
@@ -475,105 +514,8 @@ export class WebSocket extends EventTarget {
   }
 }
 
-const TASK_OPEN = 0;
-const TASK_MESSAGE = 1;
-const TASK_CLOSING = 2;
-const TASK_CLOSE = 3;
-
-/** One queued event task; one shape for all kinds keeps the queue monomorphic. */
-interface PendingTask {
-  kind: number;
-  /** open: the protocol; close: the reason */
-  a: string;
-  /** open: the extensions */
-  b: string;
-  /** message: the payload */
-  data: Uint8Array | null;
-  /** message: isBinary; close: whether the connection failed (fire error first) */
-  flag: boolean;
-  code?: number;
-  wasClean?: boolean;
-  /** close: why the connection failed (the error event's `error`) */
-  cause?: unknown;
-}
-
-/**
- * The standard's `error` event (a plain `Event`), with two read-only Node extras: `error`, the
- * cause, and `status`, the HTTP status when the server refused the handshake.
- */
-function errorEvent(cause: unknown): Event {
-  const event = new Event('error');
-  if (cause !== undefined)
-    Object.defineProperty(event, 'error', { value: cause, enumerable: true });
-  if (cause instanceof HandshakeRefusedError) {
-    Object.defineProperty(event, 'status', { value: cause.status, enumerable: true });
-  }
-  return event;
-}
-
-/**
- * The session's listener: one small object per WebSocket whose methods call a table shared by
- * all of them — the listener idiom of the server and of `ClientSession` (no closure per
- * connection).
- */
-class WebSocketEvents implements SessionListener {
-  readonly ws: WebSocket;
-  constructor(ws: WebSocket) {
-    this.ws = ws;
-  }
-  onOpen(protocol: string, extensions: string): void {
-    webSocketMethods.queue(this.ws, {
-      kind: TASK_OPEN,
-      a: protocol,
-      b: extensions,
-      data: null,
-      flag: false,
-    });
-  }
-  onMessage(data: Uint8Array, isBinary: boolean): void {
-    webSocketMethods.queue(this.ws, { kind: TASK_MESSAGE, a: '', b: '', data, flag: isBinary });
-  }
-  onClosing(): void {
-    webSocketMethods.queue(this.ws, { kind: TASK_CLOSING, a: '', b: '', data: null, flag: false });
-  }
-  onWritten(bytes: number): void {
-    webSocketMethods.written(this.ws, bytes);
-  }
-  onClose(wasClean: boolean, code: number, reason: string, failed: boolean, cause: unknown): void {
-    webSocketMethods.queue(this.ws, {
-      kind: TASK_CLOSE,
-      a: reason,
-      b: '',
-      data: null,
-      flag: failed,
-      code,
-      wasClean,
-      cause,
-    });
-  }
-}
-
 function runNextTask(ws: WebSocket): void {
   ws.runNextTask();
-}
-
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function toArrayBuffer(data: Uint8Array): ArrayBuffer {
-  const buffer = data.buffer;
-  // A message assembled into its own buffer can be handed over as is; a view of a larger
-  // (received or pooled) buffer is copied out.
-  if (
-    data.byteOffset === 0 &&
-    data.byteLength === buffer.byteLength &&
-    !isSharedArrayBuffer(buffer) &&
-    !Buffer.isBuffer(data)
-  ) {
-    return buffer as ArrayBuffer;
-  }
-  return buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
 }
 
 const constants = {

@@ -417,3 +417,25 @@ describe('CloseEvent and WebSocketError', () => {
     expect(() => new WebSocketError('', { closeCode: 70000 })).toThrow(TypeError);
   });
 });
+
+describe('Node extra: ping() and the pong event', () => {
+  it('sends a ping frame and fires pong with the payload the server echoed', async () => {
+    const ws = new WebSocket(peer.url);
+    expect(() => ws.ping()).toThrow(expect.objectContaining({ name: 'InvalidStateError' }));
+    await nextEvent(ws, 'open');
+    const pings: Buffer[] = [];
+    for (const socket of peer.server.clients) socket.on('ping', (data) => pings.push(data));
+    ws.ping('hello');
+    const pong = await nextEvent<MessageEvent>(ws, 'pong');
+    expect(pong).toBeInstanceOf(MessageEvent);
+    expect(Buffer.from(pong.data as ArrayBuffer).toString()).toBe('hello');
+    ws.ping(new Uint8Array([1, 2, 3]));
+    const second = await nextEvent<MessageEvent>(ws, 'pong');
+    expect([...new Uint8Array(second.data as ArrayBuffer)]).toEqual([1, 2, 3]);
+    expect(pings.map((p) => [...p])).toEqual([[...Buffer.from('hello')], [1, 2, 3]]);
+    expect(() => ws.ping(new Uint8Array(126))).toThrow(RangeError);
+    ws.close();
+    ws.ping('ignored while closing');
+    await nextEvent(ws, 'close');
+  });
+});
