@@ -49,7 +49,7 @@ export type BusDropReason =
   | 'connection-lost'
   /** Bytes on the bus that are not an envelope of this version. */
   | 'malformed'
-  /** A Streams reader found entries trimmed (MAXLEN) before it read them. */
+  /** A Streams replay started from an entry already trimmed (MAXLEN): there may be a gap. */
   | 'trimmed';
 
 /** Message of `strata:bus:drop`. */
@@ -95,7 +95,7 @@ export class BusCounters {
   lost = 0;
   /** Received bytes that were not an envelope. */
   malformed = 0;
-  /** Stream entries trimmed before this process read them (Streams mode). */
+  /** Streams mode: replays (`readSince`) whose starting entry was already trimmed (a gap). */
   trimmed = 0;
   /** Times the bus connection became ready again after a break. */
   reconnects = 0;

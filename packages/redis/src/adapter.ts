@@ -115,6 +115,9 @@ export class RedisAdapter implements PubSubAdapter {
         this.#reporter.dropped(item.topic, 'connection-lost');
         return false;
       },
+      changed: (bytes) => {
+        this.counters.queuedBytes = bytes;
+      },
     });
     this.#watch(this.#publisher, 'publisher', () => this.#queue.pump());
     this.#watch(this.#control, 'control', () => this.#subscribeDeferred());
@@ -167,7 +170,6 @@ export class RedisAdapter implements PubSubAdapter {
     } else {
       this.#reporter.dropped(topic, 'queue-full');
     }
-    this.counters.queuedBytes = this.#queue.bytes;
     return delivered;
   }
 
@@ -254,6 +256,7 @@ export class RedisAdapter implements PubSubAdapter {
     // stream now starts after it, or is gone altogether), entries after it may be missing.
     const firstId = parseEntries(first)[0]?.id;
     const gap = afterId !== '0-0' && (firstId === undefined || compareIds(firstId, afterId) > 0);
+    if (gap) this.#reporter.dropped(topic, 'trimmed');
     const messages: StreamMessage[] = [];
     for (const entry of parseEntries(reply)) {
       const envelope = decodeEnvelope(entry.bytes);

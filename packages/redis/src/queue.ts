@@ -22,6 +22,8 @@ export interface QueueSink {
   send(item: Outbound): Promise<unknown>;
   /** A send failed: true to queue it again (at-least-once), false to count it lost. */
   failed(item: Outbound): boolean;
+  /** Queued + in-flight bytes changed (for the adapter's counters). */
+  changed(bytes: number): void;
 }
 
 /** A FIFO bounded in bytes (queued + in flight). */
@@ -55,6 +57,7 @@ export class OutboundQueue {
     const size = item.bytes.length;
     if (this.#bytes + size > this.#max) return false;
     this.#bytes += size;
+    this.#sink.changed(this.#bytes);
     this.#items.push(item);
     this.pump();
     return true;
@@ -89,6 +92,7 @@ export class OutboundQueue {
   clear(): Outbound[] {
     const left = [...this.#retry, ...this.#items.slice(this.#head)];
     for (const item of left) this.#bytes -= item.bytes.length;
+    this.#sink.changed(this.#bytes);
     this.#items = [];
     this.#head = 0;
     this.#retry = [];
@@ -114,6 +118,7 @@ export class OutboundQueue {
       return;
     }
     this.#bytes -= item.bytes.length;
+    this.#sink.changed(this.#bytes);
     if (this.#bytes === 0 && this.#inFlight === 0) {
       const idle = this.#idle;
       this.#idle = [];

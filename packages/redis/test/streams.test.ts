@@ -122,11 +122,17 @@ describe('RedisAdapter, streams mode, real processes and a real Redis', () => {
         return (reply.replayed as { id: string }[])[0];
       });
       await c1.request({ burst: 400, topic: 'trim', size: 8 }, 'burst');
+      await until('the burst in Redis', async () => {
+        const now = (await c1.request({ stats: true }, 'stats')).stats as BusCountersSnapshot;
+        return now.queuedBytes === 0 ? true : undefined;
+      });
       const replay = await until('trimmed', async () => {
         const reply = await c1.request({ replay: 'trim', after: first.id }, 'replayed');
         return reply.gap === true ? reply : undefined;
       });
       expect((replay.replayed as unknown[]).length).toBeLessThan(400);
+      const counted = (await c1.request({ stats: true }, 'stats')).stats as BusCountersSnapshot;
+      expect(counted.trimmed).toBeGreaterThanOrEqual(1);
       const tail = replay.replayed as { id: string }[];
       const lastButOne = tail.at(-2)?.id;
       const end = await c1.request({ replay: 'trim', after: lastButOne }, 'replayed');

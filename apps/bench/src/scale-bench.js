@@ -1,0 +1,218 @@
+// Scale-out benchmark: topic fan-out with 1 server process against 2 processes joined by
+// @strata-ws/cluster (node:cluster IPC) or @strata-ws/redis (a real redis-server), with the
+// same total clients and the same total message rate. Every client subscribes to one topic;
+// the processes publish the rate between them (64-byte binary messages carrying their publish
+// time), so with 2 processes half of each client's messages come from the other process.
+//
+// This machine's cores are shared with the load process, so the bus is judged by its cost:
+// deliveries per server CPU-second (CPU of every server process, plus the cluster primary or
+// redis-server), 2 processes against 1. Also: wall-clock deliveries/s and publish-to-delivery
+// latency (p50/p99; `remote` = published by the other process).
+//
+// Build first (`npx turbo run build --filter=@strata-ws/redis...`), then:
+//   node apps/bench/src/scale-bench.js [--clients 200] [--rate 500] [--warmup 1500]
+//        [--duration 5000] [--setups single,cluster,cluster-json,redis] [--runs 1]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+const clients = Number(option('clients', '200'));
+const rate = Number(option('rate', '500'));
+const warmup = Number(option('warmup', '1500'));
+const duration = Number(option('duration', '5000'));
+const setups = option('setups', 'single,cluster,cluster-json,redis').split(',');
+const runs = Number(option('runs', '1'));
+
+/** CPU seconds (user + system) used so far by a process, from /proc. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks (100/s)
+}
+
+function start(command, args, env = {}) {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = [];
+  const waiters = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let value;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return;
+    }
+    lines.push(value);
+    for (const w of [...waiters]) {
+      if (w.test(value)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(value);
+      }
+    }
+  });
+  const next = (test) =>
+    new Promise((resolve, reject) => {
+      const found = lines.find(test);
+      if (found) return resolve(found);
+      waiters.push({ test, resolve });
+      child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited with ${code}`)));
+    });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+  return { child, next, stop };
+}
+
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-redis-'));
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { cwd: dir, stdio: 'ignore' },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return {
+    pid: redis.pid,
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      redis.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const serverScript = join(here, 'scale-server.js');
+const node = process.execPath;
+const execArgv = process.execArgv; // e.g. a source loader
+
+async function runSetup(setup) {
+  const stoppers = [];
+  const cpuPids = [];
+  let ports = [];
+  try {
+    if (setup === 'single') {
+      const s = start(node, [...execArgv, serverScript], {
+        SCALE_MODE: 'single',
+        RATE: String(rate),
+      });
+      stoppers.push(s.stop);
+      const { port, pid } = await s.next((l) => 'port' in l);
+      ports = [port];
+      cpuPids.push(pid);
+    } else if (setup === 'cluster' || setup === 'cluster-json') {
+      const s = start(node, [...execArgv, serverScript], {
+        SCALE_MODE: 'cluster',
+        WORKERS: '2',
+        RATE: String(rate / 2),
+        SERIALIZATION: setup === 'cluster' ? 'advanced' : 'json',
+      });
+      stoppers.push(s.stop);
+      const { port, pids, primary } = await s.next((l) => 'port' in l);
+      ports = [port];
+      cpuPids.push(...pids, primary);
+    } else if (setup === 'redis') {
+      const redis = await startRedis();
+      stoppers.push(redis.stop);
+      cpuPids.push(redis.pid);
+      for (const index of [0, 1]) {
+        const s = start(node, [...execArgv, serverScript], {
+          SCALE_MODE: 'redis',
+          INDEX: String(index),
+          RATE: String(rate / 2),
+          REDIS_URL: redis.url,
+        });
+        stoppers.unshift(s.stop);
+        const { port, pid } = await s.next((l) => 'port' in l);
+        ports.push(port);
+        cpuPids.push(pid);
+      }
+    } else {
+      throw new Error(`unknown setup ${setup}`);
+    }
+    const load = start(node, [
+      join(here, 'scale-load.js'),
+      ports.join(','),
+      String(clients),
+      String(warmup),
+      String(duration),
+    ]);
+    stoppers.unshift(load.stop);
+    await load.next((l) => l.phase === 'start');
+    const before = cpuPids.map(cpuSeconds);
+    const end = await load.next((l) => l.phase === 'end');
+    const cpu = cpuPids.map(cpuSeconds).reduce((sum, v, i) => sum + v - before[i], 0);
+    return {
+      setup,
+      processes: setup === 'single' ? 1 : 2,
+      deliveriesPerSecond: Math.round(end.deliveries / end.seconds),
+      expectedPerSecond: clients * rate,
+      serverCpuSeconds: Number(cpu.toFixed(2)),
+      deliveriesPerCpuSecond: Math.round(end.deliveries / Math.max(cpu, 0.01)),
+      p50: end.p50,
+      p99: end.p99,
+      remoteP50: end.remoteP50,
+      remoteP99: end.remoteP99,
+      errors: end.errors,
+    };
+  } finally {
+    for (const stop of stoppers) await stop();
+  }
+}
+
+const results = [];
+for (let r = 0; r < runs; r++) {
+  for (const setup of setups) results.push(await runSetup(setup));
+}
+const median = (values) => {
+  const known = values.filter((v) => typeof v === 'number' && !Number.isNaN(v));
+  return known.length === 0 ? null : known.sort((a, b) => a - b)[Math.floor(known.length / 2)];
+};
+const rows = setups.map((setup) => {
+  const mine = results.filter((r) => r.setup === setup);
+  const pick = (key) => median(mine.map((r) => r[key]));
+  return {
+    setup,
+    processes: mine[0].processes,
+    'deliveries/s': pick('deliveriesPerSecond'),
+    'expected/s': mine[0].expectedPerSecond,
+    'server CPU s': pick('serverCpuSeconds'),
+    'deliveries/CPU-s': pick('deliveriesPerCpuSecond'),
+    'p50 ms': pick('p50'),
+    'p99 ms': pick('p99'),
+    'remote p50 ms': pick('remoteP50'),
+    'remote p99 ms': pick('remoteP99'),
+  };
+});
+const single = rows.find((r) => r.setup === 'single');
+for (const row of rows) {
+  row['CPU efficiency vs 1 process'] = single
+    ? Number((row['deliveries/CPU-s'] / single['deliveries/CPU-s']).toFixed(2))
+    : null;
+}
+console.table(rows);
+console.log(JSON.stringify({ clients, rate, warmup, duration, runs, node: process.version, rows }));
