@@ -39,14 +39,25 @@ export interface SocketSetup {
   skipUTF8Validation?: boolean;
 }
 
-export const WS_ERROR_CODES: Readonly<Record<number, string>> = {
-  1002: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-  1007: 'WS_ERR_INVALID_UTF8',
-  1008: 'WS_ERR_POLICY_VIOLATION',
-  1009: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-  1010: 'WS_ERR_UNSUPPORTED_EXTENSION',
-  1011: 'WS_ERR_INTERNAL',
-};
+/** `ws`'s error codes (doc/ws.md "Error codes") by the engine's reason, checked in order. */
+const WS_CODES_BY_REASON: ReadonlyArray<readonly [RegExp, string]> = [
+  [/unmasked/i, 'WS_ERR_EXPECTED_MASK'],
+  [/masked/i, 'WS_ERR_UNEXPECTED_MASK'],
+  [/UTF-8/i, 'WS_ERR_INVALID_UTF8'],
+  [/RSV/, 'WS_ERR_UNEXPECTED_RSV_1'],
+  [/fragmented control/i, 'WS_ERR_EXPECTED_FIN'],
+  [/control frame payload|close payload/i, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'],
+  [/close code|invalid close/i, 'WS_ERR_INVALID_CLOSE_CODE'],
+  [/length/i, 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'],
+];
+
+/** `ws`'s `error.code` for a protocol error of the engine (`WS_ERR_*`). */
+export function wsErrorCode(closeCode: number, reason: string): string {
+  if (closeCode === 1009) return 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+  for (const [pattern, code] of WS_CODES_BY_REASON) if (pattern.test(reason)) return code;
+  // opcode errors, continuation without a message, a new message inside one: ws's invalid opcode
+  return closeCode === 1002 ? 'WS_ERR_INVALID_OPCODE' : 'WS_ERR_INVALID_FRAME';
+}
 
 let wsInstances = 0;
 

@@ -42,7 +42,7 @@ import {
   toArrayBuffer,
   toBuffer,
   toBytes,
-  WS_ERROR_CODES,
+  wsErrorCode,
   wsLimits,
 } from './util.js';
 
@@ -66,6 +66,12 @@ export type WebSocketListener<K extends keyof WebSocketEvents> = (
   this: WebSocket,
   ...args: WebSocketEvents[K]
 ) => void;
+
+/** The engine's per-send options. */
+type EngineSendOptions = { fin: boolean; compress?: boolean; done?: () => void };
+/** Shared options of the common sends (no callback, one frame): no object per message. */
+const SEND_PLAIN: EngineSendOptions = Object.freeze({ fin: true, compress: false });
+const SEND_DEFAULT: EngineSendOptions = Object.freeze({ fin: true });
 
 /** A listener of any event (what EventEmitter accepts). */
 type AnyListener = (...args: never[]) => void;
@@ -386,8 +392,7 @@ export class WebSocket extends EventEmitter {
     if (this._readyState === 1) this._readyState = 2;
     this.#armCloseTimer();
     const err = error as ProtocolError & { code?: string };
-    if (err.code === undefined)
-      err.code = WS_ERROR_CODES[error.closeCode] ?? 'WS_ERR_INVALID_FRAME';
+    if (err.code === undefined) err.code = wsErrorCode(error.closeCode, error.message);
     if (!this._errorEmitted) {
       this._errorEmitted = true;
       this.emit('error', err);
@@ -536,13 +541,16 @@ export class WebSocket extends EventEmitter {
     let binary = opts.binary ?? typeof data !== 'string';
     if (this.#fragmentBinary !== null) binary = this.#fragmentBinary;
     this.#fragmentBinary = fin ? null : binary;
-    const compress =
-      opts.compress === false || this._extensions['permessage-deflate'] === undefined;
-    const sendOptions: { fin: boolean; compress?: boolean; done?: () => void } = { fin };
-    if (compress) sendOptions.compress = false;
-    if (cb !== undefined) {
-      const callback = cb;
-      sendOptions.done = () => this.#addCallback(callback);
+    const plain = opts.compress === false || this._extensions['permessage-deflate'] === undefined;
+    let sendOptions: EngineSendOptions;
+    if (cb === undefined && fin) sendOptions = plain ? SEND_PLAIN : SEND_DEFAULT;
+    else {
+      sendOptions = { fin };
+      if (plain) sendOptions.compress = false;
+      if (cb !== undefined) {
+        const callback = cb;
+        sendOptions.done = () => this.#addCallback(callback);
+      }
     }
     if (binary) conn.sendBinary(toBytes(data), sendOptions);
     else conn.sendText(typeof data === 'string' ? data : toBytes(data), sendOptions);
