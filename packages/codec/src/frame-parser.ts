@@ -74,8 +74,17 @@ export interface FrameParserOptions {
  */
 export const DEFAULT_MAX_PAYLOAD: number = 64 * 1024 * 1024;
 
-/** Payloads up to this size are allocated whole at their header; larger ones grow with the data. */
+/**
+ * Frames over this size are gathered as views with `retainChunks` (copied once when complete).
+ */
 const PREALLOCATE_MAX = 65536;
+
+/**
+ * A payload split across chunks starts in a buffer of at most twice the bytes in hand (and at
+ * least this much), growing by doubling: a header announcing a payload that never comes costs
+ * what was sent, not what was announced (issue #13: connections reset mid-frame).
+ */
+const INITIAL_PAYLOAD_BUFFER = 4096;
 
 /**
  * Views of retained chunks (`retainChunks`) are checked from this many on: when they hold on
@@ -292,9 +301,7 @@ export class FrameParser {
           this.#parts = [];
         } else {
           this.#payload = new Uint8Array(
-            payloadLength <= PREALLOCATE_MAX
-              ? payloadLength
-              : Math.min(payloadLength, Math.max(PREALLOCATE_MAX, 2 * (length - offset))),
+            Math.min(payloadLength, Math.max(INITIAL_PAYLOAD_BUFFER, 2 * (length - offset))),
           );
         }
         this.#continuePayload(chunk, offset, sink);

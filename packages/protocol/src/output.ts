@@ -192,13 +192,21 @@ export class OutputQueue {
   }
 
   /**
-   * Appends bytes that are whole frames already (a prepared message): copied into the slab
-   * when small, so they leave with this tick's other frames; by reference otherwise.
+   * Appends bytes that are whole frames already (a prepared message, shared by many
+   * connections and never modified): copied into the slab only when small and the slab still
+   * continues this queue's open region (so they leave in one chunk with the frames before);
+   * by reference otherwise — a broadcast writes to many queues in turn, whose regions are
+   * never contiguous, and a copy there would cost a copy and a view per receiver.
    */
   writeFrames(bytes: Uint8Array): void {
     const length = bytes.length;
-    if (length <= this.#copyLimit) {
-      const offset = this.#reserve(length); // may replace the slab: read `slab` after it
+    if (
+      length <= this.#copyLimit &&
+      this.#region === slab &&
+      this.#regionEnd === slabUsed &&
+      slab.length - slabUsed >= length
+    ) {
+      const offset = this.#reserve(length);
       slab.set(bytes, offset);
       return;
     }

@@ -152,6 +152,28 @@ describe('fragment count is not a limit: bytes are', () => {
   });
 });
 
+describe('an announced payload costs what was sent (connections cut mid-frame)', () => {
+  it('2000 connections each sent 100 bytes of a 60 000-byte frame hold under 30 MB', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const start = frame(2, new Uint8Array(60_000)).subarray(0, 8 + 100);
+    const conns: Connection[] = [];
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < 2000; i++) {
+      const { conn } = bulkServer();
+      conn.receive(start.slice());
+      conns.push(conn);
+    }
+    gc();
+    const after = process.memoryUsage();
+    const growth = after.heapUsed + after.external - (before.heapUsed + before.external);
+    // A whole 60 000-byte buffer per connection would be 120 MB.
+    expect(growth).toBeLessThan(30 * 1024 * 1024);
+    expect(conns).toHaveLength(2000);
+  });
+});
+
 describe('UTF-8 fails fast inside one frame (RFC 6455 §8.1)', () => {
   const good = utf8('é'.repeat(700)); // 1400 bytes
   const bad = good.slice();

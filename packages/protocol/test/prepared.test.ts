@@ -80,6 +80,22 @@ describe('PreparedMessage', () => {
     expect(frames.map((f) => text(f.payload))).toEqual(['first', 'hi', 'last']);
   });
 
+  it('small prepared frames: by reference for a broadcast, coalesced right after our own frames', () => {
+    const message = new PreparedMessage(utf8('tick'), false);
+    const a = server();
+    const b = server();
+    a.conn.sendPrepared(message);
+    b.conn.sendPrepared(message); // a broadcast: queues written in turn, never contiguous
+    a.conn.sendPrepared(message);
+    const outA = a.conn.takeOutput();
+    expect(outA).toEqual([message.frame, message.frame]);
+    expect(outA[0]).toBe(message.frame); // no copy, no view per receiver
+    expect(b.conn.takeOutput()[0]).toBe(message.frame);
+    a.conn.sendText('own');
+    a.conn.sendPrepared(message); // right after our own frame in the slab: one chunk
+    expect(a.conn.takeOutput()).toHaveLength(1);
+  });
+
   it('waits for the end of our own fragmented message, then goes in order', () => {
     const { conn, out } = server();
     const message = new PreparedMessage(utf8('broadcast'), false);
