@@ -88,14 +88,13 @@ function appendHistory(history: Uint8Array | null, data: Uint8Array, cap: number
   return out;
 }
 
-function withTrailer(chunks: Uint8Array[] | null, last: Uint8Array, length: number): Uint8Array {
+/** `head` (may be null), then `last`, then the sync-flush tail, in one new array of `length` + 4 bytes. */
+function withTrailer(head: Uint8Array | null, last: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length + 4);
   let o = 0;
-  if (chunks !== null) {
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
+  if (head !== null) {
+    out.set(head);
+    o = head.length;
   }
   out.set(last, o);
   out.set(TRAILER, o + last.length);
@@ -251,8 +250,9 @@ export class PerMessageDeflate implements MessageExtension {
   // Context takeover in pooled mode: the plain text the peer's context holds.
   #outHistory: Uint8Array | null = null;
   #inHistory: Uint8Array | null = null;
-  // Fragments of an incoming compressed message (pooled mode), inflated at FIN.
-  #inFragments: Uint8Array[] | null = null;
+  // Fragments of an incoming compressed message (pooled mode), inflated at FIN: gathered into
+  // one buffer that doubles as needed, so a fragment costs its bytes (no record per fragment).
+  #inFragments: Uint8Array | null = null;
   #inFragmentsLength = 0;
   // One job per direction at a time; more are queued (the protocol engine never sends more).
   #encodeBusy = false;
@@ -389,21 +389,26 @@ export class PerMessageDeflate implements MessageExtension {
       return;
     }
     if (!fin) {
-      this.#inFragmentsLength += data.length;
+      const filled = this.#inFragmentsLength;
       // Compressed input beyond 9/8 of the allowed output (the fixed-Huffman worst case) plus
       // slack can only be padding: refuse it rather than buffer it.
-      if (this.#inFragmentsLength > limit + (limit >>> 3) + 4096) {
+      if (filled + data.length > limit + (limit >>> 3) + 4096) {
         this.#inFragments = null;
         this.#inFragmentsLength = 0;
         this.#decodeDone(tooBig(limit));
         return;
       }
-      if (this.#inFragments === null) this.#inFragments = [];
-      this.#inFragments.push(data.slice()); // the caller's buffer is not ours after the callback
+      // Copied: the caller's buffer is not ours after the callback.
+      this.#gatherFragment(data, filled);
       this.#decodeDone(null, EMPTY);
       return;
     }
-    const input = withTrailer(this.#inFragments, data, this.#inFragmentsLength + data.length);
+    const held = this.#inFragments;
+    const input = withTrailer(
+      held === null ? null : held.subarray(0, this.#inFragmentsLength),
+      data,
+      this.#inFragmentsLength + data.length,
+    );
     this.#inFragments = null;
     this.#inFragmentsLength = 0;
     const dictionary = this.#inTakeover ? this.#inHistory : null;
@@ -496,6 +501,20 @@ export class PerMessageDeflate implements MessageExtension {
       this.#outHistory = appendHistory(this.#outHistory, data, 1 << this.#outBits);
     }
     this.#encodeDone(null, stripTrailer(out));
+  }
+
+  /** Appends a compressed fragment to the gathered bytes (doubling the buffer when full). */
+  #gatherFragment(data: Uint8Array, filled: number): void {
+    const need = filled + data.length;
+    let buffer = this.#inFragments;
+    if (buffer === null || buffer.length < need) {
+      const grown = new Uint8Array(Math.max(need, 2 * (buffer?.length ?? 0), 256));
+      if (buffer !== null) grown.set(buffer.subarray(0, filled));
+      buffer = grown;
+      this.#inFragments = buffer;
+    }
+    buffer.set(data, filled);
+    this.#inFragmentsLength = need;
   }
 
   #decodeFinish(out: Uint8Array, limit: number): void {
