@@ -1,0 +1,90 @@
+// Observability: two servers in this process, each with its own RedisAdapter on a real
+// redis-server, and a real WebSocket client. The strata:bus:* diagnostics channels report the
+// publish, the receive (with latency, origin and local deliveries), a drop when a message does
+// not fit the byte bound, and the connection state; the counters agree.
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { BusChannelName } from '@strata-ws/cluster';
+import { WebSocketServer } from '@strata-ws/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { RedisAdapter } from '../src/index.js';
+import { until } from './support/procs.js';
+import { RedisServer } from './support/redis-server.js';
+
+describe('diagnostics channels and counters', () => {
+  let redis: RedisServer;
+  const events: { channel: string; message: Record<string, unknown> }[] = [];
+  const listeners = Object.values(BusChannelName).map((channel) => {
+    const listener = (message: unknown) =>
+      events.push({ channel, message: message as Record<string, unknown> });
+    diagnosticsChannel.subscribe(channel, listener);
+    return () => diagnosticsChannel.unsubscribe(channel, listener);
+  });
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    for (const off of listeners) off();
+    await redis?.stop();
+  });
+
+  it('reports publish, receive, drop and state', async () => {
+    const a = new RedisAdapter({ url: redis.url, nodeId: 'node-a' });
+    const b = new RedisAdapter({ url: redis.url, nodeId: 'node-b', maxQueueBytes: 1024 });
+    const wssA = new WebSocketServer({ port: 0, host: '127.0.0.1', topics: { adapter: a } });
+    const wssB = new WebSocketServer({ port: 0, host: '127.0.0.1', topics: { adapter: b } });
+    try {
+      await Promise.all([once(wssA, 'listening'), once(wssB, 'listening')]);
+      const { port } = wssA.address() as { port: number };
+      const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+      const received: Buffer[] = [];
+      client.on('message', (data: Buffer) => received.push(data));
+      const connected = once(wssA, 'connection');
+      await once(client, 'open');
+      const [ws] = (await connected) as [{ subscribe(topic: string): boolean }];
+      ws.subscribe('metrics');
+      await a.subscribed('metrics');
+      await until('B connected', () => (b.connected ? true : undefined));
+
+      expect(wssB.publish('metrics', 'small')).toBe(0);
+      await until('delivery', () => received[0]);
+      expect(received[0]?.toString()).toBe('small');
+      expect(wssB.publish('metrics', 'x'.repeat(2000))).toBe(0); // over B's 1 KiB bound
+
+      const publish = events.find((e) => e.channel === BusChannelName.publish);
+      expect(publish?.message).toMatchObject({ bus: 'redis', topic: 'metrics' });
+      expect(publish?.message.bytes).toBe(13 + 'node-b'.length + 'metrics'.length + 5);
+      const receive = events.find((e) => e.channel === BusChannelName.receive);
+      expect(receive?.message).toMatchObject({
+        bus: 'redis',
+        topic: 'metrics',
+        origin: 'node-b',
+        delivered: 1,
+      });
+      expect(receive?.message.latencyMs).toBeGreaterThanOrEqual(0);
+      const drop = events.find((e) => e.channel === BusChannelName.drop);
+      expect(drop?.message).toEqual({
+        bus: 'redis',
+        topic: 'metrics',
+        reason: 'queue-full',
+        count: 1,
+      });
+      expect(
+        events.some((e) => e.channel === BusChannelName.state && e.message.state === 'ready'),
+      ).toBe(true);
+
+      expect(b.counters.snapshot()).toMatchObject({ published: 1, droppedQueueFull: 1 });
+      expect(a.counters.snapshot()).toMatchObject({ received: 1, deliveries: 1, published: 0 });
+      expect(a.counters.latencyMaxMs).toBeGreaterThanOrEqual(a.counters.latencyMeanMs);
+      client.terminate();
+    } finally {
+      await Promise.all([wssA.shutdown({ timeout: 500 }), wssB.shutdown({ timeout: 500 })]);
+    }
+    expect(
+      events.some((e) => e.channel === BusChannelName.state && e.message.state === 'closed'),
+    ).toBe(true);
+  });
+});
