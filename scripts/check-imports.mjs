@@ -10,7 +10,9 @@
 // 2. Arrows point down: every package under packages/ names its layer,
 //    `"strata": { "layer": "<name>" }`, one of LAYERS below (apps/* are "app"); a file imports
 //    workspace packages of its own layer or lower only.
-// 3. Imports are declared: a source file imports only packages in its package.json
+// 3. Imports are declared (a file outside every workspace that a test reaches by a relative
+//    path, e.g. docs/recipes/*.ts, counts as that workspace's test file): a source file
+//    imports only packages in its package.json
 //    `dependencies`, `peerDependencies` or `optionalDependencies` (or itself); a test or config
 //    file may also use `devDependencies`, the root's devDependencies, and a workspace package
 //    that depends on its own (declaring that one would be a cycle). A relative import may
@@ -240,10 +242,16 @@ export function checkImports(root) {
     const portable = portableFiles(pkg, sources, problems);
     const usedBySource = new Set();
 
-    for (const file of sources) {
+    // Files outside every workspace that a test reaches by a relative path (docs/recipes/*.ts
+    // driven by apps/recipes' tests, the root vitest.shared.ts) are checked as that
+    // workspace's test files: their imports must be declared by it.
+    const queue = sources.map((file) => ({ file, outside: false }));
+    const seen = new Set(sources);
+    for (let q = 0; q < queue.length; q++) {
+      const { file, outside } = queue[q];
       const rel = relative(pkg.dir, file).split(sep).join('/');
-      const where = `${pkg.rel}/${rel}`;
-      const devFile = isDevFile(rel);
+      const where = outside ? relative(root, file).split(sep).join('/') : `${pkg.rel}/${rel}`;
+      const devFile = outside || isDevFile(rel);
       const mustBePortable = portable.has(file);
       const { text, imports, info } = parseFile(file);
 
@@ -268,8 +276,17 @@ export function checkImports(root) {
             problems.push(
               `${where}: imports ${spec}, a file of another workspace (import it by its package name)`,
             );
-          } else if (!devFile && !target.startsWith(pkg.dir + sep)) {
-            problems.push(`${where}: imports ${spec}, outside its package`);
+          } else if (!target.startsWith(pkg.dir + sep)) {
+            if (!devFile) problems.push(`${where}: imports ${spec}, outside its package`);
+            const reached = resolveRelative(file, spec);
+            if (
+              reached !== null &&
+              !seen.has(reached) &&
+              !reached.includes(`${sep}node_modules${sep}`)
+            ) {
+              seen.add(reached);
+              queue.push({ file: reached, outside: true });
+            }
           }
           continue;
         }

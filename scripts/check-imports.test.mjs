@@ -197,6 +197,19 @@ describe('check-imports', () => {
     ]);
   });
 
+  it("checks files outside every workspace that a test reaches, as that workspace's", () => {
+    const problems = checkImports(
+      fixture({
+        'apps/demo/test/recipe.test.js': "import { run } from '../../../docs/recipe.js';\nrun();\n",
+        'docs/recipe.js':
+          "import { f } from '@x/facade';\nimport { e } from '@x/engine';\nexport const run = () => [f, e];\n",
+      }),
+    );
+    same(problems, [
+      'docs/recipe.js: imports @x/engine but apps/demo/package.json has no @x/engine in its dependencies or devDependencies',
+    ]);
+  });
+
   it('exits 1 and prints each problem from the command line', () => {
     const root = fixture({ 'packages/codec/src/bad.ts': "import 'node:os';\n" });
     const run = spawnSync(
