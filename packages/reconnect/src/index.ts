@@ -28,6 +28,14 @@ export {
   type WebSocketLike,
 } from './options.js';
 export { ReconnectingWebSocket } from './reconnecting-websocket.js';
+export {
+  READER_TOO_SLOW,
+  type ReconnectingStreamCloseInfo,
+  type ReconnectingStreamOpenInfo,
+  type ReconnectingStreamOptions,
+  ReconnectingWebSocketStream,
+  type StreamMessage,
+} from './stream.js';
 export { messageSize } from './util.js';
 export {
   type EnvelopeHeader,

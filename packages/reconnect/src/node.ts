@@ -11,6 +11,10 @@ import type {
   WebSocketConstructor,
 } from './options.js';
 import { ReconnectingWebSocket as PortableReconnectingWebSocket } from './reconnecting-websocket.js';
+import {
+  ReconnectingWebSocketStream as PortableReconnectingWebSocketStream,
+  type ReconnectingStreamOptions,
+} from './stream.js';
 
 export {
   DropEvent,
@@ -53,6 +57,23 @@ export {
 export class ReconnectingWebSocket extends PortableReconnectingWebSocket {
   constructor(url: UrlProvider, protocols?: ProtocolsProvider, options: ReconnectOptions = {}) {
     super(url, protocols, {
+      ...options,
+      WebSocket: options.WebSocket ?? (StrataWebSocket as unknown as WebSocketConstructor),
+    });
+  }
+}
+export type {
+  ReconnectingStreamCloseInfo,
+  ReconnectingStreamOpenInfo,
+  ReconnectingStreamOptions,
+  StreamMessage,
+} from './stream.js';
+export { READER_TOO_SLOW } from './stream.js';
+
+/** `ReconnectingWebSocketStream` over `@strata-ws/client` unless the `WebSocket` option names another class. */
+export class ReconnectingWebSocketStream extends PortableReconnectingWebSocketStream {
+  constructor(url: UrlProvider, options: ReconnectingStreamOptions = {}) {
+    super(url, {
       ...options,
       WebSocket: options.WebSocket ?? (StrataWebSocket as unknown as WebSocketConstructor),
     });

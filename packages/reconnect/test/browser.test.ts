@@ -6,42 +6,27 @@
  * retrying at once, and resumption across TCP cuts (exactly once, in order) and past the window.
  */
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, ManualClock, startServer, TcpProxy, type TestServer, until } from './helpers.js';
-
-/** The files of the portable `.` entry. */
-const PORTABLE = [
-  'index',
-  'options',
-  'events',
-  'wire',
-  'reconnecting-websocket',
-  'util',
-  'handlers',
-];
+import {
+  compilePortable,
+  freePort,
+  ManualClock,
+  startServer,
+  TcpProxy,
+  type TestServer,
+  until,
+} from './helpers.js';
 
 function compile(): Map<string, string> {
   const out = new Map<string, string>();
-  for (const name of PORTABLE) {
-    const source = readFileSync(new URL(`../src/${name}.ts`, import.meta.url), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      fileName: `${name}.ts`,
-      compilerOptions: {
-        module: ts.ModuleKind.ESNext,
-        target: ts.ScriptTarget.ES2022,
-        verbatimModuleSyntax: true,
-      },
-    });
-    out.set(`/reconnect/${name}.js`, outputText);
-  }
+  for (const [file, js] of compilePortable()) out.set(`/reconnect/${file}`, js);
   return out;
 }
 

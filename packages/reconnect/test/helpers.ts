@@ -4,6 +4,7 @@
  * small event-waiting utilities.
  */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import {
   type AddressInfo,
   createServer,
@@ -12,6 +13,7 @@ import {
   type Socket,
 } from 'node:net';
 import type { ServerWebSocket, WebSocketServer } from '@strata-ws/server';
+import ts from 'typescript';
 import type { Clock } from '../src/index.js';
 import {
   createResumableServer,
@@ -245,4 +247,29 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * The portable `.` entry compiled to ESM for browsers, Bun and Deno: every source file reachable
+ * from src/index.ts through relative imports, transpiled with TypeScript (file name -> JS).
+ */
+export function compilePortable(): Map<string, string> {
+  const out = new Map<string, string>();
+  const pending = ['index'];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (out.has(`${name}.js`)) continue;
+    const source = readFileSync(new URL(`../src/${name}.ts`, import.meta.url), 'utf8');
+    for (const match of source.matchAll(/from '\.\/([\w-]+)\.js'/g)) pending.push(match[1]!);
+    const { outputText } = ts.transpileModule(source, {
+      fileName: `${name}.ts`,
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+      },
+    });
+    out.set(`${name}.js`, outputText);
+  }
+  return out;
 }

@@ -4,44 +4,17 @@
  * message exactly once, in order.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServer, TcpProxy, until } from './helpers.js';
+import { compilePortable, startServer, TcpProxy, until } from './helpers.js';
 
-const PORTABLE = [
-  'index',
-  'options',
-  'events',
-  'wire',
-  'reconnecting-websocket',
-  'util',
-  'handlers',
-];
 const bin = (name: string) =>
   fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'strata-reconnect-runtimes-'));
-for (const name of PORTABLE) {
-  const source = readFileSync(new URL(`../src/${name}.ts`, import.meta.url), 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: {
-      module: ts.ModuleKind.ESNext,
-      target: ts.ScriptTarget.ES2022,
-      verbatimModuleSyntax: true,
-    },
-  });
-  writeFileSync(join(dir, `${name}.js`), outputText);
-}
+for (const [file, js] of compilePortable()) writeFileSync(join(dir, file), js);
 copyFileSync(new URL('./fixtures/runtime-client.mjs', import.meta.url), join(dir, 'client.mjs'));
 const children = new Set<ChildProcess>();
 afterAll(() => {

@@ -156,6 +156,8 @@ describe('API surface', () => {
       'ReconnectCloseEvent',
       'ReconnectingEvent',
       'ReconnectingWebSocket',
+      'READER_TOO_SLOW',
+      'ReconnectingWebSocketStream',
       'SessionEvent',
       'defaultShouldReconnect',
       'formatResumeRequest',
