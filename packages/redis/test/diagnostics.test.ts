@@ -87,4 +87,31 @@ describe('diagnostics channels and counters', () => {
       events.some((e) => e.channel === BusChannelName.state && e.message.state === 'closed'),
     ).toBe(true);
   });
+
+  it('sharded pub/sub (SPUBLISH/SSUBSCRIBE) crosses processes the same way', async () => {
+    const a = new RedisAdapter({ url: redis.url, sharded: true });
+    const b = new RedisAdapter({ url: redis.url, sharded: true });
+    const wssA = new WebSocketServer({ port: 0, host: '127.0.0.1', topics: { adapter: a } });
+    const wssB = new WebSocketServer({ port: 0, host: '127.0.0.1', topics: { adapter: b } });
+    try {
+      await Promise.all([once(wssA, 'listening'), once(wssB, 'listening')]);
+      const { port } = wssA.address() as { port: number };
+      const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+      const received: { data: Buffer; isBinary: boolean }[] = [];
+      client.on('message', (data: Buffer, isBinary: boolean) => received.push({ data, isBinary }));
+      const connected = once(wssA, 'connection');
+      await once(client, 'open');
+      const [ws] = (await connected) as [{ subscribe(topic: string): boolean }];
+      ws.subscribe('shard');
+      await a.subscribed('shard');
+      await until('B connected', () => (b.connected ? true : undefined));
+      wssB.publish('shard', new Uint8Array([1, 2, 3]));
+      const got = await until('delivery', () => received[0]);
+      expect(got.isBinary).toBe(true);
+      expect([...got.data]).toEqual([1, 2, 3]);
+      client.terminate();
+    } finally {
+      await Promise.all([wssA.shutdown({ timeout: 500 }), wssB.shutdown({ timeout: 500 })]);
+    }
+  });
 });
