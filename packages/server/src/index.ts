@@ -64,10 +64,3 @@ export type {
   WebSocketMessage,
 } from './websocket.js';
 export { ServerWebSocket } from './websocket.js';
-
-/** @deprecated Use {@link TopicRegistryOptions} (a published message is prepared by `PreparedMessage`). */
-export type MessagePreparerOptions = import('./topics.js').TopicRegistryOptions;
-/** @deprecated Frames for many connections are `PreparedMessage`s (`@strata-ws/protocol`). */
-export type PreparedFrame = import('@strata-ws/protocol').PreparedMessage;
-/** @deprecated Use `PreparedMessage` with `ServerWebSocket.sendPrepared`. */
-export type PreparedFrameLike = import('@strata-ws/protocol').PreparedMessage;

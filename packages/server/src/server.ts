@@ -46,6 +46,7 @@ import {
   type MessageData,
   type PublishOptions,
   TopicRegistry,
+  type TopicSubscriber,
 } from './topics.js';
 import {
   decide,
@@ -301,6 +302,15 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
    */
   publish(topic: string, data: MessageData, options?: PublishOptions): number {
     return this.#topics.publish(topic, data, options);
+  }
+
+  /**
+   * The server's topic registry: lets an object other than a connection (e.g. a resumable
+   * session) subscribe itself with `subscribe(subscriber, topic)` — it receives every
+   * local delivery through its `sendPrepared` — without wrapping the adapter.
+   */
+  get topicRegistry(): TopicRegistry<TopicSubscriber> {
+    return this.#topics as unknown as TopicRegistry<TopicSubscriber>;
   }
 
   /** How many connections of this server are subscribed to `topic`. */

@@ -609,3 +609,20 @@ describe('PubSubAdapter seam', () => {
     ).toThrow();
   });
 });
+
+describe('wss.topicRegistry', () => {
+  it('lets an object that is not a connection subscribe and receive local deliveries', async () => {
+    const wss = new WebSocketServer({ noServer: true, heartbeatInterval: 0 });
+    const got: string[] = [];
+    const session: TopicSubscriber = {
+      sendPrepared(message) {
+        got.push(Buffer.from(message.data).toString());
+      },
+    };
+    expect(wss.topicRegistry.subscribe(session, 'room')).toBe(true);
+    expect(wss.publish('room', 'to the session')).toBe(1);
+    expect(wss.subscriberCount('room')).toBe(1);
+    expect(got).toEqual(['to the session']);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  });
+});
