@@ -36,4 +36,16 @@ describe('export surface', () => {
       ].sort(),
     );
   });
+
+  it('the README "API" table lists exactly the runtime exports', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## API'), readme.indexOf('## Errors'));
+    const listed = new Set<string>();
+    for (const row of table.split('\n').filter((line) => line.startsWith('| `'))) {
+      const first = row.split('|')[1]!;
+      for (const m of first.matchAll(/`([A-Za-z0-9_]+)`/g)) listed.add(m[1]!);
+    }
+    expect([...listed].sort()).toEqual(Object.keys(handshake).sort());
+  });
 });
