@@ -19,7 +19,7 @@
  */
 
 import { constants, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
-import { ProtocolError } from '@strata-ws/codec';
+import { CloseCode, ProtocolError } from '@strata-ws/codec';
 import type { MessageExtension, RsvBit, TransformCallback } from '@strata-ws/protocol';
 import type { DeflateAgreement } from '../params.js';
 import { sharedZlibLimiter, type ZlibLimiter } from './limiter.js';
@@ -106,16 +106,18 @@ function ceilLog2(n: number): number {
 }
 
 function tooBig(limit: number): ProtocolError {
-  return new ProtocolError(1009, `Decompressed message exceeds ${limit} bytes`);
+  return new ProtocolError(CloseCode.MessageTooBig, `Decompressed message exceeds ${limit} bytes`);
 }
 
 function invalidData(error: unknown): ProtocolError {
   const message = error instanceof Error ? error.message : String(error);
-  return new ProtocolError(1007, `Invalid compressed data: ${message}`, { cause: error });
+  return new ProtocolError(CloseCode.InvalidPayloadData, `Invalid compressed data: ${message}`, {
+    cause: error,
+  });
 }
 
 function compressionFailed(error: unknown): ProtocolError {
-  return new ProtocolError(1011, 'Compression failed', { cause: error });
+  return new ProtocolError(CloseCode.InternalError, 'Compression failed', { cause: error });
 }
 
 function isTooLarge(error: unknown): boolean {
