@@ -105,10 +105,14 @@ export async function bench(argv) {
     ws.binaryType = 'arraybuffer';
     sockets.push(ws);
   }
+  let errorEvent = null;
   const opened = await Promise.all(
     sockets.map(
       (ws) =>
         new Promise((resolve) => {
+          ws.addEventListener('error', (event) => {
+            errorEvent ??= event;
+          });
           ws.addEventListener('open', () => resolve(true), { once: true });
           ws.addEventListener('close', () => resolve(false), { once: true });
         }),
@@ -116,7 +120,7 @@ export async function bench(argv) {
   );
   if (opened.includes(false)) {
     for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-    const { code, message } = await diagnoseFailure(url, protocols, wsOptions, started);
+    const { code, message } = await diagnoseFailure(url, protocols, wsOptions, started, errorEvent);
     process.stderr.write(`strata bench: ${message}\n`);
     return code;
   }

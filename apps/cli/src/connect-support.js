@@ -2,7 +2,7 @@
 // options, exit codes, and the one-line diagnosis of a connection that never opened.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, STATUS_CODES } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { UsageError } from './args.js';
 
@@ -96,25 +96,55 @@ const NETWORK_ERRORS = {
   ENETUNREACH: 'network unreachable',
 };
 
+/** One line for a network or TLS error (by its Node error code), or null if unknown. */
+function describeNetworkError(error, url) {
+  const code = /** @type {{ code?: string }} */ (error)?.code ?? '';
+  const known = NETWORK_ERRORS[code];
+  if (known !== undefined) return `cannot connect to ${url}: ${known} (${code})`;
+  const message = error instanceof Error ? error.message : '';
+  if (/CERT|SSL|TLS|SELF_SIGNED/.test(code) || /certificate|SSL|TLS/i.test(message)) {
+    return `TLS failure with ${new URL(url).host}: ${message}${code ? ` (${code})` : ''}; --ca FILE trusts a CA, --insecure skips the check`;
+  }
+  return null;
+}
+
 /**
- * Finds out why a connection failed before it opened: the WHATWG error event carries no
- * detail (as in browsers), so the same request is replayed once with node:http(s) to read the
- * network error or the HTTP status. Resolves with an exit code and one line for the user.
+ * Finds out why a connection failed before it opened. The client's `error` event carries the
+ * cause (`event.error`, a Node extra) and, for a refused handshake, `event.status`; when
+ * neither says enough, the request is replayed once with node:http(s) to read the network
+ * error or the HTTP status. Resolves with an exit code and one line for the user.
  * @param {string} url
  * @param {string[]} protocols
  * @param {import('@strata-ws/client').WebSocketOptions} wsOptions
  * @param {number} started when the connection attempt started (Date.now())
+ * @param {Event & { error?: unknown, status?: number } | null} [errorEvent]
  * @returns {Promise<{ code: number, message: string }>}
  */
-export function diagnoseFailure(url, protocols, wsOptions, started) {
-  const elapsed = Date.now() - started;
+export function diagnoseFailure(url, protocols, wsOptions, started, errorEvent = null) {
   const timeout = wsOptions.handshakeTimeout ?? 10_000;
-  if (elapsed >= timeout - 5) {
+  if (Date.now() - started >= timeout - 5) {
     return Promise.resolve({
       code: ExitCode.ConnectFailed,
       message: `no answer from ${url} within ${timeout} ms (handshake timeout)`,
     });
   }
+  if (typeof errorEvent?.status === 'number') {
+    const status = errorEvent.status;
+    return Promise.resolve({
+      code: ExitCode.HandshakeRefused,
+      message: `handshake refused: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd(),
+    });
+  }
+  const known =
+    errorEvent?.error === undefined ? null : describeNetworkError(errorEvent.error, url);
+  if (known !== null) return Promise.resolve({ code: ExitCode.ConnectFailed, message: known });
+  return replay(url, protocols, wsOptions, started);
+}
+
+/** The fallback of diagnoseFailure: the same request once more, with node:http(s). */
+function replay(url, protocols, wsOptions, started) {
+  const elapsed = Date.now() - started;
+  const timeout = wsOptions.handshakeTimeout ?? 10_000;
   const target = new URL(url);
   const secure = target.protocol === 'wss:' || target.protocol === 'https:';
   /** @type {Record<string, string>} */
@@ -176,16 +206,8 @@ export function diagnoseFailure(url, protocols, wsOptions, started) {
       req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
     );
     req.on('error', (error) => {
-      const code = /** @type {{ code?: string }} */ (error).code ?? '';
-      const known = NETWORK_ERRORS[code];
-      let message;
-      if (known !== undefined) message = `cannot connect to ${url}: ${known} (${code})`;
-      else if (
-        /CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/.test(code) ||
-        /certificate|SSL|TLS/i.test(error.message)
-      ) {
-        message = `TLS failure with ${target.host}: ${error.message}${code ? ` (${code})` : ''}; --ca FILE trusts a CA, --insecure skips the check`;
-      } else message = `cannot connect to ${url}: ${error.message}`;
+      const message =
+        describeNetworkError(error, url) ?? `cannot connect to ${url}: ${error.message}`;
       resolve({ code: ExitCode.ConnectFailed, message });
     });
     req.end();

@@ -14,7 +14,7 @@ Connects to a WebSocket server (ws://, wss://; http(s):// maps to ws(s)://).
 On a terminal: type a line to send it as a text message; incoming messages appear above the
 prompt ("<" text, binary as hex or base64). Line editing and history (up/down) as in any
 readline prompt. Commands:
-  /ping [text]            send a ping (where the client supports it) and print the pong
+  /ping [text]            send a ping and print the pong with its round-trip time
   /close [code] [reason]  start the closing handshake (default 1000)
   /binary HEX             send a binary message given in hex
   /quit                   close with 1000 and exit (also Ctrl-D, Ctrl-C)
@@ -118,13 +118,18 @@ export async function connect(argv, io = {}) {
   const started = Date.now();
   // Listen for the end from the start: a server may close right after the open event.
   const closing = closed(ws);
+  /** The error event of a failed connection: its cause and HTTP status (Node extras). */
+  let errorEvent = null;
+  ws.addEventListener('error', (event) => {
+    errorEvent = event;
+  });
 
   const opened = await new Promise((resolve) => {
     ws.addEventListener('open', () => resolve(true), { once: true });
     ws.addEventListener('close', () => resolve(false), { once: true });
   });
   if (!opened) {
-    const { code, message } = await diagnoseFailure(url, protocols, wsOptions, started);
+    const { code, message } = await diagnoseFailure(url, protocols, wsOptions, started, errorEvent);
     stderr.write(`strata connect: ${message}\n`);
     return code;
   }
@@ -252,8 +257,10 @@ async function runInteractive(ws, closing, { stdin, stdout, binaryFormat, note }
     print(binary ? `< (binary, ${event.data.byteLength} B) ${text}` : `< ${text}`);
   });
   // A client with a ping() extra reports the answer as a 'pong' event.
-  ws.addEventListener('pong', () => {
-    if (pingSentAt > 0) print(`pong after ${(performance.now() - pingSentAt).toFixed(2)} ms`);
+  ws.addEventListener('pong', (event) => {
+    const data = event.data?.byteLength > 0 ? ` "${Buffer.from(event.data).toString()}"` : '';
+    const after = pingSentAt > 0 ? ` after ${(performance.now() - pingSentAt).toFixed(2)} ms` : '';
+    print(`pong${data}${after}`);
     pingSentAt = 0;
   });
   note(

@@ -82,6 +82,9 @@ describe('strata connect on a terminal (script -qfc, a real pty)', () => {
     const after = plain(screen).slice(plain(screen).lastIndexOf('< pushed by the server'));
     expect(after).toContain('> half typ');
     await type('\x15'); // Ctrl-U clears the half-typed line
+    // /ping: a real WebSocket ping; the server's pong is shown with its round trip.
+    await type('/ping are you there\r');
+    await waitFor('pong "are you there" after');
     await type('/close 4001 bye now\r');
     await waitFor('closed: 4001');
     const [code] = child.exitCode !== null ? [child.exitCode] : await once(child, 'exit');

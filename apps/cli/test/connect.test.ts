@@ -167,9 +167,7 @@ describe('strata connect: mistakes get one clear line, never a stack trace', () 
 
   it('exit 4 with the HTTP status for a refused handshake', async () => {
     const r = await run(['connect', `${serverUrl}/private`]);
-    expect(r.stderr.trim()).toBe(
-      'strata connect: handshake refused: HTTP 403 Forbidden (not for you)',
-    );
+    expect(r.stderr.trim()).toBe('strata connect: handshake refused: HTTP 403 Forbidden');
     expect(r.code).toBe(4);
   });
 
