@@ -11,6 +11,7 @@ import type {
   MessageExtension,
   TransformCallback,
 } from '@strata-ws/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Connection,
@@ -233,5 +234,48 @@ describe('UTF-8 fails fast inside one frame (RFC 6455 §8.1)', () => {
     );
     conn.receive(wire.slice(0, 620)); // the first frame and the second one's header
     expect(failCode(rec)).toBe(1009);
+  });
+
+  it('property: 1007 comes on the read that holds the bad byte, whatever the fragments and reads', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 3000 }),
+        fc.nat(),
+        fc.array(fc.integer({ min: 1, max: 2000 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 1, max: 1500 }), { minLength: 1, maxLength: 6 }),
+        (textValue, badSeed, fragmentSizes, readSizes) => {
+          const payload = utf8(textValue);
+          const bad = badSeed % payload.length;
+          payload[bad] = 0xff;
+          // Fragment it, remembering where payload byte `bad` lands on the wire.
+          const frames: Uint8Array[] = [];
+          let wireAt = 0;
+          let badWire = -1;
+          for (let at = 0, i = 0; at < payload.length; i++) {
+            const n = fragmentSizes[i % fragmentSizes.length]!;
+            const part = payload.subarray(at, at + n);
+            const f = frame(at === 0 ? 1 : 0, part, { fin: at + n >= payload.length });
+            const header = f.length - part.length;
+            if (bad >= at && bad < at + part.length) badWire = wireAt + header + (bad - at);
+            frames.push(f);
+            wireAt += f.length;
+            at += n;
+          }
+          const wire = concatBytes(...frames);
+          const { conn, rec } = bulkServer();
+          let at = 0;
+          for (let i = 0; at < wire.length; i++) {
+            const n = readSizes[i % readSizes.length]!;
+            conn.receive(wire.slice(at, at + n));
+            at += n;
+            const holdsBad = badWire < at;
+            expect(rec.fails).toEqual(holdsBad ? [1007] : []);
+            if (holdsBad) break;
+          }
+          expect(rec.messages).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
