@@ -177,7 +177,7 @@ async function runSetup(setup) {
       p99: end.p99,
       remoteP50: end.remoteP50,
       remoteP99: end.remoteP99,
-      errors: end.errors,
+      errors: end.errors + end.resets,
     };
   } finally {
     for (const stop of stoppers) await stop();
@@ -206,6 +206,7 @@ const rows = setups.map((setup) => {
     'p99 ms': pick('p99'),
     'remote p50 ms': pick('remoteP50'),
     'remote p99 ms': pick('remoteP99'),
+    errors: pick('errors'),
   };
 });
 const single = rows.find((r) => r.setup === 'single');

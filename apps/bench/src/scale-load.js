@@ -20,6 +20,7 @@ const FRAME = 66; // 0x82, 64, then 64 payload bytes
 let counting = false;
 let deliveries = 0;
 let errors = 0;
+let resets = 0;
 let sampleTick = 0;
 const local = [];
 const remote = [];
@@ -77,7 +78,11 @@ function client(port) {
       }
       if (i < data.length) rest = Buffer.from(data.subarray(i));
     });
-    socket.on('error', reject);
+    // A server may drop a client it cannot keep up with (its backpressure policy): counted.
+    socket.on('error', (error) => {
+      if (upgraded) resets++;
+      else reject(error);
+    });
   });
 }
 
@@ -108,6 +113,7 @@ process.stdout.write(
     deliveries,
     seconds,
     errors,
+    resets,
     p50: percentile(all, 0.5),
     p99: percentile(all, 0.99),
     localP50: percentile(local, 0.5),

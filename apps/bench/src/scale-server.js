@@ -22,6 +22,9 @@ function serve(adapter, processIndex) {
     port: Number(process.env.PORT ?? 0),
     host: '127.0.0.1',
     heartbeatInterval: 0,
+    // A saturated run must not turn into closed connections: a client whose queue is over
+    // maxBufferedAmount misses messages instead (they are simply not counted as deliveries).
+    backpressurePolicy: 'drop',
     topics: adapter ? { adapter } : undefined,
   });
   // First frame to each client: publish time 0 and this process's index (its "home").

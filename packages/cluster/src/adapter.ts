@@ -18,9 +18,10 @@ import {
   advancedSerialization,
   fromIpcData,
   type IpcBusMessage,
-  ipcDataLength,
   isBusMessage,
+  packBatch,
   toIpcData,
+  unpackBatch,
 } from './ipc.js';
 
 /** Default bound of bytes queued towards the primary (per worker). */
@@ -82,6 +83,11 @@ export class ClusterAdapter implements PubSubAdapter {
   readonly #open = new Set<string>();
   #deliver: LocalDelivery | null = null;
   #closed = false;
+  /** Envelopes published in this tick, sent together at its end. */
+  #batch: { topic: string; envelope: Uint8Array }[] = [];
+  #batchBytes = 0;
+  #flushScheduled = false;
+  readonly #flush = (): void => this.#sendBatch();
   readonly #onMessage = (message: unknown): void => this.#receive(message);
 
   constructor(options: ClusterAdapterOptions = {}) {
@@ -141,9 +147,10 @@ export class ClusterAdapter implements PubSubAdapter {
     return Promise.resolve();
   }
 
-  /** Stops listening to the primary. */
+  /** Sends what this tick published, then stops listening to the primary. */
   close(): void {
     if (this.#closed) return;
+    this.#sendBatch();
     this.#closed = true;
     this.#process.off('message', this.#onMessage);
     for (const pending of this.#pending.values()) pending.resolve();
@@ -152,8 +159,7 @@ export class ClusterAdapter implements PubSubAdapter {
 
   #forward(topic: string, message: PubSubMessage): void {
     const envelope = encodeEnvelope(this.nodeId, topic, message);
-    const data = toIpcData(envelope, this.#advanced);
-    const length = ipcDataLength(data);
+    const length = 4 + envelope.length;
     const counters = this.counters;
     if (counters.queuedBytes + length > this.#maxQueueBytes) {
       this.#reporter.dropped(topic, 'queue-full');
@@ -161,11 +167,38 @@ export class ClusterAdapter implements PubSubAdapter {
     }
     counters.queuedBytes += length;
     this.#reporter.published(topic, envelope.length);
-    const sent = this.#send({ strataBus: 'msg', topic, data }, (error) => {
-      counters.queuedBytes -= length;
-      if (error) this.#reporter.dropped(topic, 'connection-lost');
+    this.#batch.push({ topic, envelope });
+    this.#batchBytes += length;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** Sends what was published in this tick: one IPC message (a batch when several). */
+  #sendBatch(): void {
+    this.#flushScheduled = false;
+    const items = this.#batch;
+    const bytes = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const first = items[0];
+    if (first === undefined) return;
+    const counters = this.counters;
+    const message: IpcBusMessage =
+      items.length === 1
+        ? { strataBus: 'msg', topic: first.topic, data: toIpcData(first.envelope, this.#advanced) }
+        : {
+            strataBus: 'batch',
+            topic: '',
+            topics: items.map((item) => item.topic),
+            data: toIpcData(packBatch(items.map((item) => item.envelope)), this.#advanced),
+          };
+    const sent = this.#send(message, (error) => {
+      counters.queuedBytes -= bytes;
+      if (error) this.#reporter.dropped(first.topic, 'connection-lost', items.length);
     });
-    if (!sent) counters.queuedBytes -= length;
+    if (!sent) counters.queuedBytes -= bytes;
   }
 
   /** Sends on the IPC channel; false (and the callback never called) when it is closed. */
@@ -178,15 +211,22 @@ export class ClusterAdapter implements PubSubAdapter {
       this.#pending.set(message.topic, { promise, resolve });
     }
     if (this.#closed || this.#process.connected === false) {
-      if (message.strataBus === 'msg') this.#reporter.dropped(message.topic, 'connection-lost');
+      this.#lost(message);
       return false;
     }
     try {
       (this.#process.send as NonNullable<IpcProcess['send']>)(message, undefined, {}, cb ?? noop);
       return true;
     } catch {
-      if (message.strataBus === 'msg') this.#reporter.dropped(message.topic, 'connection-lost');
+      this.#lost(message);
       return false;
+    }
+  }
+
+  #lost(message: IpcBusMessage): void {
+    if (message.strataBus === 'msg') this.#reporter.dropped(message.topic, 'connection-lost');
+    else if (message.strataBus === 'batch') {
+      this.#reporter.dropped(message.topics[0] ?? '', 'connection-lost', message.topics.length);
     }
   }
 
@@ -199,25 +239,30 @@ export class ClusterAdapter implements PubSubAdapter {
       }
       return;
     }
-    if (raw.strataBus !== 'msg') return;
+    if (raw.strataBus !== 'msg' && raw.strataBus !== 'batch') return;
     const bytes = fromIpcData(raw.data);
-    const envelope = bytes === null ? null : decodeEnvelope(bytes);
-    if (envelope === null) {
+    const envelopes =
+      bytes === null ? null : raw.strataBus === 'msg' ? [bytes] : unpackBatch(bytes);
+    if (envelopes === null) {
       this.#reporter.dropped(raw.topic, 'malformed');
+      return;
+    }
+    const now = preciseNow();
+    for (const bytes of envelopes) this.#deliverEnvelope(bytes, now);
+  }
+
+  #deliverEnvelope(bytes: Uint8Array, now: number): void {
+    const envelope = decodeEnvelope(bytes);
+    if (envelope === null) {
+      this.#reporter.dropped('', 'malformed');
       return;
     }
     if (envelope.origin === this.nodeId) {
       this.counters.ownDropped++;
       return;
     }
-    const delivered = this.#deliver(envelope.topic, envelope.message, undefined);
-    this.#reporter.received(
-      envelope.topic,
-      envelope.origin,
-      envelope.sentAt,
-      preciseNow(),
-      delivered,
-    );
+    const delivered = (this.#deliver as LocalDelivery)(envelope.topic, envelope.message, undefined);
+    this.#reporter.received(envelope.topic, envelope.origin, envelope.sentAt, now, delivered);
   }
 }
 

@@ -29,6 +29,18 @@ export interface IpcMessage {
   readonly topic: string;
   readonly data: IpcData;
 }
+/**
+ * both ways: several messages published in one tick, in one IPC message (one write, one
+ * (de)serialization instead of one per message). `data` is the envelopes, each preceded by
+ * its length (uint32 little-endian); `topics[i]` is the topic of the i-th (the primary routes
+ * without decoding). `topic` is unused ('').
+ */
+export interface IpcBatch {
+  readonly strataBus: 'batch';
+  readonly topic: string;
+  readonly topics: readonly string[];
+  readonly data: IpcData;
+}
 /** primary -> worker: the primary relays `topic` to this worker from now on. */
 export interface IpcSubscribed {
   readonly strataBus: 'subscribed';
@@ -36,7 +48,7 @@ export interface IpcSubscribed {
 }
 
 /** Any message of this package on the IPC channel. */
-export type IpcBusMessage = IpcSubscribe | IpcUnsubscribe | IpcMessage | IpcSubscribed;
+export type IpcBusMessage = IpcSubscribe | IpcUnsubscribe | IpcMessage | IpcBatch | IpcSubscribed;
 
 /** Whether an IPC message is one of this package's. */
 export function isBusMessage(value: unknown): value is IpcBusMessage {
@@ -44,7 +56,9 @@ export function isBusMessage(value: unknown): value is IpcBusMessage {
     typeof value === 'object' &&
     value !== null &&
     typeof (value as { strataBus?: unknown }).strataBus === 'string' &&
-    typeof (value as { topic?: unknown }).topic === 'string'
+    typeof (value as { topic?: unknown }).topic === 'string' &&
+    ((value as { strataBus?: unknown }).strataBus !== 'batch' ||
+      Array.isArray((value as { topics?: unknown }).topics))
   );
 }
 
@@ -70,4 +84,35 @@ export function fromIpcData(data: unknown): Uint8Array | null {
 /** Size of the IPC form, for the byte bounds of the queues. */
 export function ipcDataLength(data: IpcData): number {
   return typeof data === 'string' ? data.length : data.byteLength;
+}
+
+/** Packs envelopes into one batch buffer: each preceded by its uint32 LE length. */
+export function packBatch(envelopes: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const e of envelopes) total += 4 + e.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const e of envelopes) {
+    view.setUint32(offset, e.length, true);
+    out.set(e, offset + 4);
+    offset += 4 + e.length;
+  }
+  return out;
+}
+
+/** The envelopes of a batch buffer (views, not copies); null when the framing is broken. */
+export function unpackBatch(data: Uint8Array): Uint8Array[] | null {
+  const out: Uint8Array[] = [];
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 0;
+  while (offset < data.length) {
+    if (offset + 4 > data.length) return null;
+    const length = view.getUint32(offset, true);
+    offset += 4;
+    if (offset + length > data.length) return null;
+    out.push(data.subarray(offset, offset + length));
+    offset += length;
+  }
+  return out;
 }

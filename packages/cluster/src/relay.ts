@@ -9,7 +9,16 @@ import type { PubSubMessage } from '@strata-ws/server';
 import { checkBytes, DEFAULT_MAX_QUEUE_BYTES } from './adapter.js';
 import { type BusCounters, BusReporter } from './bus.js';
 import { checkOrigin, encodeEnvelope } from './envelope.js';
-import { type IpcBusMessage, ipcDataLength, isBusMessage, toIpcData } from './ipc.js';
+import {
+  fromIpcData,
+  type IpcBatch,
+  type IpcBusMessage,
+  ipcDataLength,
+  isBusMessage,
+  packBatch,
+  toIpcData,
+  unpackBatch,
+} from './ipc.js';
 
 /** Options of {@link ClusterRelay}. */
 export interface ClusterRelayOptions {
@@ -135,6 +144,10 @@ export class ClusterRelay {
         this.counters.received++;
         this.#relay(worker, raw);
         break;
+      case 'batch':
+        this.counters.received += raw.topics.length;
+        this.#relayBatch(worker, raw);
+        break;
       default:
         break;
     }
@@ -154,14 +167,64 @@ export class ClusterRelay {
     return sent;
   }
 
+  /**
+   * Relays a batch: each worker gets the messages of its topics, the original batch
+   * untouched when that is all of them (the usual case: one topic, or workers that share
+   * their topics), a smaller batch otherwise.
+   */
+  #relayBatch(from: Worker, batch: IpcBatch): void {
+    const targets = new Map<Worker, number[]>();
+    batch.topics.forEach((topic, index) => {
+      const set = this.#subscribers.get(topic);
+      if (set === undefined) return;
+      for (const worker of set) {
+        if (worker === from) continue;
+        let list = targets.get(worker);
+        if (list === undefined) {
+          list = [];
+          targets.set(worker, list);
+        }
+        list.push(index);
+      }
+    });
+    let envelopes: Uint8Array[] | null | undefined;
+    for (const [worker, indices] of targets) {
+      const state = this.#workers.get(worker);
+      if (state === undefined) continue;
+      let message: IpcBatch = batch;
+      if (indices.length < batch.topics.length) {
+        if (envelopes === undefined) {
+          const bytes = fromIpcData(batch.data);
+          envelopes = bytes === null ? null : unpackBatch(bytes);
+        }
+        if (envelopes === null || envelopes.length !== batch.topics.length) {
+          this.#reporter.dropped(batch.topics[0] ?? '', 'malformed', indices.length);
+          continue;
+        }
+        const all = envelopes;
+        message = {
+          strataBus: 'batch',
+          topic: '',
+          topics: indices.map((i) => batch.topics[i] as string),
+          data: toIpcData(packBatch(indices.map((i) => all[i] as Uint8Array)), this.#advanced),
+        };
+      }
+      if (this.#send(worker, state, message)) this.counters.deliveries += indices.length;
+    }
+  }
+
   #send(worker: Worker, state: WorkerState, message: IpcBusMessage): boolean {
-    const length = message.strataBus === 'msg' ? ipcDataLength(message.data) : 0;
+    const length =
+      message.strataBus === 'msg' || message.strataBus === 'batch'
+        ? ipcDataLength(message.data)
+        : 0;
+    const count = message.strataBus === 'batch' ? message.topics.length : 1;
     if (length > 0 && state.queuedBytes + length > this.#maxQueueBytes) {
-      this.#reporter.dropped(message.topic, 'queue-full');
+      this.#reporter.dropped(message.topic, 'queue-full', count);
       return false;
     }
     if (!worker.isConnected()) {
-      if (length > 0) this.#reporter.dropped(message.topic, 'connection-lost');
+      if (length > 0) this.#reporter.dropped(message.topic, 'connection-lost', count);
       return false;
     }
     state.queuedBytes += length;
@@ -170,13 +233,13 @@ export class ClusterRelay {
       worker.send(message, undefined, {}, (error: Error | null) => {
         state.queuedBytes -= length;
         this.counters.queuedBytes -= length;
-        if (error && length > 0) this.#reporter.dropped(message.topic, 'connection-lost');
+        if (error && length > 0) this.#reporter.dropped(message.topic, 'connection-lost', count);
       });
       return true;
     } catch {
       state.queuedBytes -= length;
       this.counters.queuedBytes -= length;
-      if (length > 0) this.#reporter.dropped(message.topic, 'connection-lost');
+      if (length > 0) this.#reporter.dropped(message.topic, 'connection-lost', count);
       return false;
     }
   }

@@ -106,6 +106,19 @@ describe.each(['advanced', 'json'] as const)(
       expect(got.map((f) => f.data.readUInt32BE(0))).toEqual([...Array(published).keys()]);
     });
 
+    it('batches a tick of publishes into one IPC message and routes each topic only where subscribed', async () => {
+      const [a, b] = await clientsOn(port, 2);
+      if (a === undefined || b === undefined) throw new Error('two clients expected');
+      clients.push(a, b);
+      await subscribe(b, 'mix-1');
+      await a.request({ burst: 20, topics: ['mix-1', 'mix-2'], size: 8 }, 'burst');
+      await until('10 at b', () => (b.messages().length >= 10 ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(b.messages().map((f) => f.data.readUInt32BE(0))).toEqual([
+        0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+      ]);
+    });
+
     it('a worker that dies leaves the other serving and is reforked', async () => {
       const [a, b] = await clientsOn(port, 2);
       if (a === undefined || b === undefined) throw new Error('two clients expected');

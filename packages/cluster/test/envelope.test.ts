@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkOrigin, decodeEnvelope, ENVELOPE_VERSION, encodeEnvelope } from '../src/index.js';
+import { packBatch, unpackBatch } from '../src/ipc.js';
 
 const origin = fc.stringMatching(/^[\x21-\x7e]{1,40}$/);
 
@@ -85,5 +86,20 @@ describe('envelope', () => {
     expect(() => checkOrigin('has space')).toThrow(RangeError);
     expect(() => checkOrigin('x'.repeat(256))).toThrow(RangeError);
     expect(checkOrigin('w1-abc')).toBe('w1-abc');
+  });
+
+  it('batches: envelopes round-trip as length-prefixed views; broken framing is null (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (parts) => {
+        const packed = packBatch(parts);
+        const unpacked = unpackBatch(packed);
+        expect(unpacked?.map((u) => [...u])).toEqual(parts.map((p) => [...p]));
+        if (packed.length > 0) {
+          const cut = unpackBatch(packed.subarray(0, packed.length - 1));
+          expect(cut).toBeNull();
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
