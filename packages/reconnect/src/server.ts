@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
+  type AuthenticateHook,
   InProcessAdapter,
   type LocalDelivery,
   type PubSubAdapter,
@@ -27,7 +28,15 @@ import {
   parseResumeRequest,
   RESUME_PARAM,
   RESUME_VERSION,
+  type ResumeRequest,
 } from './wire.js';
+
+/** The resume request in a handshake's URL, or null (a plain connection). */
+function resumeRequestOf(request: IncomingMessage): ResumeRequest | null {
+  const query = (request.url ?? '').split('?')[1];
+  if (query === undefined) return null;
+  return parseResumeRequest(new URLSearchParams(query).get(RESUME_PARAM));
+}
 
 export {
   type BufferedMessage,
@@ -200,9 +209,7 @@ export class ResumableSessions {
    * `attach` calls this; call it yourself with `handleUpgrade`-style wiring.
    */
   handleConnection(ws: ServerWebSocket<unknown>, request: IncomingMessage): void {
-    const query = (request.url ?? '').split('?')[1];
-    if (query === undefined) return;
-    const resume = parseResumeRequest(new URLSearchParams(query).get(RESUME_PARAM));
+    const resume = resumeRequestOf(request);
     if (resume === null) return;
     let session: ResumeSession | undefined;
     let resync = false;
@@ -252,6 +259,60 @@ export class ResumableSessions {
     ws.on('close', () => this.#socketClosed(ws, session));
   }
 
+  /**
+   * Wraps an authentication hook (or none) so that, before the 101, a resume request for a
+   * session this process does not hold is looked up with the store's `load` (a store shared
+   * across processes). `createResumableServer` installs it when the store has `load`.
+   */
+  authenticate<Data>(hook?: AuthenticateHook<Data>): AuthenticateHook<Data> {
+    return async (request, info) => {
+      await this.preload(request);
+      return hook === undefined ? true : hook(request, info);
+    };
+  }
+
+  /** Loads the session a handshake asks to resume from the store's `load`, if needed. */
+  async preload(request: IncomingMessage): Promise<void> {
+    const store = this.#store;
+    if (store.load === undefined) return;
+    const resume = resumeRequestOf(request);
+    if (resume?.kind !== 'resume' || store.get(resume.id) !== undefined) return;
+    let session: ResumeSession | undefined;
+    try {
+      session = await store.load(resume.id);
+    } catch {
+      return; // unavailable: the client will be told to resynchronise
+    }
+    if (session === undefined || session.id !== resume.id || store.get(resume.id) !== undefined) {
+      return;
+    }
+    if (store.size >= this.#maxSessions) {
+      const oldest = this.#detached.values().next();
+      if (oldest.done === true) return;
+      this.#drop(oldest.value);
+    }
+    session.ws = null;
+    session.detachedAt = this.#clock.now();
+    store.set(session);
+    this.#detached.set(session.id, session);
+    this.#totalBytes += session.bytes;
+    for (const topic of session.topics) this.#addSubscriber(session, topic);
+    while (session.bytes > this.#maxBytes && session.length > 0) {
+      this.#totalBytes -= session.dropOldest();
+    }
+    this.#schedule();
+  }
+
+  #addSubscriber(session: ResumeSession, topic: string): void {
+    let set = this.#subscribers.get(topic);
+    if (set === undefined) {
+      set = new Set();
+      this.#subscribers.set(topic, set);
+      this.#resumeAdapter.sessionTopicOpened(topic);
+    }
+    set.add(session);
+  }
+
   /** Subscribes the session of `ws` (or `ws` itself when it has none) to `topic`. */
   subscribe(ws: ServerWebSocket<unknown>, topic: string): boolean {
     const entry = this.#bySocket.get(ws);
@@ -260,13 +321,7 @@ export class ResumableSessions {
     const session = entry.session;
     if (session.topics.has(topic)) return false;
     session.topics.add(topic);
-    let set = this.#subscribers.get(topic);
-    if (set === undefined) {
-      set = new Set();
-      this.#subscribers.set(topic, set);
-      this.#resumeAdapter.sessionTopicOpened(topic);
-    }
-    set.add(session);
+    this.#addSubscriber(session, topic);
     return true;
   }
 
@@ -472,8 +527,16 @@ export function createResumableServer<Data = unknown>(
     ...resume,
     adapter: resume.adapter ?? serverOptions.topics?.adapter,
   });
+  const authenticate =
+    resume.store?.load === undefined
+      ? serverOptions.authenticate
+      : sessions.authenticate(serverOptions.authenticate);
   const wss = new WebSocketServer<Data>(
-    { ...serverOptions, topics: { ...serverOptions.topics, adapter: sessions.adapter } },
+    {
+      ...serverOptions,
+      authenticate,
+      topics: { ...serverOptions.topics, adapter: sessions.adapter },
+    },
     callback,
   );
   sessions.attach(wss as unknown as WebSocketServer<unknown>);

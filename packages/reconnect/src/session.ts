@@ -125,6 +125,13 @@ export interface SessionStore {
   readonly size: number;
   /** Every session held. */
   values(): IterableIterator<ResumeSession>;
+  /**
+   * Optional, for stores shared across processes: find a session this process does not hold
+   * (e.g. its client was connected to another process). Called before the 101 when a client
+   * asks to resume an id `get` does not know; the session returned (its `seq`, buffered
+   * messages and `topics`) is adopted as detached, then resumed. `undefined`: not found.
+   */
+  load?(id: string): Promise<ResumeSession | undefined>;
 }
 
 /** The in-memory store (the default). */

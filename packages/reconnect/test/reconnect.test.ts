@@ -308,13 +308,52 @@ describe('dead networks and refusals', () => {
       new ReconnectingWebSocket(() => `ws://127.0.0.1:${port}/?token=${tokens.shift()}`, [], {
         minReconnectionDelay: 10,
         shouldReconnect: (event, info) => {
-          infos.push({ code: event.code, opened: info.opened, attempt: info.attempt });
+          infos.push({
+            code: event.code,
+            opened: info.opened,
+            attempt: info.attempt,
+            status: info.status,
+          });
           return true;
         },
       }),
     );
     await nextEvent(ws, 'open');
-    expect(infos).toEqual([{ code: 1006, opened: false, attempt: 1 }]);
+    // @strata-ws/client puts the refused handshake's status on its error event
+    expect(infos).toEqual([{ code: 1006, opened: false, attempt: 1, status: 401 }]);
+  });
+
+  it('by default a 4xx handshake is not retried, a 503 is', async () => {
+    const { createResumableServer } = await import('../src/server.js');
+    let attempts = 0;
+    const { wss } = createResumableServer({
+      port: 0,
+      host: '127.0.0.1',
+      heartbeatInterval: 0,
+      resume: {},
+      authenticate: () => ({ reject: { status: ++attempts === 1 ? 503 : 403 } }),
+    });
+    cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const port = (wss.address() as { port: number }).port;
+    const ws = track(
+      new ReconnectingWebSocket(`ws://127.0.0.1:${port}/`, undefined, {
+        minReconnectionDelay: 10,
+        jitter: 'none',
+      }),
+    );
+    const events = log(ws);
+    await nextEvent(ws, 'giveup');
+    expect(events).toEqual([
+      'error',
+      'close 1006',
+      'reconnecting 1 10',
+      'error',
+      'close 1006',
+      'giveup shouldReconnect',
+    ]);
+    expect(attempts).toBe(2);
+    expect(ws.readyState).toBe(ReconnectingWebSocket.CLOSED);
   });
 
   it('gives up after a 1008 close by default (policy violation), without throwing', async () => {

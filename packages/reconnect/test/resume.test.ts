@@ -8,7 +8,12 @@
 import { WebSocket as StrataWebSocket } from '@strata-ws/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReconnectingWebSocket, type SessionEvent } from '../src/node.js';
-import { ResumableSessions } from '../src/server.js';
+import {
+  createResumableServer,
+  MemorySessionStore,
+  ResumableSessions,
+  ResumeSession,
+} from '../src/server.js';
 import {
   ManualClock,
   nextEvent,
@@ -242,5 +247,56 @@ describe('resumable sessions', () => {
     clock.advance(60_000);
     expect(sessions.sessionCount).toBe(0);
     expect(sessions.totalBytes).toBe(0);
+  });
+
+  it('a shared store (load) resumes a session on another server, with its replay and topics', async () => {
+    const aStore = new MemorySessionStore();
+    const a = await startServer({ windowMs: 10_000, store: aStore }, (c) => c.subscribe('feed'));
+    cleanups.push(() => a.close());
+    // B's store "deserialises" A's sessions, as a store shared across processes would
+    class SharedStore extends MemorySessionStore {
+      loads = 0;
+      async load(id: string): Promise<ResumeSession | undefined> {
+        this.loads++;
+        await new Promise((r) => setTimeout(r, 5));
+        const source = aStore.get(id);
+        if (source === undefined) return undefined;
+        const copy = new ResumeSession(id);
+        copy.seq = source.seq;
+        for (const topic of source.topics) copy.topics.add(topic);
+        for (const message of source.after(0)) copy.push(message);
+        return copy;
+      }
+    }
+    const store = new SharedStore();
+    const { wss: b, sessions: bSessions } = createResumableServer({
+      port: 0,
+      host: '127.0.0.1',
+      heartbeatInterval: 0,
+      resume: { windowMs: 10_000, store },
+    });
+    cleanups.push(() => {
+      bSessions.close();
+      return new Promise<void>((r) => b.close(() => r()));
+    });
+    await new Promise<void>((r) => b.once('listening', () => r()));
+    const proxy = await new TcpProxy(a.port).listen();
+    cleanups.push(() => proxy.close());
+    const ws = client(proxy.url);
+    const received: string[] = [];
+    ws.onmessage = (e) => received.push(String((e as MessageEvent).data));
+    await nextEvent(ws, 'session');
+    a.wss.publish('feed', '1');
+    await until(() => received.length === 1);
+    proxy.target = (b.address() as { port: number }).port; // the next connection lands on B
+    proxy.cut();
+    await until(() => a.wss.clients.size === 0, 2000, 'A to notice');
+    a.wss.publish('feed', '2'); // missed on A, buffered in the session B will load
+    await nextEvent(ws, 'resumed');
+    b.publish('feed', '3'); // B restored the session's subscription
+    await until(() => received.length === 3);
+    expect(received).toEqual(['1', '2', '3']);
+    expect(store.loads).toBe(1);
+    expect(bSessions.sessionCount).toBe(1);
   });
 });
