@@ -1,13 +1,21 @@
-// The demo page: one WebSocket to /ws (subprotocol strata-demo.v1), reconnected with
-// exponential backoff and full jitter when it drops (a server restart sends 1001 first).
+// The demo page: one WebSocket to /ws (subprotocol strata-demo.v1) through
+// @strata-ws/reconnect's ReconnectingWebSocket (the WHATWG interface; exponential backoff with
+// full jitter when the connection drops, e.g. a server restart, which sends 1001 first).
 // Shows the room's chat, the negotiated subprotocol and extensions, messages/s and the
 // round-trip time of application pings on a live chart, and the server's own counters.
+import { ReconnectingWebSocket } from '/vendor/reconnect/index.js';
 import { formatNumber, LiveChart } from './chart.js';
 
 const PROTOCOL = 'strata-demo.v1';
-/** Backoff: first retry after ~250 ms, doubling, at most 5 s, each delay drawn in [0, cap). */
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_MAX_MS = 5000;
+/** Backoff: first retry after up to 250 ms, doubling, at most 5 s, each drawn in [0, cap]. */
+const RECONNECT = {
+  minReconnectionDelay: 250,
+  maxReconnectionDelay: 5000,
+  reconnectionDelayGrowFactor: 2,
+  jitter: 'full',
+  connectionTimeout: 4000,
+  minUptime: 2000,
+};
 
 const $ = (id) => document.getElementById(id);
 const wsUrl = new URL('/ws', location.href);
@@ -94,14 +102,11 @@ function schedulePings() {
 }
 
 function connect() {
-  setStatus(
-    'connecting',
-    state.attempt === 0 ? 'connecting…' : `reconnecting (attempt ${state.attempt})…`,
-  );
-  const ws = new WebSocket(wsUrl, [PROTOCOL]);
+  setStatus('connecting', 'connecting…');
+  const ws = new ReconnectingWebSocket(wsUrl.href, [PROTOCOL], RECONNECT);
   state.ws = ws;
   $('url').textContent = wsUrl.href;
-  ws.onopen = () => {
+  ws.addEventListener('open', () => {
     if (state.everOpened) {
       state.reconnects++;
       logLine(`reconnected after ${state.attempt} attempt(s)`, '', true);
@@ -112,30 +117,32 @@ function connect() {
     $('protocol').textContent = ws.protocol || '(none)';
     $('extensions').textContent = ws.extensions || '(none)';
     setStatus('open', 'connected');
-  };
-  ws.onmessage = (event) => {
+  });
+  ws.addEventListener('message', (event) => {
     state.received++;
     try {
       onServerMessage(JSON.parse(event.data));
     } catch {
       // Not this protocol's message: counted, not shown.
     }
-  };
-  ws.onclose = (event) => {
-    if (state.ws !== ws) return;
-    state.ws = null;
-    const delay = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** state.attempt);
-    state.attempt++;
-    if (state.everOpened && state.attempt === 1) {
+  });
+  ws.addEventListener('close', (event) => {
+    if (state.everOpened && state.attempt === 0) {
       logLine(
         `connection closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`,
         '',
         true,
       );
     }
-    setStatus('closed', `disconnected (${event.code}); retrying in ${(delay / 1000).toFixed(1)} s`);
-    setTimeout(connect, delay);
-  };
+    setStatus('closed', `disconnected (${event.code})`);
+  });
+  ws.addEventListener('reconnecting', (event) => {
+    state.attempt = event.attempt;
+    setStatus(
+      'closed',
+      `reconnecting in ${(event.delay / 1000).toFixed(1)} s (attempt ${event.attempt})`,
+    );
+  });
 }
 
 $('chat').addEventListener('submit', (event) => {

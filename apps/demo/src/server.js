@@ -1,7 +1,7 @@
 // The demo server: one node:http server on one port that serves the page (public/) and, on
 // /ws, a @strata-ws/server WebSocketServer. Everyone joins the topic `room:lobby` (chat) and
 // `stats` (the server's own counters, published once a second). No database, no config.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { WebSocketServer } from '@strata-ws/server';
 
@@ -21,6 +21,20 @@ const FILES = new Map(
     ['/style.css', 'style.css', 'text/css; charset=utf-8'],
   ].map(([path, file, type]) => [path, { body: readFileSync(new URL(file, PUBLIC)), type }]),
 );
+
+/**
+ * The portable entry of @strata-ws/reconnect (its built dist/, plain ES modules with relative
+ * imports only), served under /vendor/reconnect/ for the page.
+ */
+const RECONNECT_DIST = new URL('./', import.meta.resolve('@strata-ws/reconnect'));
+for (const file of readdirSync(RECONNECT_DIST)) {
+  if (file.endsWith('.js') && file !== 'node.js' && file !== 'server.js') {
+    FILES.set(`/vendor/reconnect/${file}`, {
+      body: readFileSync(new URL(file, RECONNECT_DIST)),
+      type: 'text/javascript; charset=utf-8',
+    });
+  }
+}
 
 /** Answers the page's GET requests; 404 for anything else, 405 for other methods. */
 function serveStatic(req, res) {
