@@ -162,6 +162,24 @@ describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
     }
   });
 
+  it('the page becoming visible retries at once too', async () => {
+    const s = await startServer();
+    const proxy = await new TcpProxy(await freePort()).listen();
+    try {
+      await page.evaluate(
+        `make(${JSON.stringify(proxy.url)}, { minReconnectionDelay: 60000, jitter: 'none' })`,
+      );
+      await waitState("s.events.includes('reconnecting 1 60000')");
+      proxy.target = s.port;
+      await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
+      await waitState("s.events.includes('open')", 5000);
+      await page.evaluate('state.ws.close()');
+    } finally {
+      await proxy.close();
+      await s.close();
+    }
+  });
+
   it('resumes across TCP cuts: 3,000 topic messages exactly once, in order', async () => {
     const s = await startServer({ windowMs: 10_000 }, (c) => c.subscribe('feed'));
     const proxy = await new TcpProxy(s.port).listen();
