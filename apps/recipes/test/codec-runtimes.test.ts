@@ -1,6 +1,7 @@
 // The codec recipe (docs/recipes/codec-anywhere.js) run as it is in Node, Deno and Bun (their
-// npm packages, `npx deno` / `npx bun`) and in headless Chromium (an import map pointing
-// @strata-ws/codec at its built dist/): the same bytes and frames everywhere.
+// npm packages, `npx deno` / `npx bun`) and in headless Chromium, on a page (an import map
+// pointing @strata-ws/codec at its built dist/) and in a module Worker: the same bytes and
+// frames everywhere.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -42,7 +43,7 @@ describe('the codec recipe in every runtime', () => {
     expect(JSON.parse(stdout)).toEqual(expected);
   }, 70_000);
 
-  it('Chromium (a module page with an import map)', async () => {
+  it('Chromium: a module page (import map) and a module Worker', async () => {
     const dist = join(root, 'packages/codec/dist');
     expect(existsSync(join(dist, 'index.js'))).toBe(true);
     const page = `<!doctype html><meta charset="utf-8">
@@ -50,13 +51,27 @@ describe('the codec recipe in every runtime', () => {
 <script type="module">
 import { roundTrip } from '/recipe.js';
 globalThis.result = roundTrip(${JSON.stringify(text)});
+// The same recipe in a module Worker. Import maps do not reach workers, so the worker gets the
+// recipe with its bare specifier resolved to a URL (what a bundler does).
+const worker = new Worker('/worker.js', { type: 'module' });
+worker.onmessage = (event) => { globalThis.workerResult = event.data; };
+worker.onerror = (event) => { globalThis.workerResult = { error: String(event.message) }; };
+worker.postMessage(${JSON.stringify(text)});
 </script>`;
+    const worker = `import { roundTrip } from '/recipe-resolved.js';
+self.onmessage = (event) => self.postMessage(roundTrip(event.data));`;
     const server = createServer((req, res) => {
       const path = req.url ?? '/';
       let body: string | Buffer | undefined;
       if (path === '/') body = page;
       else if (path === '/recipe.js') body = readFileSync(recipe);
-      else if (/^\/codec\/[\w.-]+\.js$/.test(path)) {
+      else if (path === '/worker.js') body = worker;
+      else if (path === '/recipe-resolved.js') {
+        body = readFileSync(recipe, 'utf8').replace(
+          "from '@strata-ws/codec'",
+          "from '/codec/index.js'",
+        );
+      } else if (/^\/codec\/[\w.-]+\.js$/.test(path)) {
         const file = join(dist, path.slice('/codec/'.length));
         if (existsSync(file)) body = readFileSync(file);
       }
