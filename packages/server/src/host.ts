@@ -1,3 +1,8 @@
+/**
+ * The Node host capabilities the server hands the portable layers, chosen in one place:
+ * native UTF-8 validation and SHA-1 (process-wide seams of the codec and the handshake).
+ * Masking is chosen per connection by the engine (the server keeps the codec's default).
+ */
 import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
 import { setUtf8Validator } from '@strata-ws/codec';

@@ -12,8 +12,10 @@ export type { DeflateAgreement, DeflateParam, DeflateParams } from '../params.js
 export { PERMESSAGE_DEFLATE } from '../params.js';
 export type { DeflateSelection, ServerDeflateOptions } from '../server.js';
 export { PerMessageDeflateServer } from '../server.js';
-export type { DeflateEngineOptions, DeflateMemoryMode, FreshDeflateOptions } from './engine.js';
-export { createPerMessageDeflate, deflateFresh, PerMessageDeflate } from './engine.js';
+export type { DeflateEngineOptions, DeflateMemoryMode } from './engine.js';
+export { createPerMessageDeflate, PerMessageDeflate } from './engine.js';
 export type { ZlibTask } from './limiter.js';
 export { sharedZlibLimiter, ZlibLimiter } from './limiter.js';
+export type { FreshDeflateOptions } from './one-shot.js';
+export { deflateFresh } from './one-shot.js';
 export { releasePooledZlibStreams } from './zlib-stream.js';
