@@ -15,8 +15,6 @@ import { checkLimit, LIMIT_DEFAULTS, type LimitOptions, type Role } from './limi
 export interface ConnectionOptions extends LimitOptions {
   /** `'server'` requires masked frames and sends unmasked ones; `'client'` the reverse. */
   role: Role;
-  /** @deprecated the old name of `maxPayload` (used when `maxPayload` is not given). */
-  maxPayloadLength?: number;
   /**
    * A host masking implementation (e.g. `bufferutil`) for this connection only: unmasking
    * received frames and masking sent ones. Default `null`: the codec's portable code (or the
@@ -166,10 +164,7 @@ export function settingsOf(options: ConnectionOptions): Settings {
     if (cached !== undefined) return cached;
   }
   const defaults = LIMIT_DEFAULTS[options.role];
-  const maxPayload =
-    options.maxPayload === undefined && options.maxPayloadLength !== undefined
-      ? checkLimit('maxPayloadLength', options.maxPayloadLength, defaults.maxPayload)
-      : checkLimit('maxPayload', options.maxPayload, defaults.maxPayload);
+  const maxPayload = checkLimit('maxPayload', options.maxPayload, defaults.maxPayload);
   const maxMessageSize = checkLimit(
     'maxMessageSize',
     options.maxMessageSize,

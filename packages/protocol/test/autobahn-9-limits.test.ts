@@ -4,16 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { client, closeFrameCode, concatBytes, failCode, feed, frame, server } from './helpers.js';
 
 describe('9 limits', () => {
-  it('maxPayloadLength: a larger frame fails with 1009 at its header, before its payload', () => {
-    const { conn, rec, out } = server({ maxPayloadLength: 1000 });
+  it('maxPayload: a larger frame fails with 1009 at its header, before its payload', () => {
+    const { conn, rec, out } = server({ maxPayload: 1000 });
     const wire = frame(2, new Uint8Array(1001));
     conn.receive(wire.slice(0, 8)); // the header alone
     expect(failCode(rec)).toBe(1009);
     expect(closeFrameCode(out())).toEqual([1009]);
   });
 
-  it('maxPayloadLength: a frame at the limit passes', () => {
-    const { conn, rec } = server({ maxPayloadLength: 1000 });
+  it('maxPayload: a frame at the limit passes', () => {
+    const { conn, rec } = server({ maxPayload: 1000 });
     conn.receive(frame(2, new Uint8Array(1000)));
     expect(rec.messages[0]!.length).toBe(1000);
   });
@@ -76,7 +76,7 @@ describe('9 limits', () => {
   });
 
   it('invalid limits are a RangeError (TypeError for a non-number) naming the option', () => {
-    expect(() => server({ maxPayloadLength: -1 })).toThrow(RangeError);
+    expect(() => server({ maxPayload: -1 })).toThrow(RangeError);
     expect(() => server({ maxMessageSize: 1.5 })).toThrow(RangeError);
     expect(() => server({ maxFragments: Number.NaN })).toThrow(RangeError);
     expect(() => server({ maxBufferedInput: 0 })).toThrow(RangeError);

@@ -50,7 +50,7 @@ const goodMessage = fc
     return concatBytes(...frames);
   });
 
-const LIMITS = { maxPayloadLength: 200, maxMessageSize: 256, maxFragments: 6 };
+const LIMITS = { maxPayload: 200, maxMessageSize: 256, maxFragments: 6 };
 
 interface Outcome {
   events: unknown[];
