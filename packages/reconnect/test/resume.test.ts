@@ -299,4 +299,15 @@ describe('resumable sessions', () => {
     expect(store.loads).toBe(1);
     expect(bSessions.sessionCount).toBe(1);
   });
+
+  it('maxSessions: with every session attached, a new one is refused with 1013 (try again later)', async () => {
+    const { s } = await setup({ windowMs: 10_000, maxSessions: 1 });
+    const first = client(s.url);
+    await nextEvent(first, 'session');
+    const second = new StrataWebSocket(`${s.url}?strata-resume=new`);
+    cleanups.push(() => second.close());
+    const close = await nextEvent<Event & { code: number }>(second, 'close');
+    expect(close.code).toBe(1013);
+    expect(s.sessions.sessionCount).toBe(1);
+  });
 });
