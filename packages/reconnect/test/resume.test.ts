@@ -14,6 +14,7 @@ import {
   ResumableSessions,
   ResumeSession,
 } from '../src/server.js';
+import { formatNotice } from '../src/wire.js';
 import {
   ManualClock,
   nextEvent,
@@ -309,5 +310,25 @@ describe('resumable sessions', () => {
     const close = await nextEvent<Event & { code: number }>(second, 'close');
     expect(close.code).toBe(1013);
     expect(s.sessions.sessionCount).toBe(1);
+  });
+
+  it('client side: a repeated number is dropped, a skipped one fires resync (gap), never silent', async () => {
+    const { WebSocketServer } = await import('@strata-ws/server');
+    const raw = new WebSocketServer({ port: 0, host: '127.0.0.1', heartbeatInterval: 0 });
+    cleanups.push(() => new Promise<void>((r) => raw.close(() => r())));
+    raw.on('connection', (c) => {
+      // a hand-written resume stream: notice, 1, 1 again, 3 (2 is missing), a direct message
+      c.send(formatNotice({ v: 1, id: 'B'.repeat(22), resumed: false, resync: false, seq: 0 }));
+      for (const m of ['m1:a', 'm1:a', 'm3:c', 'd:direct']) c.send(m);
+    });
+    await new Promise<void>((r) => raw.once('listening', () => r()));
+    const ws = client(`ws://127.0.0.1:${(raw.address() as { port: number }).port}/`);
+    const events: string[] = [];
+    ws.onmessage = (e) => events.push(`message ${(e as MessageEvent).data}`);
+    ws.addEventListener('resync', (e) => events.push(`resync ${(e as SessionEvent).reason}`));
+    ws.addEventListener('session', () => events.push('session'));
+    await until(() => events.length === 5);
+    expect(events).toEqual(['session', 'message a', 'resync gap', 'message c', 'message direct']);
+    expect(ws.lastSeq).toBe(3);
   });
 });
