@@ -1,13 +1,15 @@
 // The demo as a user meets it: `strata serve` in its own process, two headless Chromium pages
-// (Debian's /usr/bin/chromium through playwright-core) in the room. Messages go through the
-// server; a server restart on the same port is survived (the pages reconnect with backoff);
-// a screenshot is saved to test-results/demo.png.
+// (Debian's /usr/bin/chromium through playwright-core) and a Node client
+// (@strata-ws/reconnect/node) in the room. Messages go through the server; a server restart on
+// the same port is survived (everyone reconnects with backoff); a screenshot is saved to
+// test-results/demo.png.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ReconnectingWebSocket } from '@strata-ws/reconnect/node';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +93,18 @@ describe('npm start: the demo in Chromium', () => {
     await b.goto(url);
     await connected(a);
     await connected(b);
+    // A third member from Node, on the same reconnecting client the page uses.
+    const wsUrl = url.replace('http://', 'ws://') + 'ws';
+    const node = new ReconnectingWebSocket(wsUrl, ['strata-demo.v1'], {
+      minReconnectionDelay: 100,
+      maxReconnectionDelay: 1000,
+    });
+    const nodeChats: string[] = [];
+    node.addEventListener('message', (event) => {
+      const msg = JSON.parse(String((event as MessageEvent).data));
+      if (msg.type === 'chat') nodeChats.push(msg.text);
+    });
+    await once(node, 'open');
 
     // The negotiated subprotocol and extensions, as the browser saw them.
     expect(await a.textContent('#protocol')).toBe('strata-demo.v1');
@@ -106,7 +120,7 @@ describe('npm start: the demo in Chromium', () => {
 
     // The server's own counters arrive (published once a second): both pages are counted.
     await a.waitForFunction(
-      () => Number(document.getElementById('c-open')?.textContent) === 2,
+      () => Number(document.getElementById('c-open')?.textContent) === 3,
       null,
       {
         timeout: 10_000,
@@ -127,9 +141,15 @@ describe('npm start: the demo in Chromium', () => {
     expect(await a.textContent('#reconnects')).toBe('1');
     await say(a, 'still here after the restart');
     await waitForChat(b, 'still here after the restart');
+    while (!nodeChats.includes('still here after the restart')) await once(node, 'message');
+    expect(nodeChats).toEqual([
+      'hello from page A',
+      'hi A, this is B',
+      'still here after the restart',
+    ]);
 
     await a.waitForFunction(
-      () => Number(document.getElementById('c-open')?.textContent) === 2,
+      () => Number(document.getElementById('c-open')?.textContent) === 3,
       null,
       {
         timeout: 10_000,
@@ -140,6 +160,7 @@ describe('npm start: the demo in Chromium', () => {
     mkdirSync(results, { recursive: true });
     await a.screenshot({ path: join(results, 'demo.png'), fullPage: true });
     expect(errors).toEqual([]);
+    node.close();
     expect(await stopServer()).toBe(0);
   }, 90_000);
 });
