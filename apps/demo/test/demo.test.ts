@@ -94,7 +94,7 @@ describe('npm start: the demo in Chromium', () => {
     await connected(a);
     await connected(b);
     // A third member from Node, on the same reconnecting client the page uses.
-    const wsUrl = url.replace('http://', 'ws://') + 'ws';
+    const wsUrl = `${url.replace('http://', 'ws://')}ws`;
     const node = new ReconnectingWebSocket(wsUrl, ['strata-demo.v1'], {
       minReconnectionDelay: 100,
       maxReconnectionDelay: 1000,
