@@ -2,6 +2,7 @@
 // WebSocket. Interactive on a terminal (node:readline: line editing, history, /commands,
 // incoming messages printed above the prompt); in a pipe, one message per stdin line out and
 // one line per message in, closing cleanly after the replies it waits for.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { WebSocket } from '@strata-ws/client';
 import { parseOptions, UsageError } from './args.js';
@@ -38,6 +39,8 @@ Options:
       --cert FILE --key FILE  a client certificate and its key (PEM)
       --insecure           do not verify the server's certificate
       --http2              connect over HTTP/2 (RFC 8441; falls back to HTTP/1.1)
+      --history FILE       terminal mode: keep the line history in FILE across sessions
+                           (default: $STRATA_HISTORY when set; else in memory only)
   -q, --quiet              no connection notes on stderr
   -h, --help               show this help
 
@@ -65,6 +68,7 @@ const SPEC = /** @type {const} */ ({
   key: 'string',
   insecure: 'boolean',
   http2: 'boolean',
+  history: 'string',
   quiet: 'boolean',
 });
 
@@ -134,7 +138,10 @@ export async function connect(argv, io = {}) {
     return code;
   }
   const interactive = stdin.isTTY === true && stdout.isTTY === true;
-  if (interactive) return runInteractive(ws, closing, { stdin, stdout, binaryFormat, note });
+  if (interactive) {
+    const historyFile = options.history ?? process.env.STRATA_HISTORY;
+    return runInteractive(ws, closing, { stdin, stdout, binaryFormat, note, historyFile });
+  }
   note(
     `connected to ${ws.url}${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}${ws.extensions ? ` (${ws.extensions})` : ''}`,
   );
@@ -233,12 +240,25 @@ function reportClose(event, stderr, sentCode) {
 }
 
 /** Terminal mode: a readline prompt; incoming messages are printed above it. */
-async function runInteractive(ws, closing, { stdin, stdout, binaryFormat, note }) {
+/** Lines of a history file, newest first (readline's order); none if it cannot be read. */
+function loadHistory(file) {
+  if (!file) return [];
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).reverse().slice(0, HISTORY_SIZE);
+  } catch {
+    return [];
+  }
+}
+
+const HISTORY_SIZE = 1000;
+
+async function runInteractive(ws, closing, { stdin, stdout, binaryFormat, note, historyFile }) {
   const rl = createInterface({
+    history: loadHistory(historyFile),
     input: stdin,
     output: stdout,
     terminal: true,
-    historySize: 1000,
+    historySize: HISTORY_SIZE,
     removeHistoryDuplicates: true,
     prompt: '> ',
   });
@@ -314,6 +334,15 @@ async function runInteractive(ws, closing, { stdin, stdout, binaryFormat, note }
     }
     rl.prompt();
   });
+  if (historyFile) {
+    rl.on('history', (lines) => {
+      try {
+        writeFileSync(historyFile, `${[...lines].reverse().join('\n')}\n`, { mode: 0o600 });
+      } catch (error) {
+        print(`history: cannot write ${historyFile}: ${error.code ?? error.message}`);
+      }
+    });
+  }
   rl.on('SIGINT', () => startClose(1000));
   rl.on('close', () => startClose(1000));
   const event = await closing;

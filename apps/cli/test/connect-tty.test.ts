@@ -3,7 +3,10 @@
 // the server while a line is half typed (printed above the prompt, the typed text kept), /close.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer } from '@strata-ws/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin } from './helpers.ts';
@@ -12,6 +15,8 @@ let wss: WebSocketServer;
 let url = '';
 const closes: Array<[number, string]> = [];
 let child: ChildProcess | undefined;
+const dir = mkdtempSync(join(tmpdir(), 'strata-cli-history-'));
+const historyFile = join(dir, 'history');
 
 beforeAll(async () => {
   wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -31,6 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
   await wss.shutdown({ timeout: 500 });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const plain = (screen: string) => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
@@ -38,7 +44,7 @@ const plain = (screen: string) => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').
 describe('strata connect on a terminal (script -qfc, a real pty)', () => {
   it('sends typed lines, recalls history, prints pushed messages above the prompt, /close ends cleanly', async () => {
     // script -e: exit with the child's code; -q: no banner; -f: flush at once.
-    const command = `${process.execPath} ${bin} connect ${url}`;
+    const command = `${process.execPath} ${bin} connect ${url} --history ${historyFile}`;
     child = spawn('script', ['-qefc', command, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, TERM: 'xterm', COLUMNS: '120', LINES: '40' },
@@ -90,5 +96,13 @@ describe('strata connect on a terminal (script -qfc, a real pty)', () => {
     const [code] = child.exitCode !== null ? [child.exitCode] : await once(child, 'exit');
     expect(code).toBe(0);
     expect(closes.at(-1)).toEqual([4001, 'bye now']);
+    // --history: the lines typed, oldest first, duplicates once (kept for the next session).
+    expect(readFileSync(historyFile, 'utf8').split('\n')).toEqual([
+      'hello',
+      'push later',
+      '/ping are you there',
+      '/close 4001 bye now',
+      '',
+    ]);
   });
 });
