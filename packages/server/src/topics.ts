@@ -34,6 +34,11 @@ export interface TopicSubscriber {
    */
   readonly sharedDeflateWindowBits?: number;
   /**
+   * The connection this subscriber acts for (e.g. a resumable session of a connection): a
+   * publish that excludes that connection (`excludeSelf`) skips this subscriber too.
+   */
+  readonly owner?: TopicSubscriber;
+  /**
    * Sends a message prepared once for all subscribers (see `ServerWebSocket.sendPrepared`):
    * in order with everything else sent on this connection. A connection that is closing
    * ignores it.
@@ -270,7 +275,8 @@ export class TopicRegistry<S extends TopicSubscriber = TopicSubscriber> {
     let plain: PreparedMessage | null = null;
     let delivered = 0;
     for (const subscriber of set) {
-      if (subscriber === exclude) continue;
+      if (exclude !== undefined && (subscriber === exclude || subscriber.owner === exclude))
+        continue;
       if (compress && (subscriber.sharedDeflateWindowBits ?? 0) >= 9) {
         shared ??= new PreparedMessage(message.data, message.isBinary, true);
         subscriber.sendPrepared(shared);

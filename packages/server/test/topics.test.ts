@@ -626,3 +626,24 @@ describe('wss.topicRegistry', () => {
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });
 });
+
+describe('TopicSubscriber.owner', () => {
+  it('excludeSelf skips a subscriber owned by the publishing connection', () => {
+    const topics = new TopicRegistry<TopicSubscriber>();
+    const connection = new RecordingSubscriber();
+    const session: TopicSubscriber & { got: number } = {
+      owner: connection,
+      got: 0,
+      sendPrepared() {
+        this.got++;
+      },
+    };
+    const other = new RecordingSubscriber();
+    topics.subscribe(session, 't');
+    topics.subscribe(other, 't');
+    expect(topics.publish('t', 'x', undefined, connection)).toBe(1);
+    expect([session.got, other.frames.length]).toEqual([0, 1]);
+    expect(topics.publish('t', 'y')).toBe(2);
+    expect(session.got).toBe(1);
+  });
+});
