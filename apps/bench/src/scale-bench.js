@@ -186,7 +186,13 @@ async function runSetup(setup) {
 
 const results = [];
 for (let r = 0; r < runs; r++) {
-  for (const setup of setups) results.push(await runSetup(setup));
+  for (const setup of setups) results.push({ ...(await runSetup(setup)), run: r });
+}
+// Efficiency is computed within each run (against that run's single process, measured
+// minutes apart at most), then the median over runs: other jobs on the machine move both.
+for (const result of results) {
+  const single = results.find((x) => x.run === result.run && x.setup === 'single');
+  result.efficiency = single ? result.deliveriesPerCpuSecond / single.deliveriesPerCpuSecond : null;
 }
 const median = (values) => {
   const known = values.filter((v) => typeof v === 'number' && !Number.isNaN(v));
@@ -195,6 +201,7 @@ const median = (values) => {
 const rows = setups.map((setup) => {
   const mine = results.filter((r) => r.setup === setup);
   const pick = (key) => median(mine.map((r) => r[key]));
+  const efficiency = pick('efficiency');
   return {
     setup,
     processes: mine[0].processes,
@@ -202,6 +209,8 @@ const rows = setups.map((setup) => {
     'expected/s': mine[0].expectedPerSecond,
     'server CPU s': pick('serverCpuSeconds'),
     'deliveries/CPU-s': pick('deliveriesPerCpuSecond'),
+    'CPU efficiency vs 1 process': efficiency === null ? null : Number(efficiency.toFixed(2)),
+    'per run': mine.map((r) => (r.efficiency === null ? '-' : r.efficiency.toFixed(2))).join(' '),
     'p50 ms': pick('p50'),
     'p99 ms': pick('p99'),
     'remote p50 ms': pick('remoteP50'),
@@ -209,11 +218,5 @@ const rows = setups.map((setup) => {
     errors: pick('errors'),
   };
 });
-const single = rows.find((r) => r.setup === 'single');
-for (const row of rows) {
-  row['CPU efficiency vs 1 process'] = single
-    ? Number((row['deliveries/CPU-s'] / single['deliveries/CPU-s']).toFixed(2))
-    : null;
-}
 console.table(rows);
 console.log(JSON.stringify({ clients, rate, warmup, duration, runs, node: process.version, rows }));
