@@ -155,7 +155,7 @@ export async function connect(argv, io = {}) {
   });
 }
 
-/** Resolves with the close event of `ws` (at once if it already closed). */
+/** Resolves with the close event of `ws` (register it before the event can fire). */
 function closed(ws) {
   return new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }));
 }
