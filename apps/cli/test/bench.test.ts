@@ -75,6 +75,41 @@ describe('strata bench', () => {
   });
 });
 
+describe('strata bench against a server that drops connections', () => {
+  it('reports the lost messages and exits 1', async () => {
+    const { WebSocketServer } = await import('@strata-ws/server');
+    const { once } = await import('node:events');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    let seen = 0;
+    wss.on('connection', (ws) => {
+      ws.on('message', (data, isBinary) => {
+        if (++seen === 50) ws.terminate();
+        else ws.send(data, { binary: isBinary });
+      });
+    });
+    const { port } = wss.address() as { port: number };
+    const r = await run([
+      'bench',
+      `ws://127.0.0.1:${port}/`,
+      '-c',
+      '1',
+      '-m',
+      '4',
+      '-d',
+      '3',
+      '--json',
+    ]);
+    await wss.shutdown({ timeout: 200 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('a connection closed during the run');
+    const result = JSON.parse(r.stdout);
+    expect(result.echoes).toBe(49);
+    expect(result.lost).toBe(4);
+    expect(r.stderr).toContain('4 message(s) lost, 0 echo(es) did not match');
+  });
+});
+
 describe('LatencyHistogram', () => {
   it('percentiles within 1% of the exact ones, bounded memory', () => {
     const h = new LatencyHistogram();
