@@ -266,8 +266,9 @@ export class RedisAdapter implements PubSubAdapter {
   }
 
   /**
-   * Sends what is queued (waiting up to `closeTimeout`), then closes the connections.
-   * Messages still queued after that are counted lost.
+   * Sends what is queued (waiting up to `closeTimeout`), then closes the connections (again
+   * waiting at most `closeTimeout` for replies, then destroying them). Messages still queued
+   * after that are counted lost.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -275,10 +276,24 @@ export class RedisAdapter implements PubSubAdapter {
     this.#closed = true;
     for (const item of this.#queue.clear()) this.#reporter.dropped(item.topic, 'connection-lost');
     this.#reader?.stop();
+    // A polite close waits for the replies of commands in flight: bounded by closeTimeout
+    // (a frozen Redis never answers), then the sockets are destroyed.
     const clients = [this.#publisher, this.#control, this.#readerClient];
     await Promise.all(
-      clients.map((client) => (client?.isOpen ? client.close() : client?.destroy())),
+      clients.map(async (client) => {
+        if (client === null) return;
+        if (client.isOpen) {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, this.#options.closeTimeout);
+          });
+          await Promise.race([client.close().catch(() => {}), late]);
+          clearTimeout(timer);
+        }
+        if (client.isOpen) client.destroy();
+      }),
     );
+    for (const item of this.#queue.abandon()) this.#reporter.dropped(item.topic, 'connection-lost');
     this.#reporter.state('closed');
   }
 

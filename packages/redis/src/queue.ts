@@ -34,7 +34,7 @@ export class OutboundQueue {
   #head = 0;
   #retry: Outbound[] = [];
   #bytes = 0;
-  #inFlight = 0;
+  readonly #inFlight = new Set<Outbound>();
   #idle: Array<() => void> = [];
 
   constructor(maxBytes: number, sink: QueueSink) {
@@ -68,7 +68,7 @@ export class OutboundQueue {
     while (this.#sink.ready()) {
       const item = this.#next();
       if (item === undefined) break;
-      this.#inFlight++;
+      this.#inFlight.add(item);
       this.#sink.send(item).then(
         () => this.#settled(item, false),
         () => this.#settled(item, true),
@@ -86,6 +86,18 @@ export class OutboundQueue {
         resolve();
       });
     });
+  }
+
+  /**
+   * Gives up on the messages in flight (sent, unanswered: the connection is being destroyed)
+   * and returns them; their late answers, if any, are ignored.
+   */
+  abandon(): Outbound[] {
+    const items = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const item of items) this.#bytes -= item.bytes.length;
+    this.#sink.changed(this.#bytes);
+    return items;
   }
 
   /** Empties the queue; returns the messages that were still queued (not in flight). */
@@ -111,7 +123,7 @@ export class OutboundQueue {
   }
 
   #settled(item: Outbound, failed: boolean): void {
-    this.#inFlight--;
+    if (!this.#inFlight.delete(item)) return; // abandoned
     if (failed && this.#sink.failed(item)) {
       this.#retry.push(item);
       this.pump();
@@ -119,7 +131,7 @@ export class OutboundQueue {
     }
     this.#bytes -= item.bytes.length;
     this.#sink.changed(this.#bytes);
-    if (this.#bytes === 0 && this.#inFlight === 0) {
+    if (this.#bytes === 0 && this.#inFlight.size === 0) {
       const idle = this.#idle;
       this.#idle = [];
       for (const resolve of idle) resolve();

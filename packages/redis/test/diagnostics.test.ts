@@ -114,4 +114,24 @@ describe('diagnostics channels and counters', () => {
       await Promise.all([wssA.shutdown({ timeout: 500 }), wssB.shutdown({ timeout: 500 })]);
     }
   });
+
+  it('close() is bounded when Redis stops answering (frozen): queued messages are counted lost', async () => {
+    const adapter = new RedisAdapter({ url: redis.url, closeTimeout: 300 });
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', topics: { adapter } });
+    await once(wss, 'listening');
+    await until('connected', () => (adapter.connected ? true : undefined));
+    redis.freeze(true);
+    try {
+      for (let i = 0; i < 5; i++) wss.publish('frozen', `m${i}`);
+      const started = Date.now();
+      await wss.shutdown({ timeout: 100 });
+      expect(Date.now() - started).toBeLessThan(3000);
+      // Sent but never answered: counted lost, nothing left queued.
+      expect(adapter.counters.published).toBe(5);
+      expect(adapter.counters.lost).toBe(5);
+      expect(adapter.queuedBytes).toBe(0);
+    } finally {
+      redis.freeze(false);
+    }
+  });
 });
