@@ -71,6 +71,7 @@ function onServerMessage(msg) {
   switch (msg.type) {
     case 'hello':
       $('conn-id').textContent = String(msg.id);
+      $('transport').textContent = String(msg.transport);
       break;
     case 'pong':
       state.rtts.push(performance.now() - msg.t);

@@ -109,6 +109,7 @@ describe('npm start: the demo in Chromium', () => {
     // The negotiated subprotocol and extensions, as the browser saw them.
     expect(await a.textContent('#protocol')).toBe('strata-demo.v1');
     expect(await a.textContent('#extensions')).toContain('permessage-deflate');
+    await a.waitForFunction(() => document.getElementById('transport')?.textContent === 'http/1.1');
 
     await a.fill('#name', 'alice');
     await say(a, 'hello from page A');
