@@ -245,6 +245,23 @@ export function writeFrame(
   masking?: MaskFunctions | null,
 ): number {
   const length = payload.length;
+  if (
+    length <= INLINE_COPY_MAX &&
+    maskKey === undefined &&
+    (opcode | 0) === opcode &&
+    opcode >= 0 &&
+    (opcode <= 7 || (opcode <= 15 && fin)) &&
+    (rsv & ~0x70) === 0 &&
+    offset >= 0 &&
+    offset + 2 + length <= target.length
+  ) {
+    // The common small unmasked frame (the send hot path): the 2-byte header written here,
+    // the payload copied by a byte loop. Anything else takes the checked general path.
+    target[offset] = (fin ? 0x80 : 0) | rsv | opcode;
+    target[offset + 1] = length;
+    for (let i = 0; i < length; i++) target[offset + 2 + i] = payload[i]!;
+    return 2 + length;
+  }
   if (offset + frameHeaderLength(length, maskKey !== undefined) + length > target.length) {
     throw new RangeError('frame does not fit in the target');
   }

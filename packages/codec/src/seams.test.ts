@@ -52,6 +52,19 @@ describe('writeFrame', () => {
     expect(() => writeFrame(new Uint8Array(20), 0, true, 0, 9, new Uint8Array(126))).toThrow(
       RangeError,
     );
+    // The small fast path keeps every rule: a non-final control frame, bad RSV or opcode.
+    expect(() => writeFrame(new Uint8Array(20), 0, false, 0, 9, new Uint8Array(3))).toThrow(
+      RangeError,
+    );
+    expect(() => writeFrame(new Uint8Array(20), 0, true, 0x80, 1, new Uint8Array(3))).toThrow(
+      RangeError,
+    );
+    expect(() => writeFrame(new Uint8Array(20), 0, true, 0, 16, new Uint8Array(3))).toThrow(
+      RangeError,
+    );
+    expect(() => writeFrame(new Uint8Array(4), 0, true, 0, 1, new Uint8Array(3))).toThrow(
+      RangeError,
+    );
   });
 });
 

@@ -14,4 +14,5 @@ export type {
   SendOptions,
   SendPreparedOptions,
 } from './options.js';
+export type { Allocate, PreparedMessageOptions } from './prepared.js';
 export { PreparedMessage } from './prepared.js';

@@ -26,6 +26,13 @@ export interface ConnectionOptions extends LimitOptions {
    * code (as `ws` does); default `false`: the code only (both are allowed, RFC 6455 §5.5.1).
    */
   echoCloseReason?: boolean;
+  /**
+   * Allocates the output's buffers (the shared slab small frames are written into, and a
+   * large masked frame's own buffer); every byte is written before use. Default
+   * `new Uint8Array`. A Node facade passes `Buffer.allocUnsafe`, so taken chunks are Buffers
+   * that sockets write without converting them.
+   */
+  allocate?: (length: number) => Uint8Array;
   /** Answer pings with a pong carrying the same payload. Default `true`. */
   autoPong?: boolean;
   /** The negotiated extensions, in the order of the `Sec-WebSocket-Extensions` response. */
@@ -146,6 +153,7 @@ export interface Settings {
   readonly allowedRsv: number;
   readonly autoPong: boolean;
   readonly echoCloseReason: boolean;
+  readonly allocate: ((length: number) => Uint8Array) | null;
   readonly masking: MaskFunctions | null;
   /** Client mask keys' random source (client role only). */
   readonly randomFill: ((bytes: Uint8Array) => void) | null;
@@ -197,6 +205,7 @@ export function settingsOf(options: ConnectionOptions): Settings {
     allowedRsv,
     autoPong: options.autoPong ?? true,
     echoCloseReason: options.echoCloseReason === true,
+    allocate: options.allocate ?? null,
     masking: options.masking ?? null,
     randomFill: options.role === 'client' ? (options.randomFill ?? defaultRandomFill()) : null,
   };

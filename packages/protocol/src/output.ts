@@ -32,21 +32,45 @@ import { encodeTextInto } from './text.js';
  */
 const SLAB_SIZE = 16 * 1024;
 
-let slab: Uint8Array = new Uint8Array(0);
-
 /** The sealed chunks of a queue holding none (shared; never written to). */
 const NO_CHUNKS: Uint8Array[] = [];
-let slabUsed = 0;
 
-/** Reserves `n` contiguous bytes of the current slab, replacing it when full. */
-function claim(n: number): number {
-  if (slab.length - slabUsed < n) {
-    slab = new Uint8Array(Math.max(n, SLAB_SIZE));
-    slabUsed = 0;
+/**
+ * The current slab of one allocator, shared by every connection using that allocator (one
+ * per process in practice: the default, or the Node facades' `Buffer.allocUnsafe`).
+ */
+class Slabs {
+  slab: Uint8Array = new Uint8Array(0);
+  used = 0;
+  readonly #allocate: ((length: number) => Uint8Array) | null;
+  constructor(allocate: ((length: number) => Uint8Array) | null) {
+    this.#allocate = allocate;
   }
-  const offset = slabUsed;
-  slabUsed += n;
-  return offset;
+  /** Reserves `n` contiguous bytes of the current slab, replacing it when full. */
+  claim(n: number): number {
+    if (this.slab.length - this.used < n) {
+      const size = Math.max(n, SLAB_SIZE);
+      const allocate = this.#allocate;
+      this.slab = allocate === null ? new Uint8Array(size) : allocate(size);
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += n;
+    return offset;
+  }
+}
+
+const defaultSlabs = new Slabs(null);
+const slabsByAllocator = new WeakMap<(length: number) => Uint8Array, Slabs>();
+
+function slabsFor(allocate: ((length: number) => Uint8Array) | null): Slabs {
+  if (allocate === null) return defaultSlabs;
+  let slabs = slabsByAllocator.get(allocate);
+  if (slabs === undefined) {
+    slabs = new Slabs(allocate);
+    slabsByAllocator.set(allocate, slabs);
+  }
+  return slabs;
 }
 
 /**
@@ -68,6 +92,9 @@ export class OutputQueue {
   /** A client's mask keys (every frame masked), null for a server. */
   readonly #masks: MaskKeySource | null;
   readonly #masking: MaskFunctions | null;
+  readonly #allocate: ((length: number) => Uint8Array) | null;
+  /** The slabs of this queue's allocator. */
+  readonly #slabs: Slabs;
 
   /**
    * @param settings - `coalesceLimit`, the connection's host `masking`, and (client) the
@@ -80,6 +107,7 @@ export class OutputQueue {
       readonly coalesceLimit: number;
       readonly masking: MaskFunctions | null;
       readonly randomFill: ((bytes: Uint8Array) => void) | null;
+      readonly allocate: ((length: number) => Uint8Array) | null;
     },
     handler: { onOutput(): void },
     client: boolean,
@@ -87,6 +115,8 @@ export class OutputQueue {
     this.#copyLimit = settings.coalesceLimit;
     this.#handler = handler;
     this.#masking = settings.masking;
+    this.#allocate = settings.allocate;
+    this.#slabs = slabsFor(settings.allocate);
     this.#masks = client ? new MaskKeySource(settings.randomFill!) : null;
   }
 
@@ -124,10 +154,11 @@ export class OutputQueue {
    * slab. Extends the open region when the slab still continues it.
    */
   #reserve(n: number): number {
-    const offset = claim(n);
-    if (this.#region !== slab || this.#regionEnd !== offset) {
+    const slabs = this.#slabs;
+    const offset = slabs.claim(n);
+    if (this.#region !== slabs.slab || this.#regionEnd !== offset) {
       this.#seal();
-      this.#region = slab;
+      this.#region = slabs.slab;
       this.#regionStart = offset;
     }
     this.#regionEnd = offset + n;
@@ -154,11 +185,11 @@ export class OutputQueue {
     if (length <= this.#copyLimit) {
       // Header and payload next to each other in the slab (small frames leave in one chunk).
       const offset = this.#reserve(frameHeaderLength(length, false) + length);
-      writeFrame(slab, offset, fin, rsv, opcode, payload);
+      writeFrame(this.#slabs.slab, offset, fin, rsv, opcode, payload);
       return;
     }
     const offset = this.#reserve(frameHeaderLength(length, false));
-    writeFrameHeader(slab, offset, fin, rsv, opcode, length);
+    writeFrameHeader(this.#slabs.slab, offset, fin, rsv, opcode, length);
     this.#seal();
     this.#push(payload);
     this.#length += length;
@@ -180,12 +211,12 @@ export class OutputQueue {
     const total = frameHeaderLength(length, true) + length;
     if (total <= SLAB_SIZE) {
       const offset = this.#reserve(total); // may replace the slab: read `slab` after it
-      writeFrame(slab, offset, fin, rsv, opcode, payload, maskKey, masking);
+      writeFrame(this.#slabs.slab, offset, fin, rsv, opcode, payload, maskKey, masking);
       return;
     }
     // A large frame gets a buffer of its own rather than a slab it would fill alone.
     this.#seal();
-    const target = new Uint8Array(total);
+    const target = this.#allocate === null ? new Uint8Array(total) : this.#allocate(total);
     this.#push(target);
     this.#length += total;
     writeFrame(target, 0, fin, rsv, opcode, payload, maskKey, masking);
@@ -200,14 +231,15 @@ export class OutputQueue {
    */
   writeFrames(bytes: Uint8Array): void {
     const length = bytes.length;
+    const slabs = this.#slabs;
     if (
       length <= this.#copyLimit &&
-      this.#region === slab &&
-      this.#regionEnd === slabUsed &&
-      slab.length - slabUsed >= length
+      this.#region === slabs.slab &&
+      this.#regionEnd === slabs.used &&
+      slabs.slab.length - slabs.used >= length
     ) {
       const offset = this.#reserve(length);
-      slab.set(bytes, offset);
+      slabs.slab.set(bytes, offset);
       return;
     }
     this.#seal();
@@ -231,7 +263,7 @@ export class OutputQueue {
     const room = 3 * text.length;
     const roomHeader = frameHeaderLength(room, masked);
     const offset = this.#reserve(roomHeader + room);
-    const target = slab;
+    const target = this.#slabs.slab;
     const bodyStart = offset + roomHeader;
     const written =
       room === 0 ? 0 : encodeTextInto(text, target.subarray(bodyStart, bodyStart + room));
@@ -243,7 +275,7 @@ export class OutputQueue {
     else writeFrameHeader(target, offset, fin, 0, opcode, written);
     // Give the unused tail back: nothing was claimed after it (all of this is synchronous).
     const unused = roomHeader + room - headerLength - written;
-    slabUsed -= unused;
+    this.#slabs.used -= unused;
     this.#regionEnd -= unused;
     this.#length -= unused;
     if (masked && written !== 0) {

@@ -15,9 +15,29 @@ interface SharedFrame {
 
 const NO_SHARED: SharedFrame[] = [];
 
+/** Allocates a buffer for frame bytes (every byte is written before use). */
+export type Allocate = (length: number) => Uint8Array;
+
+/** Options of a {@link PreparedMessage}. */
+export interface PreparedMessageOptions {
+  /**
+   * Allocates the frames' buffers; default `new Uint8Array`. A Node server passes
+   * `Buffer.allocUnsafe`, so that sockets take the shared frame without converting it to a
+   * `Buffer` once per receiver.
+   */
+  allocate?: Allocate;
+}
+
+const defaultAllocate: Allocate = (length) => new Uint8Array(length);
+
 /** One whole unmasked final frame in a new buffer: header, then `payload` copied once. */
-function frameOnce(payload: Uint8Array, opcode: number, rsv: number): Uint8Array {
-  const bytes = new Uint8Array(frameHeaderLength(payload.length, false) + payload.length);
+function frameOnce(
+  payload: Uint8Array,
+  opcode: number,
+  rsv: number,
+  allocate: Allocate,
+): Uint8Array {
+  const bytes = allocate(frameHeaderLength(payload.length, false) + payload.length);
   writeFrame(bytes, 0, true, rsv, opcode, payload);
   return bytes;
 }
@@ -45,16 +65,25 @@ export class PreparedMessage {
   /** The uncompressed payload: a view of {@link PreparedMessage.frame}'s own copy. */
   readonly data: Uint8Array;
   #shared: SharedFrame[] = NO_SHARED;
+  readonly #allocate: Allocate;
 
   /**
    * @param data - the payload (text as UTF-8 bytes); copied once
    * @param isBinary - binary (true) or text (false)
    * @param compress - see {@link PreparedMessage.compress}
+   * @param options - `allocate`: the frames' buffers (see {@link PreparedMessageOptions})
    */
-  constructor(data: Uint8Array, isBinary: boolean, compress?: boolean) {
+  constructor(
+    data: Uint8Array,
+    isBinary: boolean,
+    compress?: boolean,
+    options?: PreparedMessageOptions,
+  ) {
     this.isBinary = isBinary;
     this.compress = compress;
-    const frame = frameOnce(data, isBinary ? Opcode.Binary : Opcode.Text, 0);
+    const allocate = options?.allocate ?? defaultAllocate;
+    this.#allocate = allocate;
+    const frame = frameOnce(data, isBinary ? Opcode.Binary : Opcode.Text, 0, allocate);
     this.frame = frame;
     this.data = frame.subarray(frame.length - data.length);
   }
@@ -73,7 +102,8 @@ export class PreparedMessage {
       if (shared[i]!.key === key) return shared[i]!.frame;
     }
     const payload = extension.encodeShared(this.data);
-    const frame = frameOnce(payload, this.isBinary ? Opcode.Binary : Opcode.Text, extension.rsvBit);
+    const opcode = this.isBinary ? Opcode.Binary : Opcode.Text;
+    const frame = frameOnce(payload, opcode, extension.rsvBit, this.#allocate);
     if (this.#shared === NO_SHARED) this.#shared = [{ key, frame }];
     else this.#shared.push({ key, frame });
     return frame;

@@ -184,6 +184,19 @@ describe('PreparedMessage', () => {
     expect(message.frame).toEqual(before);
   });
 
+  it('allocate: frames (and the output slab) come from the host allocator', () => {
+    class HostBytes extends Uint8Array {}
+    const allocate = (length: number) => new HostBytes(length);
+    const ext = new ManualReverse(3);
+    const message = new PreparedMessage(utf8('abcd'), false, true, { allocate });
+    expect(message.frame).toBeInstanceOf(HostBytes);
+    expect(message.frameFor(ext)).toBeInstanceOf(HostBytes);
+    const { conn } = server({ allocate, coalesceLimit: 0 });
+    conn.sendText('x'.repeat(20_000)); // header in a fresh slab, payload by reference
+    const chunks = conn.takeOutput();
+    expect(chunks[0]).toBeInstanceOf(HostBytes);
+  });
+
   it('is a no-op once the close frame is queued', () => {
     const { conn, out } = server();
     conn.close(1000);
