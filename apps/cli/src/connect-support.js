@@ -135,9 +135,27 @@ export function diagnoseFailure(url, protocols, wsOptions, started, errorEvent =
       message: `handshake refused: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd(),
     });
   }
-  const known =
-    errorEvent?.error === undefined ? null : describeNetworkError(errorEvent.error, url);
-  if (known !== null) return Promise.resolve({ code: ExitCode.ConnectFailed, message: known });
+  const cause = errorEvent?.error;
+  if (cause !== undefined) {
+    const known = describeNetworkError(cause, url);
+    if (known !== null) return Promise.resolve({ code: ExitCode.ConnectFailed, message: known });
+    const code = /** @type {{ code?: unknown }} */ (cause)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && cause instanceof Error) {
+      // Another socket error (EPIPE, ECONNABORTED ...): the connection, not the handshake.
+      return Promise.resolve({
+        code: ExitCode.ConnectFailed,
+        message: `cannot connect to ${url}: ${cause.message}`,
+      });
+    }
+    if (cause instanceof Error && cause.message !== '') {
+      // The server answered 101 but the response broke a rule (subprotocol, extensions,
+      // Sec-WebSocket-Accept ...): the client says which.
+      return Promise.resolve({
+        code: ExitCode.HandshakeRefused,
+        message: `handshake failed: ${cause.message}`,
+      });
+    }
+  }
   return replay(url, protocols, wsOptions, started);
 }
 

@@ -184,3 +184,28 @@ describe('strata connect: mistakes get one clear line, never a stack trace', () 
     expect(r.code).toBe(3);
   });
 });
+
+describe('strata connect: a 101 that breaks the rules', () => {
+  it('exit 4 naming the broken rule (the server selected no offered subprotocol)', async () => {
+    const net = await import('node:net');
+    const { createHash } = await import('node:crypto');
+    // A hand-written server: a valid 101 that selects a subprotocol nobody offered.
+    const raw = net.createServer((socket) => {
+      socket.once('data', (head) => {
+        const key = /sec-websocket-key: *(\S+)/i.exec(String(head))?.[1] ?? '';
+        const accept = createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
+        socket.end(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: other\r\n\r\n`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const port = (raw.address() as AddressInfo).port;
+    const r = await run(['connect', `ws://127.0.0.1:${port}/`, '-s', 'chat.v1']);
+    raw.close();
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^strata connect: handshake failed: .+\n$/);
+  });
+});
