@@ -22,6 +22,7 @@ export {
   encodeEnvelope,
   preciseNow,
 } from './envelope.js';
+export { packBatch, unpackBatch } from './ipc.js';
 export type { ClusterRelayOptions } from './relay.js';
 export { ClusterRelay } from './relay.js';
 export type { ClusterPrimary, ClusterWorker, RunClusterOptions } from './run.js';

@@ -16,7 +16,9 @@ import {
   decodeEnvelope,
   type Envelope,
   encodeEnvelope,
+  packBatch,
   preciseNow,
+  unpackBatch,
 } from '@strata-ws/cluster';
 import type {
   LocalDelivery,
@@ -40,6 +42,12 @@ import {
   type RawEntry,
   StreamReader,
 } from './streams.js';
+
+/**
+ * First byte of a pub/sub message that carries several envelopes (a tick's publishes on one
+ * topic): then `[uint32 LE length][envelope]...`. A single envelope starts with its version (1).
+ */
+const BATCH_MARKER = 0x42;
 
 /** One entry of a topic's stream, decoded (see {@link RedisAdapter.readSince}). */
 export interface StreamMessage extends Envelope {
@@ -88,6 +96,11 @@ export class RedisAdapter implements PubSubAdapter {
   #deliver: LocalDelivery | null = null;
   #closed = false;
   #everReady = false;
+  /** pub/sub: envelopes published in this tick, per topic, sent as one PUBLISH per topic. */
+  #pending = new Map<string, Uint8Array[]>();
+  #pendingBytes = 0;
+  #flushScheduled = false;
+  readonly #flush = (): void => this.#flushPending();
 
   constructor(options: RedisAdapterOptions = {}) {
     this.#options = resolveOptions(options);
@@ -112,7 +125,7 @@ export class RedisAdapter implements PubSubAdapter {
       send: (item) => this.#sendOne(item),
       failed: (item) => {
         if (this.mode === 'streams' && !this.#closed) return true;
-        this.#reporter.dropped(item.topic, 'connection-lost');
+        this.#reporter.dropped(item.topic, 'connection-lost', item.count);
         return false;
       },
       changed: (bytes) => {
@@ -164,11 +177,30 @@ export class RedisAdapter implements PubSubAdapter {
     const delivered = this.#deliver(topic, message, exclude);
     if (this.#closed) return delivered;
     const envelope = encodeEnvelope(this.nodeId, topic, message);
-    const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
-    if (this.#queue.push({ topic, bytes })) {
-      this.#reporter.published(topic, bytes.length);
-    } else {
+    if (this.#reader !== null) {
+      // Streams: one entry per message (each gets its own id).
+      const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+      if (this.#queue.push({ topic, bytes, count: 1 })) {
+        this.#reporter.published(topic, bytes.length);
+      } else {
+        this.#reporter.dropped(topic, 'queue-full');
+      }
+      return delivered;
+    }
+    // pub/sub: the publishes of this tick on one topic leave in one PUBLISH.
+    const size = 4 + envelope.length;
+    if (!this.#queue.fits(this.#pendingBytes, size + 1)) {
       this.#reporter.dropped(topic, 'queue-full');
+      return delivered;
+    }
+    this.#pendingBytes += size;
+    const list = this.#pending.get(topic);
+    if (list === undefined) this.#pending.set(topic, [envelope]);
+    else list.push(envelope);
+    this.#reporter.published(topic, envelope.length);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
     }
     return delivered;
   }
@@ -272,9 +304,12 @@ export class RedisAdapter implements PubSubAdapter {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flushPending();
     await this.#queue.drained(this.#options.closeTimeout);
     this.#closed = true;
-    for (const item of this.#queue.clear()) this.#reporter.dropped(item.topic, 'connection-lost');
+    for (const item of this.#queue.clear()) {
+      this.#reporter.dropped(item.topic, 'connection-lost', item.count);
+    }
     this.#reader?.stop();
     // A polite close waits for the replies of commands in flight: bounded by closeTimeout
     // (a frozen Redis never answers), then the sockets are destroyed.
@@ -293,8 +328,30 @@ export class RedisAdapter implements PubSubAdapter {
         if (client.isOpen) client.destroy();
       }),
     );
-    for (const item of this.#queue.abandon()) this.#reporter.dropped(item.topic, 'connection-lost');
+    for (const item of this.#queue.abandon()) {
+      this.#reporter.dropped(item.topic, 'connection-lost', item.count);
+    }
     this.#reporter.state('closed');
+  }
+
+  #flushPending(): void {
+    this.#flushScheduled = false;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    this.#pendingBytes = 0;
+    for (const [topic, envelopes] of pending) {
+      let bytes: Buffer;
+      if (envelopes.length === 1) {
+        const e = envelopes[0] as Uint8Array;
+        bytes = Buffer.from(e.buffer, e.byteOffset, e.byteLength);
+      } else {
+        const packed = packBatch(envelopes);
+        bytes = Buffer.allocUnsafe(1 + packed.length);
+        bytes[0] = BATCH_MARKER;
+        bytes.set(packed, 1);
+      }
+      this.#queue.push({ topic, bytes, count: envelopes.length }, true);
+    }
   }
 
   #subscribeChannel(key: string): Promise<void> {
@@ -336,13 +393,15 @@ export class RedisAdapter implements PubSubAdapter {
   }
 
   #received(bytes: Buffer, channel: Buffer): void {
-    const envelope = decodeEnvelope(bytes);
-    const topic = channel.toString().slice(this.#options.prefix.length);
-    if (envelope === null) {
-      this.#reporter.dropped(topic, 'malformed');
-      return;
+    const parts = bytes[0] === BATCH_MARKER ? unpackBatch(bytes.subarray(1)) : [bytes];
+    for (const part of parts ?? [bytes]) {
+      const envelope = decodeEnvelope(part);
+      if (envelope === null) {
+        this.#reporter.dropped(channel.toString().slice(this.#options.prefix.length), 'malformed');
+        continue;
+      }
+      this.#deliverEnvelope(envelope, undefined);
     }
-    this.#deliverEnvelope(envelope, undefined);
   }
 
   #streamEntries(key: string, entries: RawEntry[]): void {

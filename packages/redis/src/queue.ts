@@ -12,6 +12,8 @@
 export interface Outbound {
   readonly topic: string;
   readonly bytes: Buffer;
+  /** Messages it carries (a pub/sub batch carries several). */
+  readonly count: number;
 }
 
 /** What the queue needs from the adapter. */
@@ -52,15 +54,23 @@ export class OutboundQueue {
     return this.#items.length - this.#head + this.#retry.length;
   }
 
-  /** Queues `item` and sends what it can; false (nothing queued) when it does not fit. */
-  push(item: Outbound): boolean {
+  /**
+   * Queues `item` and sends what it can; false (nothing queued) when it does not fit.
+   * `reserved`: the caller already checked the bound with {@link OutboundQueue.fits}.
+   */
+  push(item: Outbound, reserved = false): boolean {
     const size = item.bytes.length;
-    if (this.#bytes + size > this.#max) return false;
+    if (!reserved && this.#bytes + size > this.#max) return false;
     this.#bytes += size;
     this.#sink.changed(this.#bytes);
     this.#items.push(item);
     this.pump();
     return true;
+  }
+
+  /** Whether `extra` more bytes (besides `pending` not yet pushed) stay within the bound. */
+  fits(pending: number, extra: number): boolean {
+    return this.#bytes + pending + extra <= this.#max;
   }
 
   /** Sends queued messages while the connection is ready. */
