@@ -26,7 +26,7 @@ const FILES = new Map(
  * The portable entry of @strata-ws/reconnect (its built dist/, plain ES modules with relative
  * imports only), served under /vendor/reconnect/ for the page.
  */
-const RECONNECT_DIST = new URL('./', import.meta.resolve('@strata-ws/reconnect'));
+const RECONNECT_DIST = new URL('dist/', import.meta.resolve('@strata-ws/reconnect/package.json'));
 for (const file of readdirSync(RECONNECT_DIST)) {
   if (file.endsWith('.js') && file !== 'node.js' && file !== 'server.js') {
     FILES.set(`/vendor/reconnect/${file}`, {
