@@ -32,3 +32,11 @@ export function installNodeHost(): void {
   setUtf8Validator(isUtf8);
   setSha1(nodeSha1);
 }
+
+/**
+ * The engine's byte allocator on Node: `Buffer.allocUnsafe`, so the chunks handed to sockets
+ * are Buffers (node:stream wraps any other Uint8Array in a new Buffer on every write). One
+ * function for the whole process: the engine keeps one shared output slab per allocator.
+ * Every byte is written by the engine before use.
+ */
+export const allocateBuffer = (length: number): Uint8Array => Buffer.allocUnsafe(length);

@@ -25,7 +25,7 @@ import {
 import type { ConnectionOptions } from '@strata-ws/protocol';
 import { createDeflateSupport, type DeflateSupport } from './deflate.js';
 import { diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
-import { installNodeHost } from './host.js';
+import { allocateBuffer, installNodeHost } from './host.js';
 import { Http1Listener } from './http1-listener.js';
 import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { attachHttp2 } from './http2-attach.js';
@@ -196,6 +196,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     };
     this.#baseConnectionOptions = Object.freeze({
       role: 'server' as const,
+      allocate: allocateBuffer,
       maxPayload: limits.maxPayload,
       maxMessageSize: limits.maxMessageSize,
       maxFragments: limits.maxFragments,

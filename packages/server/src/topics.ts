@@ -7,7 +7,14 @@
  * order with its other sends, coalesces its writes per tick and applies its backpressure
  * policy, so a slow subscriber is treated like any other slow peer.
  */
-import { PreparedMessage } from '@strata-ws/protocol';
+import { PreparedMessage, type PreparedMessageOptions } from '@strata-ws/protocol';
+import { allocateBuffer } from './host.js';
+
+/**
+ * Frames of published messages are Node Buffers: a socket takes a Buffer as it is, while a
+ * plain Uint8Array would be wrapped in a new Buffer once per receiver and write.
+ */
+const HOST_FRAMES: PreparedMessageOptions = Object.freeze({ allocate: allocateBuffer });
 
 /** Data a message can be made of: text (a string) or bytes. */
 export type MessageData = string | ArrayBuffer | ArrayBufferView;
@@ -278,10 +285,10 @@ export class TopicRegistry<S extends TopicSubscriber = TopicSubscriber> {
       if (exclude !== undefined && (subscriber === exclude || subscriber.owner === exclude))
         continue;
       if (compress && (subscriber.sharedDeflateWindowBits ?? 0) >= 9) {
-        shared ??= new PreparedMessage(message.data, message.isBinary, true);
+        shared ??= new PreparedMessage(message.data, message.isBinary, true, HOST_FRAMES);
         subscriber.sendPrepared(shared);
       } else {
-        plain ??= new PreparedMessage(message.data, message.isBinary, false);
+        plain ??= new PreparedMessage(message.data, message.isBinary, false, HOST_FRAMES);
         subscriber.sendPrepared(plain);
       }
       delivered++;

@@ -647,3 +647,17 @@ describe('TopicSubscriber.owner', () => {
     expect(session.got).toBe(1);
   });
 });
+
+describe('published frames are host Buffers', () => {
+  it('every subscriber is handed a Buffer frame (no per-receiver conversion in node:stream)', () => {
+    const topics = new TopicRegistry<RecordingSubscriber>();
+    const plain = new RecordingSubscriber();
+    const deflate = new RecordingSubscriber(15);
+    topics.subscribe(plain, 't');
+    topics.subscribe(deflate, 't');
+    topics.publish('t', 'x'.repeat(2000));
+    expect(Buffer.isBuffer(plain.frames[0]!.bytes)).toBe(true);
+    expect(deflate.frames[0]!.compressed).toBe(true);
+    expect(Buffer.isBuffer(deflate.frames[0]!.bytes)).toBe(true);
+  });
+});

@@ -102,6 +102,17 @@ describe('handleUpgrade with any Duplex', () => {
     const [serverEnd, clientEnd] = duplexPair();
     const received: Buffer[] = [];
     clientEnd.on('data', (c: Buffer) => received.push(c));
+    // What the server hands the stream: Buffers (a plain Uint8Array would be wrapped in a new
+    // Buffer by node:stream on every write).
+    const handed: boolean[] = [];
+    const write = serverEnd.write.bind(serverEnd) as (
+      chunk: Uint8Array,
+      cb?: () => void,
+    ) => boolean;
+    (serverEnd as unknown as { write: typeof write }).write = (chunk, cb) => {
+      handed.push(Buffer.isBuffer(chunk));
+      return write(chunk, cb);
+    };
     let connection: ServerWebSocket | undefined;
     wss.handleUpgrade(upgradeRequest(), serverEnd as unknown as Socket, Buffer.alloc(0), (ws) => {
       connection = ws;
@@ -123,6 +134,8 @@ describe('handleUpgrade with any Duplex', () => {
     const frame = all.subarray(all.indexOf('\r\n\r\n') + 4);
     expect([...frame.subarray(0, 2)]).toEqual([0x81, 13]); // FIN text, unmasked, 13 bytes
     expect(frame.subarray(2).toString()).toBe('over a Duplex');
+    expect(handed.length).toBeGreaterThanOrEqual(2); // the 101, then the echo
+    expect(handed.slice(1).every(Boolean)).toBe(true); // the frames (the 101 is written once)
   });
 });
 
