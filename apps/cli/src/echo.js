@@ -86,11 +86,13 @@ export async function echo(argv) {
       ws.send(data, { binary: isBinary });
     });
   });
+  // Signal handlers first: a test (or a script) may signal as soon as it reads the line.
+  const stopped = serveUntilSignal(server, { timeout: shutdownTimeout, quiet });
   process.stdout.write(`listening ${server.url}\n`);
   if (!quiet) {
     process.stderr.write(`serving ${server.protocols}\n`);
     if (tls !== null) process.stderr.write(`TLS: ${tls.source}\n`);
   }
   wss.on('error', (error) => process.stderr.write(`strata echo: ${error.message}\n`));
-  return serveUntilSignal(server, { timeout: shutdownTimeout, quiet });
+  return stopped;
 }

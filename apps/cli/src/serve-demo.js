@@ -50,11 +50,8 @@ export async function serve(argv) {
     }
     throw error;
   }
-  process.stdout.write(`Strata demo: ${demo.url}\n`);
-  if (options.quiet !== true) {
-    process.stderr.write('open it in two tabs; stop with Ctrl-C\n');
-  }
-  return new Promise((resolve) => {
+  // Signal handlers before the URL line: whoever reads it may signal at once.
+  const stopped = new Promise((resolve) => {
     let stopping = false;
     const stop = (signal) => {
       if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -70,4 +67,9 @@ export async function serve(argv) {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  process.stdout.write(`Strata demo: ${demo.url}\n`);
+  if (options.quiet !== true) {
+    process.stderr.write('open it in two tabs; stop with Ctrl-C\n');
+  }
+  return stopped;
 }

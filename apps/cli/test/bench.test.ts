@@ -104,7 +104,9 @@ describe('strata bench against a server that drops connections', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('a connection closed during the run');
     const result = JSON.parse(r.stdout);
-    expect(result.echoes).toBe(49);
+    // Echoes queued by the server in the same tick as the terminate may never leave.
+    expect(result.echoes).toBeGreaterThanOrEqual(45);
+    expect(result.echoes).toBeLessThan(50);
     expect(result.lost).toBe(4);
     expect(r.stderr).toContain('4 message(s) lost, 0 echo(es) did not match');
   });
