@@ -165,13 +165,17 @@ async function runSetup(setup) {
     await load.next((l) => l.phase === 'start');
     const before = cpuPids.map(cpuSeconds);
     const end = await load.next((l) => l.phase === 'end');
-    const cpu = cpuPids.map(cpuSeconds).reduce((sum, v, i) => sum + v - before[i], 0);
+    const used = cpuPids.map((pid, i) => cpuSeconds(pid) - before[i]);
+    const cpu = used.reduce((sum, v) => sum + v, 0);
+    // The relay's share: the cluster primary (last pid) or redis-server (first pid).
+    const bus = setup === 'redis' ? used[0] : setup.startsWith('cluster') ? used.at(-1) : 0;
     return {
       setup,
       processes: setup === 'single' ? 1 : 2,
       deliveriesPerSecond: Math.round(end.deliveries / end.seconds),
       expectedPerSecond: clients * rate,
       serverCpuSeconds: Number(cpu.toFixed(2)),
+      busCpuSeconds: Number(bus.toFixed(2)),
       deliveriesPerCpuSecond: Math.round(end.deliveries / Math.max(cpu, 0.01)),
       p50: end.p50,
       p99: end.p99,
@@ -208,6 +212,7 @@ const rows = setups.map((setup) => {
     'deliveries/s': pick('deliveriesPerSecond'),
     'expected/s': mine[0].expectedPerSecond,
     'server CPU s': pick('serverCpuSeconds'),
+    'of which bus': pick('busCpuSeconds'),
     'deliveries/CPU-s': pick('deliveriesPerCpuSecond'),
     'CPU efficiency vs 1 process': efficiency === null ? null : Number(efficiency.toFixed(2)),
     'per run': mine.map((r) => (r.efficiency === null ? '-' : r.efficiency.toFixed(2))).join(' '),
