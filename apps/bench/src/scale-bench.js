@@ -124,26 +124,28 @@ async function runSetup(setup) {
       const { port, pid } = await s.next((l) => 'port' in l);
       ports = [port];
       cpuPids.push(pid);
-    } else if (setup === 'cluster' || setup === 'cluster-json') {
+    } else if (setup.startsWith('cluster')) {
+      const workers = setup === 'cluster-1' ? 1 : 2;
       const s = start(node, [...execArgv, serverScript], {
         SCALE_MODE: 'cluster',
-        WORKERS: '2',
-        RATE: String(rate / 2),
-        SERIALIZATION: setup === 'cluster' ? 'advanced' : 'json',
+        WORKERS: String(workers),
+        RATE: String(rate / workers),
+        SERIALIZATION: setup === 'cluster-json' ? 'json' : 'advanced',
       });
       stoppers.push(s.stop);
       const { port, pids, primary } = await s.next((l) => 'port' in l);
       ports = [port];
       cpuPids.push(...pids, primary);
-    } else if (setup === 'redis') {
+    } else if (setup === 'redis' || setup === 'redis-1') {
       const redis = await startRedis();
       stoppers.push(redis.stop);
       cpuPids.push(redis.pid);
-      for (const index of [0, 1]) {
+      const count = setup === 'redis-1' ? 1 : 2;
+      for (let index = 0; index < count; index++) {
         const s = start(node, [...execArgv, serverScript], {
           SCALE_MODE: 'redis',
           INDEX: String(index),
-          RATE: String(rate / 2),
+          RATE: String(rate / count),
           REDIS_URL: redis.url,
         });
         stoppers.unshift(s.stop);
@@ -168,10 +170,10 @@ async function runSetup(setup) {
     const used = cpuPids.map((pid, i) => cpuSeconds(pid) - before[i]);
     const cpu = used.reduce((sum, v) => sum + v, 0);
     // The relay's share: the cluster primary (last pid) or redis-server (first pid).
-    const bus = setup === 'redis' ? used[0] : setup.startsWith('cluster') ? used.at(-1) : 0;
+    const bus = setup.startsWith('redis') ? used[0] : setup.startsWith('cluster') ? used.at(-1) : 0;
     return {
       setup,
-      processes: setup === 'single' ? 1 : 2,
+      processes: setup === 'single' || setup.endsWith('-1') ? 1 : 2,
       deliveriesPerSecond: Math.round(end.deliveries / end.seconds),
       expectedPerSecond: clients * rate,
       serverCpuSeconds: Number(cpu.toFixed(2)),
