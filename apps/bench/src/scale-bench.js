@@ -11,7 +11,8 @@
 //
 // Build first (`npx turbo run build --filter=@strata-ws/redis...`), then:
 //   node apps/bench/src/scale-bench.js [--clients 200] [--rate 500] [--warmup 1500]
-//        [--duration 5000] [--setups single,cluster,cluster-json,redis] [--runs 1]
+//        [--duration 5000] [--setups single,cluster,cluster-json,redis,cluster-1,redis-1] [--runs 1]
+// (cluster-1 / redis-1: one process whose publishes still go through the bus: its own cost)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
