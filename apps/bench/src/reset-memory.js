@@ -140,10 +140,10 @@ if (process.argv[2] === '--child') {
     `reset mid-frame: ${N} connections, frame ${FRAME} B announced, ${SENT} B sent, then RST (node ${process.version})`,
   );
   console.log(
-    `  at peak (all open):    RSS +${mb(peak.memory.rss - base.memory.rss)}, heapUsed +${mb(peak.memory.heapUsed - base.memory.heapUsed)}, external +${mb(peak.memory.external + peak.memory.arrayBuffers - base.memory.external - base.memory.arrayBuffers)}`,
+    `  at peak (all open):    RSS +${mb(peak.memory.rss - base.memory.rss)}, heapUsed +${mb(peak.memory.heapUsed - base.memory.heapUsed)}, external +${mb(peak.memory.external - base.memory.external)}`,
   );
   console.log(
-    `  after reset + GC:      RSS +${mb(after.memory.rss - base.memory.rss)}, heapTotal +${mb(after.memory.heapTotal - base.memory.heapTotal)}, heapUsed +${mb(after.memory.heapUsed - base.memory.heapUsed)}, external +${mb(after.memory.external + after.memory.arrayBuffers - base.memory.external - base.memory.arrayBuffers)}, clients left ${after.clients}`,
+    `  after reset + GC:      RSS +${mb(after.memory.rss - base.memory.rss)}, heapTotal +${mb(after.memory.heapTotal - base.memory.heapTotal)}, heapUsed +${mb(after.memory.heapUsed - base.memory.heapUsed)}, external +${mb(after.memory.external - base.memory.external)}, clients left ${after.clients}`,
   );
   console.log(
     `  8 s later (idle):      RSS +${mb(later.memory.rss - base.memory.rss)}, heapTotal +${mb(later.memory.heapTotal - base.memory.heapTotal)}, heapUsed +${mb(later.memory.heapUsed - base.memory.heapUsed)}`,

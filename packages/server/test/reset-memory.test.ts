@@ -31,7 +31,8 @@ function retained(): { heap: number; buffers: number } {
   const gc = (globalThis as { gc?: () => void }).gc!;
   for (let i = 0; i < 4; i++) gc();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, buffers: m.external + m.arrayBuffers };
+  // `external` includes `arrayBuffers` (Buffers' memory).
+  return { heap: m.heapUsed, buffers: m.external };
 }
 
 /** Opens `count` clients that are mid-frame once the promise resolves. */
