@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from '@strata-ws/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, killAll, run, startEcho } from './helpers.ts';
+import { bin, killAll, run, startEcho, track } from './helpers.ts';
 
 let echoUrl = '';
 /** An in-process server whose behaviour each test picks by path. */
@@ -120,9 +120,9 @@ describe('strata connect in a pipe', () => {
 
   it('exit 5 (1001) when the echo server shuts down while the client waits for input', async () => {
     const { url, child } = await startEcho();
-    const client = spawn(process.execPath, [bin, 'connect', url], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const client = track(
+      spawn(process.execPath, [bin, 'connect', url], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
     let stderr = '';
     client.stderr.on('data', (c) => (stderr += c));
     while (!stderr.includes('connected to')) await once(client.stderr, 'data');

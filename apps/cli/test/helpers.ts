@@ -7,6 +7,12 @@ export const bin = fileURLToPath(new URL('../bin/strata.js', import.meta.url));
 /** Children started by a test file; `killAll()` in afterEach/afterAll. */
 const children = new Set<ChildProcess>();
 
+/** Registers a child started elsewhere so that `killAll()` stops it too. */
+export function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  return child;
+}
+
 export function killAll(): void {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   children.clear();

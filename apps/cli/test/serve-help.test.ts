@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, killAll, run } from './helpers.ts';
+import { bin, killAll, run, track } from './helpers.ts';
 
 afterAll(() => killAll());
 
@@ -17,9 +17,11 @@ async function freePort(): Promise<number> {
 }
 
 async function serveUrl(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [bin, 'serve', '--quiet', ...args], {
-    env: { ...process.env, ...env },
-  });
+  const child = track(
+    spawn(process.execPath, [bin, 'serve', '--quiet', ...args], {
+      env: { ...process.env, ...env },
+    }),
+  );
   let out = '';
   for await (const chunk of child.stdout) {
     out += chunk;
