@@ -18,12 +18,16 @@ import {
 } from '@strata-ws/protocol';
 import type { ConnectionInternals, ConnectionProfile } from './internal.js';
 import {
+  asBuffer,
   Handler,
+  invokeCallbacks,
+  notOpenError,
   onCloseTimeout,
   onSocketClose,
   onSocketData,
   onSocketDrain,
   onSocketEnd,
+  type SendCallback,
   setHandlerMethods,
 } from './listeners.js';
 import { MessageIterator, type WebSocketMessage } from './message-iterator.js';
@@ -32,8 +36,7 @@ import { ignoreSocketError, type OwnedSocket } from './socket-events.js';
 /** `readyState` values, as in the browser API (a server-side socket is never CONNECTING). */
 export type ReadyState = 0 | 1 | 2 | 3;
 
-/** Completion callback of `send`, `ping` and `pong`: called once the bytes left for the socket. */
-export type SendCallback = (error?: Error) => void;
+export type { SendCallback } from './listeners.js';
 
 /** Events of a `ServerWebSocket` (listener argument lists). */
 export interface ServerWebSocketEvents {
@@ -85,23 +88,6 @@ export const connectionInternals: ConnectionInternals = {
 };
 
 function unset(): void {}
-
-function invokeCallbacks(callbacks: SendCallback[], error: Error | null | undefined): void {
-  for (let i = 0; i < callbacks.length; i++) {
-    const cb = callbacks[i]!;
-    if (error) cb(error);
-    else cb();
-  }
-}
-
-function notOpenError(state: number): Error {
-  const name = state === 2 ? 'CLOSING' : 'CLOSED';
-  return new Error(`WebSocket is not open: readyState ${state} (${name})`);
-}
-
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
 
 /**
  * The base of `ServerWebSocket`: owns the socket, the engine and the write path. Its

@@ -43,3 +43,43 @@ export interface ConnectionHost {
   /** The server's counters (connections, bytes, messages). */
   readonly counters: ServerCounters;
 }
+
+/** Connection profiles kept per server (distinct negotiations seen; more are made uncached). */
+const MAX_PROFILES = 64;
+
+/**
+ * The profiles of one server's connections: one object shared by the connections
+ * negotiated alike (a few per server), so that a connection does not carry these fields
+ * itself. Bounded: a `handleProtocols` that echoes client-chosen names cannot grow it.
+ */
+export class ProfileCache {
+  readonly #host: ConnectionHost;
+  readonly #profiles = new Map<string, ConnectionProfile>();
+
+  /** @param host - the server the profiles' connections belong to */
+  constructor(host: ConnectionHost) {
+    this.#host = host;
+  }
+
+  /** The profile of a negotiation (made and cached on first use). */
+  get(
+    transport: TransportKind,
+    protocol: string,
+    extensions: string,
+    sharedDeflateWindowBits: number,
+  ): ConnectionProfile {
+    const key = `${transport}\n${sharedDeflateWindowBits}\n${protocol}\n${extensions}`;
+    let profile = this.#profiles.get(key);
+    if (profile === undefined) {
+      profile = Object.freeze({
+        host: this.#host,
+        transport,
+        protocol,
+        extensions,
+        sharedDeflateWindowBits,
+      });
+      if (this.#profiles.size < MAX_PROFILES) this.#profiles.set(key, profile);
+    }
+    return profile;
+  }
+}

@@ -4,7 +4,8 @@
  * connection whose methods call a table of functions shared by all connections, and the
  * socket's listeners are shared functions that find their connection through the socket
  * (`this.strataWebSocket`). No closure is allocated per connection. The table is filled by
- * `ConnectionIO`'s static block, which alone can reach its private members.
+ * `ConnectionIO`'s static block, which alone can reach its private members. Also the small
+ * helpers the connection's events share: send callbacks, the not-open error, Buffer views.
  */
 import type { ProtocolError } from '@strata-ws/codec';
 import type { ConnectionHandler } from '@strata-ws/protocol';
@@ -25,6 +26,29 @@ export interface HandlerMethods {
   drain(ws: ConnectionIO): void;
   closed(ws: ConnectionIO): void;
   closeTimeoutFired(ws: ConnectionIO): void;
+}
+
+/** Completion callback of `send`, `ping` and `pong`: called once the bytes left for the socket. */
+export type SendCallback = (error?: Error) => void;
+
+/** Runs send callbacks with the write's outcome. */
+export function invokeCallbacks(callbacks: SendCallback[], error: Error | null | undefined): void {
+  for (let i = 0; i < callbacks.length; i++) {
+    const cb = callbacks[i]!;
+    if (error) cb(error);
+    else cb();
+  }
+}
+
+/** The error of a send, ping or pong on a connection that is not open. */
+export function notOpenError(state: number): Error {
+  const name = state === 2 ? 'CLOSING' : 'CLOSED';
+  return new Error(`WebSocket is not open: readyState ${state} (${name})`);
+}
+
+/** A Buffer view of engine bytes (no copy). */
+export function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 let handlerMethods: HandlerMethods;

@@ -29,7 +29,7 @@ import { allocateBuffer, installNodeHost } from './host.js';
 import { Http1Listener } from './http1-listener.js';
 import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { attachHttp2 } from './http2-attach.js';
-import type { ConnectionHost, ConnectionProfile } from './internal.js';
+import { type ConnectionHost, ProfileCache } from './internal.js';
 import {
   type ResolvedOptions,
   resolveOptions,
@@ -116,7 +116,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   readonly #clients = new Set<ServerWebSocket<Data>>();
   readonly #pending: PendingHandshakes;
   readonly #host: ConnectionHost;
-  readonly #profiles = new Map<string, ConnectionProfile>();
+  readonly #profiles: ProfileCache;
   readonly #baseConnectionOptions: ConnectionOptions;
   readonly #deflate: DeflateSupport | null;
   readonly #originCheck: OriginChecker;
@@ -194,6 +194,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         diagnostics.error(ws, error);
       },
     };
+    this.#profiles = new ProfileCache(this.#host);
     this.#baseConnectionOptions = Object.freeze({
       role: 'server' as const,
       allocate: allocateBuffer,
@@ -561,32 +562,6 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     callback(ws, request);
   }
 
-  /**
-   * The profile of connections negotiated alike: one object shared by them (a few per
-   * server), so that a connection does not carry these fields itself. Bounded: a
-   * `handleProtocols` that echoes client-chosen names cannot grow the cache.
-   */
-  #profile(
-    transport: TransportKind,
-    protocol: string,
-    extensions: string,
-    sharedDeflateWindowBits: number,
-  ): ConnectionProfile {
-    const key = `${transport}\n${sharedDeflateWindowBits}\n${protocol}\n${extensions}`;
-    let profile = this.#profiles.get(key);
-    if (profile === undefined) {
-      profile = Object.freeze({
-        host: this.#host,
-        transport,
-        protocol,
-        extensions,
-        sharedDeflateWindowBits,
-      });
-      if (this.#profiles.size < MAX_PROFILES) this.#profiles.set(key, profile);
-    }
-    return profile;
-  }
-
   /** Runs a connection on a transport whose handshake response was sent. */
   #adopt(
     socket: Socket,
@@ -596,7 +571,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   ): ServerWebSocket<Data> {
     const ws = new ServerWebSocket<Data>(
       socket,
-      this.#profile(
+      this.#profiles.get(
         transport,
         negotiated.protocol,
         negotiated.extensionsHeader,
@@ -626,6 +601,3 @@ const TIMEOUT = (): HandshakeError =>
 /** The answer to an upgrade that arrives while the server closes. */
 const CLOSING = (): HandshakeError =>
   new HandshakeError('request-head', 'Server closing', { status: 503 });
-
-/** Connection profiles kept per server (distinct negotiations seen; more are made uncached). */
-const MAX_PROFILES = 64;
