@@ -4,7 +4,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
-import { setUtf8Validator } from '@strata-ws/codec';
+import { createRequire } from 'node:module';
+import { type MaskFunctions, setUtf8Validator } from '@strata-ws/codec';
 import { setSha1 } from '@strata-ws/handshake';
 
 /** `readyState` names, indexed by value, as `ws` prints them in its errors. */
@@ -42,4 +43,51 @@ export function installNodeHost(): void {
   installed = true;
   setUtf8Validator(isUtf8);
   setSha1(nodeSha1);
+}
+
+interface BufferUtil {
+  mask(
+    source: Uint8Array,
+    mask: Uint8Array,
+    output: Uint8Array,
+    offset: number,
+    length: number,
+  ): void;
+}
+
+let masking: MaskFunctions | null | undefined;
+
+/**
+ * Native masking from the optional `bufferutil` package when it is installed — what `ws` does —
+ * as the engine's per-connection `masking` option (nothing process-wide; payloads under the
+ * engine's threshold keep the codec's JavaScript). `null` when absent or with `WS_NO_BUFFER_UTIL`
+ * set (ws's variable). Loaded once.
+ */
+export function nodeMasking(): MaskFunctions | null {
+  if (masking !== undefined) return masking;
+  masking = null;
+  if (process.env.WS_NO_BUFFER_UTIL) return masking;
+  let util: Partial<BufferUtil>;
+  try {
+    util = createRequire(import.meta.url)('bufferutil') as Partial<BufferUtil>;
+  } catch {
+    return masking;
+  }
+  if (typeof util.mask !== 'function') return masking;
+  const native = util as BufferUtil;
+  const key = new Uint8Array(4);
+  const setKey = (maskKey: number, keyOffset: number): void => {
+    for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
+  };
+  masking = {
+    mask(data, maskKey, keyOffset) {
+      setKey(maskKey, keyOffset);
+      native.mask(data, key, data, 0, data.length);
+    },
+    maskInto(source, target, targetOffset, maskKey, keyOffset) {
+      setKey(maskKey, keyOffset);
+      native.mask(source, key, target, targetOffset, source.length);
+    },
+  };
+  return masking;
 }

@@ -11,7 +11,13 @@ import type { Duplex, DuplexOptions } from 'node:stream';
 import type { ProtocolError } from '@strata-ws/codec';
 import { Connection, type ConnectionHandler } from '@strata-ws/protocol';
 import { abortClient, type ClientOptions, failClient, initAsClient } from './client.js';
-import { BINARY_TYPES, CLOSE_TIMEOUT_MS, EMPTY_BUFFER, installNodeHost } from './constants.js';
+import {
+  BINARY_TYPES,
+  CLOSE_TIMEOUT_MS,
+  EMPTY_BUFFER,
+  installNodeHost,
+  nodeMasking,
+} from './constants.js';
 import {
   type AddEventListenerOptions,
   addEventListener,
@@ -326,6 +332,7 @@ export class WebSocket extends EventEmitter {
     const conn = new Connection(this.#handler(), {
       role,
       ...wsLimits(setup.maxPayload, role),
+      masking: nodeMasking(),
       autoPong: this._autoPong,
       extensions,
       ...(setup.randomFill === undefined ? {} : { randomFill: setup.randomFill }),
