@@ -339,6 +339,29 @@ describe.each(implementations)('WebSocketServer (%s)', (name, m) => {
     await closeHttp(server);
   });
 
+  it('a client gone during an async verifyClient gets no connection', async () => {
+    let connections = 0;
+    let decide: (() => void) | undefined;
+    const verified = new Promise<void>((resolve) => {
+      decide = resolve;
+    });
+    const { wss, port } = await listen(m, {
+      verifyClient: (_info, cb) => {
+        decide?.();
+        setTimeout(() => cb(true), 100);
+      },
+    });
+    wss.on('connection', () => connections++);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(upgradeHead());
+    await verified;
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(connections).toBe(0);
+    await shut(wss);
+  });
+
   it('server option: attaches to an http server; shouldHandle follows path', async () => {
     const { server, port } = await httpServer();
     const wss = new m.WebSocketServer({ server, path: '/a' });
