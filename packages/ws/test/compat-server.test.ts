@@ -3,6 +3,7 @@
  * run against `ws` itself and against `@strata-ws/ws`: any difference fails one of the two.
  */
 import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   caseFor,
@@ -337,6 +338,43 @@ describe.each(implementations)('WebSocketServer (%s)', (name, m) => {
     await closed(ws);
     await new Promise<void>((r) => wss.close(() => r()));
     await closeHttp(server);
+  });
+
+  it('handleUpgrade accepts any Duplex (not only a net.Socket)', async () => {
+    const wss = new m.WebSocketServer({ noServer: true });
+    const written: Buffer[] = [];
+    const duplex = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk);
+        callback();
+      },
+    });
+    const req = {
+      method: 'GET',
+      url: '/',
+      httpVersion: '1.1',
+      headers: {
+        host: 'localhost',
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-key': KEY,
+        'sec-websocket-version': '13',
+      },
+      socket: duplex,
+    };
+    const opened = new Promise<WsSocket>((resolve) => {
+      wss.handleUpgrade(req as never, duplex, Buffer.alloc(0), (ws) => resolve(ws));
+    });
+    const ws = await opened;
+    expect(Buffer.concat(written).toString().startsWith('HTTP/1.1 101 Switching Protocols')).toBe(
+      true,
+    );
+    const message = next<[Buffer, boolean]>(ws, 'message');
+    duplex.push(Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0x68 ^ 1, 0x69 ^ 2])); // masked "hi"
+    const [data, isBinary] = await message;
+    expect([String(data), isBinary]).toEqual(['hi', false]);
+    ws.terminate();
   });
 
   it('a client gone during an async verifyClient gets no connection', async () => {
