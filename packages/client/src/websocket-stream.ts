@@ -93,7 +93,8 @@ export class WebSocketStream {
   readonly #url: string;
   readonly #opened = deferred<WebSocketOpenInfo>();
   readonly #closed = deferred<WebSocketStreamCloseInfo>();
-  readonly #session: ClientSession;
+  /** null when the signal was aborted before construction: no connection was ever started. */
+  readonly #session: ClientSession | null;
   #state = CONNECTING;
   #wasEverConnected = false;
   #handshakeAborted = false;
@@ -105,8 +106,8 @@ export class WebSocketStream {
   /**
    * @param url - a `ws:`, `wss:`, `http:` or `https:` URL without a fragment
    * @param options - `protocols`, `signal` and the Node extras of `WebSocket`
-   * @throws SyntaxError DOMException for an invalid URL or protocol list; the signal's reason
-   *   when it is already aborted
+   * @throws SyntaxError DOMException for an invalid URL or protocol list. A signal already
+   *   aborted starts no connection: `opened` and `closed` reject with its reason.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
     // biome-ignore lint/complexity/noArguments: Web IDL counts the arguments actually passed
@@ -124,7 +125,6 @@ export class WebSocketStream {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError("Failed to construct 'WebSocketStream': signal must be an AbortSignal");
     }
-    if (signal?.aborted) throw signal.reason;
     let protocols: string[] = [];
     if (opts.protocols !== undefined) {
       if (
@@ -137,12 +137,17 @@ export class WebSocketStream {
       protocols = parseProtocolList(Array.from(opts.protocols, (p) => toUSVString(p)));
     }
     this.#url = urlRecord.href;
-    this.#session = new ClientSession(
-      urlRecord,
-      protocols,
-      normalizeOptions(opts),
-      this.#listener(),
-    );
+    const normalized = normalizeOptions(opts);
+    if (signal?.aborted) {
+      // WHATWG: "If signal is aborted, reject opened and closed with its abort reason, return."
+      this.#session = null;
+      this.#handshakeAborted = true;
+      this.#state = CLOSED;
+      this.#opened.reject(signal.reason);
+      this.#closed.reject(signal.reason);
+      return;
+    }
+    this.#session = new ClientSession(urlRecord, protocols, normalized, this.#listener());
     signal?.addEventListener('abort', () => this.#abortHandshake(signal.reason), { once: true });
   }
 
@@ -176,13 +181,13 @@ export class WebSocketStream {
     if (state === CLOSING || state === CLOSED) return;
     this.#state = CLOSING;
     if (state === CONNECTING) {
-      this.#session.destroy(new Error('WebSocketStream closed before it was open'), true);
+      this.#session?.destroy(new Error('WebSocketStream closed before it was open'), true);
       return;
     }
-    this.#session.close(code, reason === '' ? null : reason);
+    this.#session?.close(code, reason === '' ? null : reason);
     // The server's close frame must be read even if nobody reads the messages before it.
     this.#ignoreBackpressure = true;
-    this.#session.resumeReading();
+    this.#session?.resumeReading();
   }
 
   #ignoreBackpressure = false;
@@ -202,7 +207,7 @@ export class WebSocketStream {
     if (this.#state !== CONNECTING) return;
     this.#handshakeAborted = true;
     this.#state = CLOSING;
-    this.#session.destroy(reason, true);
+    this.#session?.destroy(reason, true);
     this.#opened.reject(reason);
     this.#closed.reject(reason);
   }
@@ -221,10 +226,10 @@ export class WebSocketStream {
       isBinary = false;
     }
     if (this.#state !== OPEN) return undefined; // the closing handshake started: not sent
-    if (!this.#session.send(data, isBinary)) return undefined;
+    if (!this.#session?.send(data, isBinary)) return undefined;
     // "Wait until there is sufficient buffer space": the write settles once the message is
     // in the socket and the socket is below its high-water mark.
-    return new Promise<void>((resolve) => this.#session.whenWritable(resolve));
+    return new Promise<void>((resolve) => this.#session?.whenWritable(resolve));
   }
 
   // The one place the client keeps per-connection closures: a WebSocketStream makes a
@@ -242,7 +247,7 @@ export class WebSocketStream {
               this.#readable = controller;
             },
             pull: () => {
-              this.#session.resumeReading();
+              this.#session?.resumeReading();
             },
             cancel: (reason) => {
               this.#readableDone = true;
@@ -281,7 +286,7 @@ export class WebSocketStream {
         }
         controller.enqueue(chunk);
         if ((controller.desiredSize ?? 1) <= 0 && !this.#ignoreBackpressure) {
-          this.#session.pauseReading();
+          this.#session?.pauseReading();
         }
       },
       onClosing: (): void => {

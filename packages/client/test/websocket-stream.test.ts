@@ -149,12 +149,16 @@ describe('WebSocketStream', () => {
     await expect(wss.closed).rejects.toBeInstanceOf(WebSocketError);
   });
 
-  it('the abort signal: throws when already aborted, rejects with its reason while connecting', async () => {
+  it('the abort signal: already aborted starts nothing (opened and closed reject with its reason), rejects with its reason while connecting', async () => {
     const peer = await echoServer();
     const reason = new Error('gave up');
-    expect(() => new WebSocketStream(peer.url, { signal: AbortSignal.abort(reason) })).toThrow(
-      reason,
-    );
+    const early = new WebSocketStream(peer.url, { signal: AbortSignal.abort(reason) });
+    await expect(early.opened).rejects.toBe(reason);
+    await expect(early.closed).rejects.toBe(reason);
+    early.close(); // a no-op
+    const byDefault = new WebSocketStream(peer.url, { signal: AbortSignal.abort() });
+    await expect(byDefault.opened).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(byDefault.closed).rejects.toMatchObject({ name: 'AbortError' });
     const controller = new AbortController();
     const wss = new WebSocketStream(peer.url, { signal: controller.signal });
     controller.abort(reason);
