@@ -1,0 +1,192 @@
+/**
+ * Servers under test, each an echo server on 127.0.0.1 with and without permessage-deflate:
+ * Strata (own port, HTTP/2 cleartext beside it), `ws`, Bun (`Bun.serve`) and python3-websockets.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer } from '@strata-ws/server';
+import { WebSocketServer as WsServer } from 'ws';
+import type { ServerTarget } from '../fuzz-client.js';
+import { bunPath, PYTHON, peerFile, pythonAvailable, startChild } from './process.js';
+
+/** A started server and how to stop it. */
+export interface RunningServer {
+  target: ServerTarget;
+  stop(): Promise<void>;
+}
+
+/** The allow-list of the handshake cases, plus the pages Chromium is driven from (127.0.0.1). */
+const ORIGINS = /^(http:\/\/allowed\.example|http:\/\/127\.0\.0\.1:\d+)$/;
+/** Requests without `Origin` (non-browser clients) pass too. */
+const allowed = (origin?: string): boolean => origin === undefined || ORIGINS.test(origin);
+
+/** Strata's server on its own port, plus an h2c server for RFC 8441, with default limits. */
+export async function startStrata(deflate: boolean): Promise<RunningServer> {
+  const perMessageDeflate = deflate ? { threshold: 0 } : false;
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate,
+    origins: allowed,
+  });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wss.on('connection', (ws) =>
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
+  );
+  const h2 = http2.createServer({ settings: { enableConnectProtocol: true } });
+  const wss2 = new WebSocketServer({ http2: h2, perMessageDeflate, origins: allowed });
+  wss2.on('connection', (ws) =>
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
+  );
+  await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+  const { port } = wss.address() as AddressInfo;
+  const h2Port = (h2.address() as AddressInfo).port;
+  return {
+    target: {
+      name: `strata${deflate ? '+deflate' : ''}`,
+      host: '127.0.0.1',
+      port,
+      origin: true,
+      h2Port,
+    },
+    stop: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      for (const ws of wss2.clients) ws.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+      await new Promise((resolve) => wss2.close(resolve));
+      // node:http2 waits for every session to end; do not hang on a peer that keeps one.
+      await Promise.race([
+        new Promise((resolve) => h2.close(resolve)),
+        new Promise((resolve) => setTimeout(resolve, 2000)),
+      ]);
+    },
+  };
+}
+
+/** `ws`'s server (npm), origin checked in `verifyClient`. */
+export async function startWs(deflate: boolean): Promise<RunningServer> {
+  const wss = new WsServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate: deflate ? { threshold: 0 } : false,
+    verifyClient: ({ origin }: { origin?: string }) => !origin || ORIGINS.test(origin),
+  });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+  });
+  const { port } = wss.address() as AddressInfo;
+  return {
+    target: { name: `ws${deflate ? '+deflate' : ''}`, host: '127.0.0.1', port, origin: true },
+    stop: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+async function startChildServer(
+  name: string,
+  command: string,
+  args: string[],
+  origin: boolean,
+): Promise<RunningServer> {
+  const child = startChild(command, args, 1_500_000);
+  const ready = await child.firstJson;
+  return {
+    target: { name, host: '127.0.0.1', port: Number(ready.port), origin },
+    stop: async () => {
+      child.kill();
+      await child.exited;
+    },
+  };
+}
+
+/** Bun's `Bun.serve` (no origin option: that is application code there). */
+export async function startBun(deflate: boolean): Promise<RunningServer | null> {
+  const bun = bunPath();
+  if (!bun) return null;
+  return startChildServer(
+    `bun${deflate ? '+deflate' : ''}`,
+    bun,
+    [peerFile('bun-server.js'), deflate ? 'deflate' : 'none'],
+    false,
+  );
+}
+
+/** python3-websockets' `serve` (its origins option is not set: Chromium's page origin varies). */
+export async function startPython(deflate: boolean): Promise<RunningServer | null> {
+  if (!pythonAvailable()) return null;
+  return startChildServer(
+    `python-websockets${deflate ? '+deflate' : ''}`,
+    PYTHON,
+    [peerFile('python_server.py'), deflate ? 'deflate' : 'none'],
+    true,
+  );
+}
+
+/**
+ * Strata on a TLS HTTP/2 server (self-signed certificate made with Debian's openssl) that also
+ * takes HTTP/1.1 upgrades: for Chromium over `h2` (RFC 8441). Records each connection's transport.
+ */
+export async function startStrataTls(
+  deflate: boolean,
+): Promise<(RunningServer & { transports: string[] }) | null> {
+  const dir = mkdtempSync(join(tmpdir(), 'conformance-tls-'));
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { timeout: 30_000 },
+  );
+  if (made.status !== 0) return null;
+  const key = readFileSync(join(dir, 'key.pem'));
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  rmSync(dir, { recursive: true, force: true });
+  const h2 = http2.createSecureServer({
+    key,
+    cert,
+    allowHTTP1: true,
+    settings: { enableConnectProtocol: true },
+  });
+  const wss = new WebSocketServer({
+    http2: h2,
+    perMessageDeflate: deflate ? { threshold: 0 } : false,
+  });
+  const transports: string[] = [];
+  wss.on('connection', (ws) => {
+    transports.push(ws.transport);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+  const { port } = h2.address() as AddressInfo;
+  return {
+    target: { name: `strata h2+tls${deflate ? '+deflate' : ''}`, host: '127.0.0.1', port },
+    transports,
+    stop: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+      await new Promise((resolve) => h2.close(resolve));
+    },
+  };
+}
