@@ -29,7 +29,7 @@ export interface ConnectionOptions extends LimitOptions {
   /**
    * Allocates the output's buffers (the shared slab small frames are written into, and a
    * large masked frame's own buffer); every byte is written before use. Default
-   * `new Uint8Array`. A Node facade passes `Buffer.allocUnsafe`, so taken chunks are Buffers
+   * `new Uint8Array`. A Node facade passes Node's `allocUnsafe`, so taken chunks are Buffers
    * that sockets write without converting them.
    */
   allocate?: (length: number) => Uint8Array;

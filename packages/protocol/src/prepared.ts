@@ -22,7 +22,7 @@ export type Allocate = (length: number) => Uint8Array;
 export interface PreparedMessageOptions {
   /**
    * Allocates the frames' buffers; default `new Uint8Array`. A Node server passes
-   * `Buffer.allocUnsafe`, so that sockets take the shared frame without converting it to a
+   * Node's `allocUnsafe`, so that sockets take the shared frame without converting it to a
    * `Buffer` once per receiver.
    */
   allocate?: Allocate;
