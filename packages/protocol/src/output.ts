@@ -37,7 +37,7 @@ const NO_CHUNKS: Uint8Array[] = [];
 
 /**
  * The current slab of one allocator, shared by every connection using that allocator (one
- * per process in practice: the default, or the Node facades' Node's `allocUnsafe`).
+ * per process in practice: the default, or the Node facades' `allocUnsafe`).
  */
 class Slabs {
   slab: Uint8Array = new Uint8Array(0);
