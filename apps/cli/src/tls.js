@@ -118,9 +118,13 @@ function oid(text) {
   }
   return tlv(0x06, Buffer.from(out));
 }
-function integer(bytes) {
+/** A non-negative INTEGER in its one valid DER form (X.690 §8.3.2): no redundant leading 0. */
+export function derInteger(bytes) {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0 && !(bytes[start + 1] & 0x80)) start++;
+  const minimal = bytes.subarray(start);
   // Positive: a leading 0 when the top bit is set.
-  return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  return tlv(0x02, minimal[0] & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 function utcTime(date) {
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
@@ -150,11 +154,13 @@ function withNodeCrypto() {
       sequence(oid('2.5.29.19'), tlv(0x04, sequence())),
     ),
   );
+  // RFC 5280 §4.1.2.2: positive, at most 20 bytes; the first byte is kept non-zero so the
+  // serial always has 16 bytes.
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  serial[0] = (serial[0] & 0x7f) | 0x01;
   const tbs = sequence(
-    explicit(0, integer(Buffer.from([2]))), // v3
-    integer(serial),
+    explicit(0, derInteger(Buffer.from([2]))), // v3
+    derInteger(serial),
     ecdsaWithSha256,
     name,
     validity,

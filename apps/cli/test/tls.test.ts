@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, get } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { hasOpenssl, selfSignedPair } from '../src/tls.js';
+import { derInteger, hasOpenssl, selfSignedPair } from '../src/tls.js';
 
 type Pair = { cert: Buffer; key: Buffer; source: string };
 const generators = (['node:crypto', ...(hasOpenssl() ? ['openssl'] : [])] as const).map((g) => [g]);
@@ -37,4 +37,24 @@ describe('self-signed TLS pair for the serving commands', () => {
       server.close();
     },
   );
+});
+
+describe('DER INTEGER encoding', () => {
+  it('writes the one minimal form: no redundant leading zero, a zero before a set top bit', () => {
+    const hex = (bytes: number[]) => derInteger(Buffer.from(bytes)).toString('hex');
+    expect(hex([2])).toBe('020102');
+    expect(hex([0])).toBe('020100');
+    expect(hex([0, 0, 0])).toBe('020100');
+    expect(hex([0x80])).toBe('02020080');
+    expect(hex([0, 0x80])).toBe('02020080');
+    expect(hex([0, 0, 0x7f, 1])).toBe('02027f01'); // the case that broke 1 certificate in 256
+    expect(hex([0, 0, 0x80, 1])).toBe('0203008001');
+  });
+
+  it('every node:crypto certificate parses (1,000 generated; a 1-in-256 fault shows)', () => {
+    for (let i = 0; i < 1000; i++) {
+      const { cert } = selfSignedPair('node:crypto') as Pair;
+      expect(() => new X509Certificate(cert)).not.toThrow();
+    }
+  });
 });
