@@ -334,6 +334,8 @@ export class WebSocket extends EventEmitter {
       ...wsLimits(setup.maxPayload, role),
       masking: nodeMasking(),
       autoPong: this._autoPong,
+      // ws answers a close frame with the peer's code and reason
+      echoCloseReason: true,
       extensions,
       ...(setup.randomFill === undefined ? {} : { randomFill: setup.randomFill }),
     });

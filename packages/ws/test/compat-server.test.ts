@@ -6,7 +6,6 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
-  caseFor,
   closed,
   closeHttp,
   httpServer,
@@ -43,7 +42,7 @@ function upgradeHead(path = '/', extra = ''): string {
   );
 }
 
-describe.each(implementations)('WebSocketServer (%s)', (name, m) => {
+describe.each(implementations)('WebSocketServer (%s)', (_name, m) => {
   it('exports the classes on the default export and as named exports', () => {
     expect(m.default).toBe(m.WebSocket);
     expect(typeof m.WebSocketServer).toBe('function');
@@ -132,12 +131,7 @@ describe.each(implementations)('WebSocketServer (%s)', (name, m) => {
     await shut(wss);
   });
 
-  const closeCase = 'delivers the close code and reason to both sides';
-  caseFor(
-    name,
-    closeCase,
-    it,
-  )(closeCase, async () => {
+  it('delivers the close code and reason to both sides', async () => {
     const { wss, url } = await listen(m);
     const client = new m.WebSocket(url);
     const [server] = await next<[WsSocket]>(wss, 'connection');

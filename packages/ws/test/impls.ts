@@ -70,23 +70,3 @@ export function closed(socket: WsSocket): Promise<{ code: number; reason: string
     );
   });
 }
-
-/**
- * Cases where `@strata-ws/ws` is known to differ from `ws` (each listed in the README's
- * differences table): they run against both, and are expected to fail on this package, so a
- * fix shows up as an unexpected pass.
- */
-export const KNOWN_DIFFERENCES: ReadonlySet<string> = new Set([
-  // the engine's close reply echoes the code only, ws echoes code and reason
-  'delivers the close code and reason to both sides',
-]);
-
-/** `it` for the case, or `it.fails` for a known difference on this package. */
-export function caseFor<
-  T extends {
-    (name: string, fn: () => Promise<void> | void): void;
-    fails: (name: string, fn: () => Promise<void> | void) => void;
-  },
->(implName: string, title: string, it: T): (name: string, fn: () => Promise<void> | void) => void {
-  return implName !== 'ws' && KNOWN_DIFFERENCES.has(title) ? it.fails : it;
-}
