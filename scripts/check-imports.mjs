@@ -23,7 +23,8 @@
 //
 // Usage: node scripts/check-imports.mjs [root]   (exit 1 and one line per problem when broken)
 // Imports are read with TypeScript's own pre-processor (static, type-only, re-exports, dynamic
-// import() and require() with a string literal), so comments and strings never count.
+// import() and require() with a string literal), plus `import.meta.resolve('x')` read from the
+// syntax tree, so comments and strings never count.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -113,7 +114,32 @@ function exportTarget(pkg, subpath) {
 function parseFile(file) {
   const text = readFileSync(file, 'utf8');
   const info = ts.preProcessFile(text, true, true);
-  return { text, imports: info.importedFiles.map((f) => f.fileName), info };
+  const imports = info.importedFiles.map((f) => f.fileName);
+  if (text.includes('import.meta.resolve')) imports.push(...metaResolved(text, file));
+  return { text, imports, info };
+}
+
+/** `import.meta.resolve('x')` with a string literal: a dependency as real as an import (a
+ * package that serves another package's files finds them this way). */
+function metaResolved(text, file) {
+  const kind = /\.[cm]?tsx?$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
+  const found = [];
+  const visit = (node) => {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'resolve' &&
+      ts.isMetaProperty(node.expression.expression) &&
+      node.arguments.length > 0 &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
+      found.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
 }
 
 /** Node globals used as identifiers in code (not as a property name, a string or a comment). */

@@ -197,6 +197,20 @@ describe('check-imports', () => {
     ]);
   });
 
+  it('counts import.meta.resolve of a literal as an import (declared: used; undeclared: reported)', () => {
+    const problems = checkImports(
+      fixture({
+        'packages/facade/src/index.ts':
+          "import { d } from '@x/ext/node';\n// import.meta.resolve('@x/codec') in a comment is no import\n" +
+          "export const f = [d, import.meta.resolve('@x/engine/package.json'), import.meta.resolve('@x/ext')];\n" +
+          "export const g = import.meta.resolve('@x/lost');\n",
+      }),
+    );
+    same(problems, [
+      'packages/facade/src/index.ts: imports @x/lost but packages/facade/package.json has no @x/lost in its dependencies',
+    ]);
+  });
+
   it("checks files outside every workspace that a test reaches, as that workspace's", () => {
     const problems = checkImports(
       fixture({

@@ -75,7 +75,7 @@ async function copyRepo(target) {
     files++;
   }
   for (const { dir, pkg } of workspaces(repo)) {
-    if (pkg.private) continue;
+    if (pkg.private || pkg.scripts?.build === undefined) continue; // plain-JS packages ship src
     const dist = join(repo, dir, 'dist');
     if (!existsSync(dist)) throw new Error(`${pkg.name} has no dist/: build first (npm run build)`);
     cpSync(dist, join(target, dir, 'dist'), { recursive: true });
@@ -319,6 +319,33 @@ export async function rehearse({ log = () => {} } = {}) {
         server.kill('SIGKILL');
       }
     });
+    await step('the strata command: strata echo, then a line through strata connect', async () => {
+      const strata = join(app, 'node_modules/.bin/strata');
+      const port = await freePort();
+      const server = spawn(strata, ['echo', '--host', '127.0.0.1', '--port', String(port)], {
+        cwd: app,
+        stdio: 'ignore',
+      });
+      try {
+        await waitForPort(port);
+        const client = spawn(strata, ['connect', `ws://127.0.0.1:${port}/`], { cwd: app });
+        let out = '';
+        client.stdout.on('data', (chunk) => (out += chunk));
+        client.stdin.end('hello from the rehearsal\n');
+        const code = await new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('strata connect did not exit')), 15_000);
+          client.once('exit', (c) => {
+            clearTimeout(timer);
+            resolve(c);
+          });
+        });
+        if (code !== 0 || out.trim() !== 'hello from the rehearsal')
+          throw new Error(`strata connect exited ${code} printing ${JSON.stringify(out)}`);
+        return `echoed "${out.trim()}", exit 0`;
+      } finally {
+        server.kill('SIGKILL');
+      }
+    });
     return steps;
   } finally {
     if (registry) {
@@ -337,7 +364,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const steps = await rehearse({ log: (line) => console.log(line) });
   const passed = steps.filter((s) => s.ok).length;
   const failed = steps.length - passed;
-  const expected = 6;
+  const expected = 7;
   const missed = failed === 0 && passed < expected ? expected - passed : 0;
   console.log(
     `${passed} passed, ${failed + missed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`,
