@@ -1,7 +1,8 @@
 /**
  * Attaching a `WebSocketServer` to a node:http2 server (RFC 8441): which streams are
  * WebSocket streams for this server (extended CONNECT on its path), the compatibility
- * layer's CONNECT answer kept off them, the refusals of streams on another path, and — when
+ * layer's CONNECT answer kept off them, the refusals of streams on another path and of
+ * extended CONNECTs for another protocol (501), and — when
  * no http/https server is given — the http2 server's own HTTP/1.1 upgrades (`allowHTTP1`).
  * The handshake itself is the server's (`handleHttp2Stream`, `handleUpgrade`).
  */
@@ -17,6 +18,11 @@ import type {
 import type { Socket } from 'node:net';
 import { isWebSocketConnect, refuseStream } from './http2.js';
 import { pathOf, refuseRaw } from './upgrade.js';
+
+/** Whether a stream is an extended CONNECT (RFC 8441 §4, `:protocol` present) for another protocol. */
+function isOtherExtendedConnect(headers: IncomingHttpHeaders): boolean {
+  return headers[':method'] === 'CONNECT' && typeof headers[':protocol'] === 'string';
+}
 
 /** What the attachment needs from the server. */
 export interface Http2Owner {
@@ -37,7 +43,15 @@ export interface Http2Owner {
  */
 export function attachHttp2(h2: Http2Server | Http2SecureServer, owner: Http2Owner): () => void {
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    if (!isWebSocketConnect(headers)) return;
+    if (!isWebSocketConnect(headers)) {
+      // An extended CONNECT for a protocol nobody here serves (the server advertised
+      // SETTINGS_ENABLE_CONNECT_PROTOCOL): 501, as RFC 9220 §3 specifies for the same
+      // semantics, rather than a stream left unanswered. Other listeners may serve it.
+      if (isOtherExtendedConnect(headers) && h2.listenerCount('stream') === 1) {
+        refuseStream(stream, 501, 'Unsupported :protocol');
+      }
+      return;
+    }
     const path = owner.path;
     const streamPath = headers[':path'];
     if (path !== undefined && pathOf(typeof streamPath === 'string' ? streamPath : '/') !== path) {
@@ -53,7 +67,7 @@ export function attachHttp2(h2: Http2Server | Http2SecureServer, owner: Http2Own
   // listening for 'connect' keeps it off WebSocket streams (the 'stream' listener serves them).
   const onCompatConnect = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
     if (!isWebSocketConnect(req.headers) && h2.listenerCount('connect') === 1) {
-      res.statusCode = 405;
+      res.statusCode = isOtherExtendedConnect(req.headers) ? 501 : 405;
       res.end();
     }
   };

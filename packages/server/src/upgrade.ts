@@ -71,7 +71,14 @@ export type OriginChecker = (
 export function originChecker(origins: OriginPolicy | undefined): OriginChecker {
   if (origins === undefined) return () => undefined;
   if (origins instanceof RegExp) {
-    const check = (o: string | undefined): boolean => o !== undefined && origins.test(o);
+    // A RegExp must match the Origin; a request without one is refused (403) on HTTP/1.1 and
+    // HTTP/2 alike. `test` on a `g`/`y` pattern starts at `lastIndex` and moves it, so every
+    // other request from an allowed origin would be refused: match with a stateless copy.
+    const pattern =
+      origins.global || origins.sticky
+        ? new RegExp(origins.source, origins.flags.replace(/[gy]/g, ''))
+        : origins;
+    const check = (o: string | undefined): boolean => o !== undefined && pattern.test(o);
     return () => check;
   }
   if (typeof origins === 'function') return (request) => (origin) => origins(origin, request);
@@ -131,6 +138,9 @@ export interface Negotiated<Data> {
   readonly data: Data;
 }
 
+/** The subprotocol choice of a server that speaks none. */
+const selectNone = (): undefined => undefined;
+
 /**
  * Turns the hooks' decision into the negotiated handshake: subprotocol, extensions and the
  * connection's engine options. Throws a {@link Refusal} (or a `HandshakeError`/TypeError)
@@ -162,12 +172,15 @@ export function negotiate<Data>(
   const handleProtocols = options.handleProtocols;
   const preferred = options.protocols;
   const handshake: ServerHandshake = negotiateUpgrade(validated, {
+    // RFC 6455 §4.2.2: the server selects one of the offered subprotocols it speaks, or none.
+    // Without `protocols` or `handleProtocols` it speaks none, so none is selected (answering
+    // an offered one would claim a protocol nobody implements here).
     handleProtocols:
       handleProtocols !== undefined
         ? (offered) => handleProtocols(new Set(offered), request) || undefined
         : preferred !== undefined
           ? (offered) => preferred.find((p) => offered.includes(p))
-          : undefined,
+          : selectNone,
     extensions: deflate === null ? undefined : [deflate.negotiator],
   });
   let connectionOptions = baseConnectionOptions;
