@@ -1,9 +1,10 @@
 /**
  * One WebSocket connection's state machine (RFC 6455), without I/O: bytes in, events out;
  * API calls in, bytes out. The client and server facades both sit on it. This file owns the
- * states, the closing handshake, failures and the send path (including prepared messages);
- * the receiving side (`receive.ts`), the extension pipeline (`pipeline.ts`) and the output
- * queue (`output.ts`) are separate objects made only when needed, wired in below.
+ * states, the public API and when each call is allowed, control frames received, the closing
+ * handshake, failures and teardown. The receiving side (`receive.ts`), the extension pipeline
+ * (`pipeline.ts`) and the send path with its output queue (`send.ts` over `output.ts`) are
+ * separate objects made only when needed, wired in below.
  */
 import {
   CloseCode,
@@ -28,10 +29,10 @@ import type {
   Settings,
 } from './options.js';
 import { settingsOf } from './options.js';
-import { OutputQueue } from './output.js';
-import { ExtensionPipeline, PREPARED_FRAMES } from './pipeline.js';
-import { DeferredPrepared, type PreparedMessage, sharedFrames } from './prepared.js';
+import { ExtensionPipeline } from './pipeline.js';
+import type { PreparedMessage } from './prepared.js';
 import { Receiver } from './receive.js';
+import { Sender } from './send.js';
 import { encodeText } from './text.js';
 
 export type {
@@ -44,9 +45,6 @@ export type {
 export { ConnectionState } from './options.js';
 
 const EMPTY = new Uint8Array(0);
-
-/** Prepared messages waiting for a connection's fragmented send to end. */
-const deferredPrepared = new DeferredPrepared<Connection>();
 
 function toBytes(data: string | Uint8Array | undefined): Uint8Array {
   if (data === undefined) return EMPTY;
@@ -65,8 +63,6 @@ const INPUT_CLOSED = 32;
 const FAILED = 64;
 const ENDED = 128;
 const DISPOSED = 256;
-/** Prepared messages wait in `deferredPrepared` for our fragmented message to end. */
-const DEFERRED = 512;
 
 /** Set by the Connection class's static block (where the hooks can reach its private state). */
 let ConnectionReceiver: new (connection: Connection, parser: FrameParser) => Receiver;
@@ -91,8 +87,9 @@ let ConnectionPipeline: new (connection: Connection, settings: Settings) => Exte
  * compressed, the close frame never does.
  */
 export class Connection {
-  // An idle connection is this object alone: the receiving side, the output queue, the
-  // extension pipeline and the client's mask keys are separate objects made when needed.
+  // An idle connection is this object alone: the receiving side, the send path (with the
+  // output queue), the extension pipeline and the client's mask keys are separate objects
+  // made when needed.
   readonly #handler: ConnectionHandler;
   readonly #settings: Settings;
   /** Boolean state, see the bit constants (CLIENT, CLOSE_SENT, ...). */
@@ -100,10 +97,8 @@ export class Connection {
   #state: ConnectionStateValue = 1;
   /** Made on the first received bytes; dropped when input is over. */
   #rx: Receiver | null = null;
-  /** Made on the first frame written. */
-  #output: OutputQueue | null = null;
-  /** Opcode of the message being sent in fragments (1 or 2), 0 between messages. */
-  #txOpcode = 0;
+  /** The send path and output queue, made on the first send or frame written. */
+  #output: Sender | null = null;
   /** Only with negotiated extensions. */
   readonly #ext: ExtensionPipeline | null;
 
@@ -161,7 +156,7 @@ export class Connection {
    */
   get pendingLength(): number {
     const length = this.#ext === null ? 0 : this.#ext.pendingLength;
-    return (this.#flags & DEFERRED) === 0 ? length : length + deferredPrepared.length(this);
+    return this.#output === null ? length : length + this.#output.deferredLength;
   }
 
   /**
@@ -246,20 +241,7 @@ export class Connection {
    */
   sendText(data: string | Uint8Array, options?: SendOptions): void {
     if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
-    if (typeof data !== 'string') {
-      this.#send(Opcode.Text, data, options);
-    } else if (
-      data.length <= this.#settings.shortStringMax &&
-      (this.#ext === null || (options?.compress === false && !this.#ext.sendsWaiting))
-    ) {
-      // Short strings are encoded straight into the output: no TextEncoder call, no buffer.
-      const fin = options?.fin ?? true;
-      this.#outputQueue().text(fin, this.#frameOpcode(Opcode.Text, fin), data);
-      options?.done?.();
-      if ((this.#flags & DEFERRED) !== 0 && this.#txOpcode === 0) this.#sendDeferred();
-    } else {
-      this.#send(Opcode.Text, encodeText(data), options);
-    }
+    (this.#output ?? this.#sender()).sendText(data, options, this.#ext);
   }
 
   /**
@@ -270,7 +252,7 @@ export class Connection {
    */
   sendBinary(data: Uint8Array, options?: SendOptions): void {
     if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
-    this.#send(Opcode.Binary, data, options);
+    (this.#output ?? this.#sender()).send(Opcode.Binary, data, options, this.#ext);
   }
 
   /**
@@ -287,13 +269,12 @@ export class Connection {
    */
   sendPrepared(message: PreparedMessage, options?: SendPreparedOptions): void {
     if ((this.#flags & (CLOSE_SENT | ENDED)) !== 0) return;
-    const done = options?.done;
-    if (this.#txOpcode === 0) {
-      this.#sendPrepared(message, done);
-    } else {
-      deferredPrepared.add(this, message, done);
-      this.#flags |= DEFERRED;
-    }
+    (this.#output ?? this.#sender()).sendPrepared(
+      message,
+      options?.done,
+      this.#ext,
+      (this.#flags & CLIENT) !== 0,
+    );
   }
 
   /**
@@ -325,7 +306,7 @@ export class Connection {
     if ((this.#flags & CLOSE_SENT) !== 0) return;
     this.#flags |= CLOSE_SENT;
     if (this.#state === 1) this.#state = 2;
-    this.#dropDeferred();
+    this.#output?.dropDeferred();
     this.#queueClose(payload);
   }
 
@@ -393,7 +374,7 @@ export class Connection {
     if (this.#rx !== null) this.#rx.resetMessage();
     if ((this.#flags & CLOSE_SENT) === 0) {
       this.#flags |= CLOSE_SENT;
-      this.#dropDeferred();
+      this.#output?.dropDeferred();
       // Echo the peer's code (RFC 6455 §5.5.1), and its reason with `echoCloseReason`; an
       // empty close is answered with an empty one.
       this.#queueClose(
@@ -443,102 +424,10 @@ export class Connection {
     this.#dispose();
   }
 
-  // ---- sending --------------------------------------------------------------------------
-
-  #send(opcode: number, data: Uint8Array, options: SendOptions | undefined): void {
-    let fin = true;
-    let compress: boolean | undefined;
-    let done: (() => void) | undefined;
-    if (options !== undefined) {
-      fin = options.fin ?? true;
-      compress = options.compress;
-      done = options.done;
-    }
-    const frameOpcode = this.#frameOpcode(opcode, fin);
-    const ext = this.#ext;
-    // Fragmented messages are never transformed.
-    const encodeMask =
-      ext === null || frameOpcode === 0 || !fin
-        ? 0
-        : ext.encodeMaskFor(data.length, opcode === Opcode.Binary, compress);
-    if (ext === null || (encodeMask === 0 && !ext.sendsWaiting)) {
-      this.#writeFrame(fin, 0, frameOpcode, data);
-      done?.();
-    } else {
-      // An encode is running, sends wait behind one, or this one is to be encoded.
-      ext.queue({ opcode: frameOpcode, fin, rsv: 0, encodeMask, data, size: data.length, done });
-    }
-    if ((this.#flags & DEFERRED) !== 0 && this.#txOpcode === 0) this.#sendDeferred();
-  }
-
-  #sendPrepared(message: PreparedMessage, done: (() => void) | undefined): void {
-    const ext = this.#ext;
-    const frames = sharedFrames(
-      message,
-      (this.#flags & CLIENT) !== 0,
-      ext === null ? 0 : ext.encodeMaskFor(message.data.length, message.isBinary, message.compress),
-      this.#settings.extensions,
-    );
-    if (frames === null) {
-      const opcode = message.isBinary ? Opcode.Binary : Opcode.Text;
-      this.#send(opcode, message.data, { compress: message.compress, done });
-    } else if (ext?.sendsWaiting) {
-      const size = frames.length;
-      ext.queue({
-        opcode: PREPARED_FRAMES,
-        fin: true,
-        rsv: 0,
-        encodeMask: 0,
-        data: frames,
-        size,
-        done,
-      });
-    } else {
-      this.#writeFrames(frames);
-      done?.();
-    }
-  }
-
-  /** Our fragmented message ended: send the prepared messages that waited for it, in order. */
-  #sendDeferred(): void {
-    this.#flags &= ~DEFERRED;
-    const deferred = deferredPrepared.take(this);
-    for (let i = 0; i < deferred.length; i++) {
-      this.#sendPrepared(deferred[i]!.message, deferred[i]!.done);
-    }
-  }
-
-  /** Drops prepared messages waiting for a fragmented message that will not end first. */
-  #dropDeferred(): void {
-    if ((this.#flags & DEFERRED) === 0) return;
-    this.#flags &= ~DEFERRED;
-    deferredPrepared.take(this);
-  }
+  // ---- writing frames -------------------------------------------------------------------
 
   #sendsQueued(): boolean {
     return this.#ext?.sendsQueued === true;
-  }
-
-  /**
-   * The opcode of the next data frame of a message of type `opcode` (0 when it continues a
-   * fragmented one), tracking fragmentation.
-   * @throws TypeError when a fragmented message of the other type is unfinished.
-   */
-  #frameOpcode(opcode: number, fin: boolean): number {
-    const current = this.#txOpcode;
-    if (current === 0) {
-      if (!fin) this.#txOpcode = opcode;
-      return opcode;
-    }
-    if (current !== opcode) {
-      throw new TypeError(
-        current === Opcode.Text
-          ? 'a text message is being sent in fragments: continue it with sendText'
-          : 'a binary message is being sent in fragments: continue it with sendBinary',
-      );
-    }
-    if (fin) this.#txOpcode = 0;
-    return 0;
   }
 
   #sendControl(opcode: number, payload: Uint8Array): void {
@@ -557,7 +446,7 @@ export class Connection {
 
   #dropPendingSends(): void {
     if (this.#ext !== null) this.#ext.dropSends();
-    this.#dropDeferred();
+    this.#output?.dropDeferred();
   }
 
   #writeClose(payload: Uint8Array): void {
@@ -568,12 +457,12 @@ export class Connection {
   /** Writes whole frames (a prepared message) to the output. */
   #writeFrames(bytes: Uint8Array): void {
     // After the transport ended there is nowhere to write to.
-    if ((this.#flags & ENDED) === 0) (this.#output ?? this.#outputQueue()).frames(bytes);
+    if ((this.#flags & ENDED) === 0) (this.#output ?? this.#sender()).frames(bytes);
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     if ((this.#flags & ENDED) !== 0) return;
-    (this.#output ?? this.#outputQueue()).frame(fin, rsv, opcode, payload);
+    (this.#output ?? this.#sender()).frame(fin, rsv, opcode, payload);
   }
 
   // ---- teardown -------------------------------------------------------------------------
@@ -596,10 +485,10 @@ export class Connection {
     if (this.#ext !== null) this.#ext.dispose();
   }
 
-  #outputQueue(): OutputQueue {
+  #sender(): Sender {
     let output = this.#output;
     if (output === null) {
-      output = new OutputQueue(this.#settings, this.#handler, (this.#flags & CLIENT) !== 0);
+      output = new Sender(this.#settings, this.#handler, (this.#flags & CLIENT) !== 0);
       this.#output = output;
     }
     return output;

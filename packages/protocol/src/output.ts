@@ -144,6 +144,11 @@ export class OutputQueue {
     if (wasEmpty) this.#handler.onOutput();
   }
 
+  /** Every frame is masked (a client's queue). */
+  get masked(): boolean {
+    return this.#masks !== null;
+  }
+
   /** Bytes queued and not yet taken. */
   get length(): number {
     return this.#length;

@@ -136,8 +136,8 @@ interface Deferred {
 }
 
 /**
- * Prepared messages waiting for their connection's fragmented message to end, by connection
- * (rare: kept off the connection object, whose idle size matters).
+ * Prepared messages waiting for their connection's fragmented message to end, by owner (the
+ * connection's sender; rare: kept off that object, whose idle size matters).
  * @internal
  */
 export class DeferredPrepared<K extends object> {
