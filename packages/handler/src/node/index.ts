@@ -1,0 +1,212 @@
+/**
+ * `@strata-ws/handler/node`: the handler on Node.js, over `@strata-ws/server` — on its own
+ * port, attached to an existing node:http/https server, or called from a framework with
+ * `handleUpgrade(req, socket, head)`. The hooks run exactly as on every other adapter; the
+ * server brings its limits, backpressure, heartbeats, topics and graceful shutdown.
+ */
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { TlsOptions } from 'node:tls';
+import {
+  type PerMessageDeflateOptions,
+  type ServerWebSocket,
+  type ShutdownOptions,
+  type ShutdownResult,
+  type TopicsOptions,
+  type UpgradeDecision,
+  type UpgradeInfo,
+  WebSocketServer,
+  type WebSocketServerOptions,
+} from '@strata-ws/server';
+import { HookRunner } from '../core/hooks.js';
+import { createMessage } from '../core/message.js';
+import { nextPeerId } from '../core/peer-id.js';
+import { runUpgrade } from '../core/upgrade.js';
+import type { HandlerOptions, Hooks, Peer, SendData, SendOptions } from '../types.js';
+import { NodePeer } from './peer.js';
+import { toOutgoing, toRejection, toRequest } from './request.js';
+
+export { NodePeer } from './peer.js';
+
+/** Options of {@link createHandler}: the shared {@link HandlerOptions} plus where to listen. */
+export interface NodeHandlerOptions extends Omit<HandlerOptions, 'perMessageDeflate'> {
+  /** Listen on this port (`0` picks a free one); the server's own HTTP/1.1 listener. */
+  port?: number;
+  /** Host to bind with `port`. */
+  host?: string;
+  /** With `port`: serve `wss://` with these `node:tls` options. */
+  tls?: TlsOptions;
+  /** Attach to an existing node:http/https server (its `upgrade` event). */
+  server?: HttpServer | HttpsServer;
+  /** Only accept upgrades for this path (without the query), with `port` or `server`. */
+  path?: string;
+  /** permessage-deflate: `false` (default), `true`, or `@strata-ws/server`'s options. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Allowed origins (403 for others); default any. */
+  origins?: WebSocketServerOptions['origins'];
+  /** Close (1001) a connection with no message either way for this long (default 0: off). */
+  idleTimeout?: number;
+  /** Topics across processes (`@strata-ws/cluster`, `@strata-ws/redis`) and their compression. */
+  topics?: TopicsOptions;
+}
+
+/** The handler on Node: the server it runs on and what the application may do with it. */
+export interface NodeHandler<Context> {
+  /** The `@strata-ws/server` instance (for its counters, diagnostics and advanced options). */
+  readonly server: WebSocketServer<NodePeer<Context>>;
+  /** The open peers. */
+  readonly peers: ReadonlySet<Peer<Context>>;
+  /** Resolves once listening (with `port`; at once otherwise) with the bound port (0 when not listening). */
+  readonly ready: Promise<number>;
+  /**
+   * Serves an upgrade request a framework hands over (a node:http `upgrade` event's
+   * arguments). Works in every mode; with `server` or `port` the adapter already listens.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Publishes to every subscriber of `topic` (no peer excluded); returns the local count. */
+  publish(topic: string, data: SendData, options?: SendOptions): number;
+  /** Closes every peer (1001 by default), waits for them (bounded), and stops listening. */
+  close(options?: ShutdownOptions): Promise<ShutdownResult>;
+}
+
+function onMessage(this: ServerWebSocket<NodePeer<unknown>>, data: Buffer, isBinary: boolean) {
+  const peer = this.data;
+  runnerOf(peer).message(peer, createMessage(data, isBinary));
+}
+function onClose(this: ServerWebSocket<NodePeer<unknown>>, code: number, reason: string) {
+  const peer = this.data;
+  const state = stateOf(peer);
+  state.peers.delete(peer);
+  state.runner.close(peer, { code, reason });
+}
+function onError(this: ServerWebSocket<NodePeer<unknown>>, error: Error) {
+  const peer = this.data;
+  runnerOf(peer).report(peer, error);
+}
+function onDrain(this: ServerWebSocket<NodePeer<unknown>>) {
+  const peer = this.data;
+  runnerOf(peer).drain(peer);
+}
+
+interface AdapterState {
+  readonly runner: HookRunner<unknown>;
+  readonly peers: Set<Peer<unknown>>;
+}
+const states = new WeakMap<Peer<unknown>, AdapterState>();
+const stateOf = (peer: Peer<unknown>): AdapterState => states.get(peer)!;
+const runnerOf = (peer: Peer<unknown>): HookRunner<unknown> => states.get(peer)!.runner;
+
+/** What the `upgrade` hook decided for one request, read back when the server negotiates and connects. */
+interface Accepted {
+  readonly request: Request;
+  readonly protocol: string;
+}
+
+/**
+ * Creates the handler on Node. Every option is checked here (a `TypeError` / `RangeError`
+ * naming it, from `@strata-ws/server`'s validation and the engine's limits table).
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from '@strata-ws/handler/node';
+ * const handler = createHandler(hooks, { port: 8080 });
+ * ```
+ */
+export function createHandler<Context = unknown>(
+  hooks: Hooks<Context>,
+  options: NodeHandlerOptions = {},
+): NodeHandler<Context> {
+  const runner = new HookRunner(hooks) as HookRunner<unknown>;
+  const peers = new Set<Peer<unknown>>();
+  const state: AdapterState = { runner, peers };
+  const { onError: reportError, port, server: httpServer, protocols, ...rest } = options;
+  const accepted = new WeakMap<IncomingMessage, Accepted>();
+
+  const serverOptions: WebSocketServerOptions<NodePeer<Context>> = {
+    ...rest,
+    clientTracking: false,
+  };
+  if (port !== undefined) serverOptions.port = port;
+  else if (httpServer !== undefined) serverOptions.server = httpServer;
+  else serverOptions.noServer = true;
+
+  if (hooks.upgrade === undefined) {
+    // No hook: the server picks the subprotocol from `protocols`, no Request is built before it is read.
+    if (protocols !== undefined) serverOptions.protocols = protocols;
+  } else {
+    const authenticate = async (
+      req: IncomingMessage,
+      info: UpgradeInfo,
+    ): Promise<UpgradeDecision<NodePeer<Context>>> => {
+      const request = toRequest(req, info.secure);
+      const outcome = await runUpgrade(hooks, request, info.protocols, {
+        protocols,
+        onError: reportError,
+      });
+      if (outcome.kind === 'refuse') return { reject: await toRejection(outcome.response) };
+      accepted.set(req, { request, protocol: outcome.protocol });
+      // The context travels as the connection's data until the peer replaces it.
+      return {
+        accept: {
+          data: outcome.context as unknown as NodePeer<Context>,
+          headers: toOutgoing(outcome.headers),
+        },
+      };
+    };
+    serverOptions.authenticate = authenticate;
+    serverOptions.handleProtocols = (_offered, req) => accepted.get(req)?.protocol || false;
+  }
+
+  const wss = new WebSocketServer<NodePeer<Context>>(serverOptions);
+
+  const connect = (ws: ServerWebSocket<NodePeer<Context>>, req: IncomingMessage): void => {
+    const decided = accepted.get(req);
+    accepted.delete(req);
+    const context = (hooks.upgrade === undefined ? {} : ws.data) as Context;
+    const peer = new NodePeer<Context>(
+      nextPeerId(),
+      ws as ServerWebSocket<unknown>,
+      req,
+      decided?.request,
+      context,
+    );
+    ws.data = peer;
+    states.set(peer as Peer<unknown>, state);
+    peers.add(peer as Peer<unknown>);
+    ws.on('message', onMessage as never);
+    ws.on('close', onClose as never);
+    ws.on('error', onError as never);
+    ws.on('drain', onDrain as never);
+    runner.open(peer as Peer<unknown>);
+  };
+  wss.on('connection', connect);
+  // Refused or failed handshakes are answered by the server; nothing more to do here.
+  wss.on('error', () => {});
+
+  const ready =
+    port === undefined
+      ? Promise.resolve(0)
+      : new Promise<number>((resolve, reject) => {
+          wss.once('listening', () => {
+            const address = wss.address();
+            resolve(typeof address === 'object' && address !== null ? address.port : 0);
+          });
+          wss.once('error', reject);
+        });
+
+  return {
+    server: wss,
+    peers: peers as ReadonlySet<Peer<Context>>,
+    ready,
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket as never, head, (ws) => connect(ws, req));
+    },
+    publish(topic, data, publishOptions) {
+      return wss.publish(topic, data, { compress: publishOptions?.compress });
+    },
+    close(shutdownOptions) {
+      return wss.shutdown(shutdownOptions);
+    },
+  };
+}
