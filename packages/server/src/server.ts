@@ -30,6 +30,7 @@ import { Http1Listener } from './http1-listener.js';
 import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { attachHttp2 } from './http2-attach.js';
 import { type ConnectionHost, ProfileCache } from './internal.js';
+import { serverMasking } from './native-masking.js';
 import {
   type ResolvedOptions,
   resolveOptions,
@@ -198,6 +199,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#baseConnectionOptions = Object.freeze({
       role: 'server' as const,
       allocate: allocateBuffer,
+      // bufferutil's unmasking when it is installed (as ws), else the codec's JavaScript.
+      masking: serverMasking(),
       maxPayload: limits.maxPayload,
       maxMessageSize: limits.maxMessageSize,
       maxFragments: limits.maxFragments,
