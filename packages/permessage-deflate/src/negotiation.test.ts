@@ -48,9 +48,19 @@ describe('window bits grammar (RFC 7692 §7.1.2)', () => {
 });
 
 describe('server negotiation (RFC 7692 §5.1, §7.1)', () => {
-  const server = new PerMessageDeflateServer();
+  // Imposing server_no_context_takeover (the option) makes every response below state it.
+  const server = new PerMessageDeflateServer({ serverNoContextTakeover: true });
 
-  it('accepts a bare offer and imposes server_no_context_takeover by default (§7.1.1.1)', () => {
+  it('accepts a bare offer and keeps its context by default (§7.1.1.1)', () => {
+    const byDefault = new PerMessageDeflateServer().select([p()]);
+    expect(text(byDefault?.response ?? null)).toBe('');
+    expect(byDefault?.agreement.serverNoContextTakeover).toBe(false);
+    expect(text(new PerMessageDeflateServer().negotiate([p('server_no_context_takeover')]))).toBe(
+      'server_no_context_takeover',
+    );
+  });
+
+  it('imposes server_no_context_takeover when told to (§7.1.1.1)', () => {
     const sel = server.select([p()]);
     expect(text(sel?.response ?? null)).toBe('server_no_context_takeover');
     expect(sel?.agreement).toEqual({
@@ -76,9 +86,7 @@ describe('server negotiation (RFC 7692 §5.1, §7.1)', () => {
     );
     const impose = new PerMessageDeflateServer({ clientNoContextTakeover: true });
     const sel = impose.select([p()]);
-    expect(text(sel?.response ?? null)).toBe(
-      'server_no_context_takeover; client_no_context_takeover',
-    );
+    expect(text(sel?.response ?? null)).toBe('client_no_context_takeover');
     expect(sel?.agreement.clientNoContextTakeover).toBe(true);
   });
 

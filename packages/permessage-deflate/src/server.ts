@@ -19,8 +19,10 @@ export interface ServerDeflateOptions {
   /**
    * Answer every accepted offer with `server_no_context_takeover`, so the server keeps no
    * compression state between messages (RFC 7692 §7.1.1.1 lets it do so unasked). Default
-   * `true`: this is what keeps a compressing connection light. `false` keeps the context only
-   * when the client did not ask for `server_no_context_takeover`.
+   * `false`: the server may keep its context (unless the client asks it not to), which is what
+   * makes similar messages small; the engine's memory budget decides which connections
+   * actually keep one (the others compress each message on its own, which the client decodes
+   * either way).
    */
   serverNoContextTakeover?: boolean;
   /**
@@ -77,7 +79,7 @@ export class PerMessageDeflateServer {
    * @throws RangeError for window bits out of range
    */
   constructor(options: ServerDeflateOptions = {}) {
-    this.#serverNoContextTakeover = options.serverNoContextTakeover ?? true;
+    this.#serverNoContextTakeover = options.serverNoContextTakeover ?? false;
     this.#clientNoContextTakeover = options.clientNoContextTakeover ?? false;
     this.#serverMaxWindowBits = options.serverMaxWindowBits ?? 15;
     checkWindowBitsOption('serverMaxWindowBits', this.#serverMaxWindowBits, 9);

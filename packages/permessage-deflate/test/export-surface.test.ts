@@ -23,14 +23,18 @@ describe('export surface', () => {
   it('`./node` exports the engine, the limiter and the negotiators', () => {
     expect(Object.keys(node).sort()).toEqual(
       [
+        'DEFAULT_CONTEXT_BUDGET',
+        'DeflateContextBudget',
         'PERMESSAGE_DEFLATE',
         'PerMessageDeflate',
         'PerMessageDeflateClient',
         'PerMessageDeflateServer',
         'ZlibLimiter',
+        'contextCost',
         'createPerMessageDeflate',
         'deflateFresh',
         'releasePooledZlibStreams',
+        'sharedContextBudget',
         'sharedZlibLimiter',
       ].sort(),
     );

@@ -57,7 +57,7 @@ describe('negotiation through @strata-ws/handshake', () => {
     expect(headers['sec-websocket-extensions']).toBe(
       'permessage-deflate; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits, permessage-deflate; client_max_window_bits',
     );
-    const pmdServer = new PerMessageDeflateServer();
+    const pmdServer = new PerMessageDeflateServer({ serverNoContextTakeover: true });
     const server = upgrade(headers, pmdServer);
     expect(server.extensions).toHaveLength(1);
     const response = server.headers.find(
@@ -81,11 +81,14 @@ describe('negotiation through @strata-ws/handshake', () => {
 
   it('server: a bad offer is skipped, the next one taken; no acceptable offer means no extension, not a failure', () => {
     const base = requestHeaders(createClientHandshake({ url: 'ws://127.0.0.1/' }));
-    const skipped = upgrade({
-      ...base,
-      'sec-websocket-extensions':
-        'permessage-deflate; server_max_window_bits=99, permessage-deflate; client_max_window_bits',
-    });
+    const skipped = upgrade(
+      {
+        ...base,
+        'sec-websocket-extensions':
+          'permessage-deflate; server_max_window_bits=99, permessage-deflate; client_max_window_bits',
+      },
+      new PerMessageDeflateServer({ serverNoContextTakeover: true }),
+    );
     expect(skipped.extensions[0]?.params.map((p) => p.name)).toEqual([
       'server_no_context_takeover',
     ]);

@@ -165,6 +165,11 @@ describe('interop with ws permessage-deflate', () => {
     describe(`engine ${engine.memoryMode}`, () => {
       it('Strata server (defaults) <-> ws client (defaults)', async () => {
         const params = await strataServerWsClient({}, {}, engine);
+        expect(params.server_no_context_takeover).toBeUndefined(); // context kept by default
+      });
+
+      it('Strata server imposing no context takeover <-> ws client (defaults)', async () => {
+        const params = await strataServerWsClient({ serverNoContextTakeover: true }, {}, engine);
         expect(params.server_no_context_takeover).toBe(true);
       });
 

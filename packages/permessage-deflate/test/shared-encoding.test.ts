@@ -77,11 +77,51 @@ describe('deflateFresh', () => {
 });
 
 describe('sharedEncodingKey / encodeShared', () => {
-  it('is 0 with server context takeover (our window is history-dependent)', () => {
-    const ext = createPerMessageDeflate(agreement({ serverNoContextTakeover: false }));
+  it('is 0 with an 8-bit window (we never compress)', () => {
+    const ext = createPerMessageDeflate(agreement({ serverMaxWindowBits: 8 }));
     expect(ext.sharedEncodingKey).toBe(0);
     expect(() => ext.encodeShared(new Uint8Array(8))).toThrow(/no shared encoding/);
   });
+
+  for (const mode of ['pooled', 'dedicated'] as const) {
+    it(`${mode}: with server context takeover, shared frames interleave with kept-context messages`, async () => {
+      // The order on the wire is the order of the calls: m0 (queued before the shared frame
+      // was chosen), the shared frame, then m1 and m2 (after it). m1 must not reference text
+      // the receiver's window no longer has at that distance.
+      const takeover = agreement({ serverNoContextTakeover: false });
+      const sender = createPerMessageDeflate(takeover, { threshold: 0, memoryMode: mode });
+      const receiver = createPerMessageDeflate({ ...takeover, role: 'client' });
+      const wsLike = createPerMessageDeflate({ ...takeover, role: 'client' }, { syncLimit: 0 });
+      const text = (i: number): Buffer =>
+        Buffer.from(JSON.stringify({ n: i, body: 'the quick brown fox '.repeat(30 + i) }));
+      const out: Promise<Uint8Array>[] = [];
+      const enc = (m: Uint8Array) =>
+        out.push(
+          new Promise((resolve, reject) =>
+            sender.encode(m, (e, d) => (e ? reject(e) : resolve(d as Uint8Array))),
+          ),
+        );
+      enc(text(0));
+      enc(text(0));
+      expect(sender.sharedEncodingKey).not.toBe(0); // a shared frame goes out after these two
+      const shared = sender.encodeShared(text(5));
+      enc(text(1));
+      enc(text(1));
+      const [m0a, m0b, m1a, m1b] = await Promise.all(out);
+      for (const r of [receiver, wsLike]) {
+        expect(Buffer.from(await decode(r, m0a!))).toEqual(text(0));
+        expect(Buffer.from(await decode(r, m0b!))).toEqual(text(0));
+        expect(Buffer.from(await decode(r, shared))).toEqual(text(5));
+        expect(Buffer.from(await decode(r, m1a!))).toEqual(text(1));
+        expect(Buffer.from(await decode(r, m1b!))).toEqual(text(1));
+      }
+      expect(m0b!.length).toBeLessThan(m0a!.length / 4); // the context was kept before...
+      expect(m1b!.length).toBeLessThan(m1a!.length / 4); // ...and after the reset
+      sender.dispose();
+      receiver.dispose();
+      wsLike.dispose();
+    });
+  }
 
   it('is 0 for a client (it compresses with the client window bits and masks anyway)', () => {
     const ext = createPerMessageDeflate(

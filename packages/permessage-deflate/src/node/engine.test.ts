@@ -8,6 +8,7 @@ import { DEFLATE_TAIL, RFC7692_EXAMPLES } from '@strata-ws/test-vectors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeflateAgreement } from '../params.js';
+import { contextCost, DeflateContextBudget } from './context-budget.js';
 import { createPerMessageDeflate, type DeflateEngineOptions, PerMessageDeflate } from './engine.js';
 import { ZlibLimiter } from './limiter.js';
 
@@ -208,16 +209,21 @@ describe('context takeover (RFC 7692 §7.1.1, §7.2.1)', () => {
     expect(sizes.takeover).toBeLessThan(sizes.fresh / 2);
   });
 
-  it('pooled mode keeps no state without takeover and at most the window with it', async () => {
+  it('pooled mode keeps no state without takeover; with it, a budgeted compressor and the peer window', async () => {
     const none = pair({ serverNoContextTakeover: true, clientNoContextTakeover: true });
     await decode(none.receiver, await encode(none.sender, sample(40000)));
     expect(none.sender.retainedBytes).toBe(0);
     expect(none.receiver.retainedBytes).toBe(0);
 
-    const takeover = pair({ serverMaxWindowBits: 10 });
+    const contextBudget = new DeflateContextBudget(1 << 20);
+    const takeover = pair({ serverMaxWindowBits: 10 }, { contextBudget });
     await decode(takeover.receiver, await encode(takeover.sender, sample(40000)));
-    expect(takeover.sender.retainedBytes).toBe(1024);
+    // The sender's kept compressor is counted by the budget, not as retained plain text.
+    expect(takeover.sender.retainedBytes).toBe(0);
+    expect(contextBudget.used).toBe(contextCost(10, 8));
     expect(takeover.receiver.retainedBytes).toBe(1024);
+    takeover.sender.dispose();
+    expect(contextBudget.used).toBe(0);
   });
 });
 

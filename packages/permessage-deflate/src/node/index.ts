@@ -1,6 +1,6 @@
 /**
  * `@strata-ws/permessage-deflate/node`: the permessage-deflate engine on node:zlib
- * (Node, Bun, Deno), with the concurrency limiter and the memory modes. The negotiators
+ * (Node, Bun, Deno), with the concurrency limiter, the memory budget of kept contexts and the memory modes. The negotiators
  * are re-exported so one import serves a Node facade.
  *
  * @packageDocumentation
@@ -12,6 +12,13 @@ export type { DeflateAgreement, DeflateParam, DeflateParams } from '../params.js
 export { PERMESSAGE_DEFLATE } from '../params.js';
 export type { DeflateSelection, ServerDeflateOptions } from '../server.js';
 export { PerMessageDeflateServer } from '../server.js';
+export type { ContextConfig, ContextHolder } from './context-budget.js';
+export {
+  contextCost,
+  DEFAULT_CONTEXT_BUDGET,
+  DeflateContextBudget,
+  sharedContextBudget,
+} from './context-budget.js';
 export type { DeflateEngineOptions, DeflateMemoryMode } from './engine.js';
 export { createPerMessageDeflate, PerMessageDeflate } from './engine.js';
 export type { ZlibTask } from './limiter.js';

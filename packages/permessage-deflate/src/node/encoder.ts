@@ -1,0 +1,265 @@
+/**
+ * The outgoing direction of one connection's permessage-deflate (RFC 7692 §7.2.1): messages
+ * compressed one at a time, in call order, with
+ *
+ * - a kept compressor from the {@link DeflateContextBudget} when context takeover is allowed
+ *   (pooled mode): synchronous on the calling thread up to `syncLimit`, on the thread pool
+ *   above it; when the budget has none to give, a fresh context;
+ * - a fresh context per message otherwise: synchronous one-shot up to `syncLimit`, a pooled
+ *   stream on the thread pool above it;
+ * - its own compressor for the connection's life in `dedicated` mode (what `ws` does);
+ * - stored blocks only with an 8-bit window (zlib cannot compress within 256 bytes).
+ */
+
+import { deflateRawSync, type ZlibOptions } from 'node:zlib';
+import type { TransformCallback } from '@strata-ws/protocol';
+import type { ContextConfig, ContextHolder, DeflateContextBudget } from './context-budget.js';
+import { compressionFailed, disposedError, MAX_OUTPUT } from './errors.js';
+import type { ZlibLimiter } from './limiter.js';
+import { deflateOptions, emptyMessage, stripTrailer } from './one-shot.js';
+import { canWriteSync, writeSync } from './sync-zlib.js';
+import { createDeflateStream, deflatePool, type ZlibStream } from './zlib-stream.js';
+
+/** What the encoder needs, resolved and validated by the engine. @internal */
+export interface EncoderSettings {
+  /** Window we compress with; 8: we never really compress (stored blocks). */
+  bits: number;
+  /** Context takeover allowed (the peer keeps our window between messages). */
+  takeover: boolean;
+  /** Level of a fresh context. */
+  level: number;
+  /** Level of a kept context (takeover). */
+  takeoverLevel: number;
+  memLevel: number;
+  syncLimit: number;
+  dedicated: boolean;
+  limiter: ZlibLimiter;
+  budget: DeflateContextBudget;
+}
+
+interface Queued {
+  data: Uint8Array;
+  callback: TransformCallback;
+  epoch: number;
+}
+
+/** One connection's compressor side. @internal */
+export class Encoder implements ContextHolder {
+  readonly #s: EncoderSettings;
+  readonly #context: ContextConfig;
+  #disposed = false;
+  #busy = false;
+  #queue: Queued[] | null = null;
+  #callback: TransformCallback | null = null;
+  #deflater: ZlibStream | null = null; // dedicated mode
+  #keptContexts = 0; // messages compressed with a kept context (for tests and diagnostics)
+  // Shared (fresh-context) frames the peer may have received in between our messages: each
+  // one moves the epoch; a message called for in a later epoch than the kept context last
+  // saw resets the context first, since the peer's window now holds text ours does not.
+  #epoch = 0;
+  #contextEpoch = 0;
+
+  constructor(settings: EncoderSettings) {
+    this.#s = settings;
+    this.#context = {
+      level: settings.takeoverLevel,
+      memLevel: settings.memLevel,
+      windowBits: settings.bits,
+    };
+  }
+
+  /** Messages this direction compressed with a kept context (takeover), so far. */
+  get keptContextMessages(): number {
+    return this.#keptContexts;
+  }
+
+  /**
+   * A compressed message this encoder did not make may be sent from now on (a shared
+   * broadcast frame): the next message resets the kept context before using it.
+   */
+  foreignMessage(): void {
+    this.#epoch++;
+  }
+
+  /** {@inheritDoc ContextHolder.contextLost} */
+  contextLost(): void {
+    // Nothing to forget: the context is looked up in the budget for every message.
+  }
+
+  encode(data: Uint8Array, callback: TransformCallback, epoch: number = this.#epoch): void {
+    if (this.#disposed) {
+      callback(disposedError());
+      return;
+    }
+    if (this.#busy) {
+      if (this.#queue === null) this.#queue = [];
+      this.#queue.push({ data, callback, epoch });
+      return;
+    }
+    if (data.length === 0) {
+      // RFC 7692 §7.2.3.6: an empty stored block. zlib emits nothing for an empty sync flush
+      // on a stream that was just flushed, so it is written here for every mode.
+      callback(null, emptyMessage());
+      return;
+    }
+    this.#busy = true;
+    this.#callback = callback;
+    const s = this.#s;
+    if (s.bits === 8) this.#oneShot(data);
+    else if (s.dedicated) this.#dedicated(data, epoch);
+    else if (s.takeover) this.#kept(data, epoch);
+    else if (data.length <= s.syncLimit) this.#oneShot(data);
+    else this.#pooled(data);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // Detach the callbacks first: closing a stream ends its job at once, and that job must
+    // find nobody to report to (its limiter slot and pooled stream are released regardless).
+    const callback = this.#callback;
+    const queue = this.#queue;
+    this.#callback = null;
+    this.#queue = null;
+    const deflater = this.#deflater;
+    this.#deflater = null;
+    deflater?.close();
+    this.#s.budget.release(this);
+    callback?.(disposedError());
+    if (queue !== null) for (const job of queue) job.callback(disposedError());
+  }
+
+  #done(error: Error | null, out?: Uint8Array): void {
+    const callback = this.#callback;
+    if (callback === null) return; // disposed meanwhile: already told
+    this.#callback = null;
+    this.#busy = false;
+    callback(error, out === undefined ? undefined : stripTrailer(out));
+    const queue = this.#queue;
+    if (queue !== null && queue.length > 0 && !this.#busy) {
+      const next = queue.shift() as Queued;
+      this.encode(next.data, next.callback, next.epoch);
+    }
+  }
+
+  // ---- a fresh context per message ----
+
+  #oneShot(data: Uint8Array): void {
+    const s = this.#s;
+    const options: ZlibOptions = deflateOptions(data.length, s.bits, s.level, s.memLevel, null);
+    let out: Uint8Array;
+    try {
+      out = deflateRawSync(data, options);
+    } catch (error) {
+      this.#done(compressionFailed(error));
+      return;
+    }
+    this.#done(null, out);
+  }
+
+  #pooled(data: Uint8Array): void {
+    const s = this.#s;
+    const pool = deflatePool(s.level, s.memLevel, s.bits, s.limiter.concurrency);
+    s.limiter.run((release) => {
+      if (this.#callback === null) {
+        release(); // disposed while queued
+        return;
+      }
+      const stream = pool.acquire();
+      stream.run(data, MAX_OUTPUT, (error, out) => {
+        pool.release(stream);
+        release();
+        if (error !== null || out === null) this.#done(compressionFailed(error));
+        else this.#done(null, out);
+      });
+    });
+  }
+
+  // ---- context takeover: a kept compressor from the budget ----
+
+  /** Resets `stream` if a foreign message went out since it was last used. */
+  #sync(stream: ZlibStream, epoch: number): void {
+    if (epoch !== this.#contextEpoch) {
+      stream.stream.reset();
+      this.#contextEpoch = epoch;
+    }
+  }
+
+  #kept(data: Uint8Array, epoch: number): void {
+    const s = this.#s;
+    const context = s.budget.acquire(this, this.#context);
+    if (context === null) {
+      // The budget has none for us: a fresh context is always decodable.
+      if (data.length <= s.syncLimit) this.#oneShot(data);
+      else this.#pooled(data);
+      return;
+    }
+    if (data.length <= s.syncLimit && canWriteSync(context.stream)) {
+      this.#sync(context, epoch);
+      let out: Uint8Array;
+      try {
+        out = writeSync(context.stream, data, MAX_OUTPUT);
+      } catch (error) {
+        s.budget.release(this);
+        this.#done(compressionFailed(error));
+        return;
+      }
+      this.#keptContexts++;
+      this.#done(null, out);
+      return;
+    }
+    s.limiter.run((release) => {
+      if (this.#callback === null) {
+        release();
+        return;
+      }
+      // Asked again now: while this job waited for a slot, the budget may have taken it.
+      const stream = s.budget.acquire(this, this.#context);
+      if (stream === null) {
+        release();
+        this.#pooled(data);
+        return;
+      }
+      this.#sync(stream, epoch);
+      stream.run(data, MAX_OUTPUT, (error, out) => {
+        release();
+        if (error !== null || out === null) {
+          s.budget.release(this);
+          this.#done(compressionFailed(error));
+          return;
+        }
+        this.#keptContexts++;
+        this.#done(null, out);
+      });
+    });
+  }
+
+  // ---- dedicated mode: one stream for the connection's lifetime ----
+
+  #dedicated(data: Uint8Array, epoch: number): void {
+    const s = this.#s;
+    s.limiter.run((release) => {
+      if (this.#callback === null) {
+        release();
+        return;
+      }
+      let stream = this.#deflater;
+      if (stream === null || stream.broken) {
+        const level = s.takeover ? s.takeoverLevel : s.level;
+        stream = createDeflateStream({ level, memLevel: s.memLevel, windowBits: s.bits });
+        this.#deflater = stream;
+      }
+      const current = stream;
+      this.#sync(current, epoch);
+      current.run(data, MAX_OUTPUT, (error, out) => {
+        release();
+        if (error !== null || out === null) {
+          this.#done(compressionFailed(error));
+          return;
+        }
+        if (!s.takeover && !current.broken) current.stream.reset();
+        this.#done(null, out);
+      });
+    });
+  }
+}
