@@ -115,11 +115,18 @@ export interface WebSocketServerOptions<Data = unknown> {
   authenticate?: AuthenticateHook<Data>;
   /** `ws`-style verification hook (runs before `authenticate` when both are set). */
   verifyClient?: VerifyClient;
-  /** Allowed origins; a request from another origin is refused with 403. Default: any. */
+  /**
+   * Allowed origins; a request from another origin is refused with 403. Default: any. A list
+   * lets requests without `Origin` pass; a RegExp refuses them (403); a predicate receives
+   * `undefined` for them.
+   */
   origins?: OriginPolicy;
   /** Subprotocols this server speaks, in order of preference (first one the client also offers wins). */
   protocols?: readonly string[];
-  /** `ws`-style subprotocol selection; takes precedence over `protocols`. */
+  /**
+   * `ws`-style subprotocol selection; takes precedence over `protocols`. Without it and
+   * without `protocols`, no subprotocol is selected (RFC 6455 §4.2.2).
+   */
   handleProtocols?: HandleProtocols;
   /** permessage-deflate (RFC 7692): `false` (default), `true`, or options. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;

@@ -36,7 +36,7 @@ function toPayload(data: MessageData): Uint8Array {
 export interface TopicSubscriber {
   /**
    * The deflate window bits (9-15) of a shared compressed frame this connection accepts
-   * (it negotiated permessage-deflate with `server_no_context_takeover`); 0 or absent: it is
+   * (it negotiated permessage-deflate with a window of 9..15 bits); 0 or absent: it is
    * sent published messages uncompressed (never compressed once per subscriber).
    */
   readonly sharedDeflateWindowBits?: number;
