@@ -1,11 +1,16 @@
 /**
- * The Node host capabilities the server hands the portable layers, chosen in one place:
- * native UTF-8 validation and SHA-1 (process-wide seams of the codec and the handshake).
- * Masking is chosen per connection by the engine (the server keeps the codec's default).
+ * The Node host capabilities Strata's Node packages hand the portable layers, chosen in one
+ * place (the server uses them, and `@strata-ws/ws` imports them through the `./host` subpath):
+ * - per process: native UTF-8 validation and SHA-1 (process-wide seams of the codec and the
+ *   handshake), {@link installNodeHost};
+ * - per connection: native masking from the optional `bufferutil` package, the way `ws` uses
+ *   it, as the engine's `masking` option ({@link nodeMasking});
+ * - the engine's output allocator on Node ({@link allocateBuffer}).
  */
 import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
-import { setUtf8Validator } from '@strata-ws/codec';
+import { createRequire } from 'node:module';
+import { type MaskFunctions, setUtf8Validator } from '@strata-ws/codec';
 import { setSha1 } from '@strata-ws/handshake';
 
 let installed = false;
@@ -22,9 +27,9 @@ function nodeSha1(data: Uint8Array): Uint8Array {
 
 /**
  * Hands the portable layers Node's fast paths: native UTF-8 validation (`buffer.isUtf8`)
- * and SHA-1 from node:crypto for `Sec-WebSocket-Accept`. Masking stays the codec's
- * 32-bit-word JavaScript loop (no native dependency). Idempotent; called by the server
- * constructor rather than at import so that the package stays free of import side effects.
+ * and SHA-1 from node:crypto for `Sec-WebSocket-Accept`. They give the same answers as the
+ * portable code, only faster. Idempotent; called by constructors rather than at import so that
+ * the packages stay free of import side effects.
  */
 export function installNodeHost(): void {
   if (installed) return;
@@ -40,3 +45,61 @@ export function installNodeHost(): void {
  * Every byte is written by the engine before use.
  */
 export const allocateBuffer = (length: number): Uint8Array => Buffer.allocUnsafe(length);
+
+interface BufferUtil {
+  mask(
+    source: Uint8Array,
+    mask: Uint8Array,
+    output: Uint8Array,
+    offset: number,
+    length: number,
+  ): void;
+}
+
+let masking: MaskFunctions | null | undefined;
+
+/** `bufferutil` when installed and not turned off (`STRATA_NO_BUFFERUTIL`, or `ws`'s `WS_NO_BUFFER_UTIL`). */
+function loadBufferUtil(): BufferUtil | null {
+  if (process.env.STRATA_NO_BUFFERUTIL || process.env.WS_NO_BUFFER_UTIL) return null;
+  try {
+    const loaded = createRequire(import.meta.url)('bufferutil') as Partial<BufferUtil>;
+    return typeof loaded.mask === 'function' ? (loaded as BufferUtil) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** bufferutil's mask as the engine's {@link MaskFunctions} (synchronous: one shared key buffer). */
+function bufferUtilMasking(bufferUtil: BufferUtil): MaskFunctions {
+  const key = new Uint8Array(4);
+  // The key bytes, rotated by the part of the key already used.
+  const setKey = (maskKey: number, keyOffset: number): void => {
+    for (let i = 0; i < 4; i++) key[i] = (maskKey >>> (24 - 8 * ((i + keyOffset) & 3))) & 0xff;
+  };
+  return {
+    mask(data, maskKey, keyOffset) {
+      setKey(maskKey, keyOffset);
+      bufferUtil.mask(data, key, data, 0, data.length);
+    },
+    // Copy and mask in one native pass (payloads gathered across reads, masked sends).
+    maskInto(source, target, targetOffset, maskKey, keyOffset) {
+      setKey(maskKey, keyOffset);
+      bufferUtil.mask(source, key, target, targetOffset, source.length);
+    },
+  };
+}
+
+/**
+ * Native masking for a connection, from the optional `bufferutil` package (what `ws` does):
+ * handed to each connection as the engine's per-connection `masking` option, so nothing
+ * process-wide changes; frames under the codec's threshold stay in JavaScript, where a native
+ * call costs more than it saves. `null` (the codec's JavaScript) when bufferutil is not
+ * installed or `STRATA_NO_BUFFERUTIL` / `WS_NO_BUFFER_UTIL` is set. Loaded once per process.
+ */
+export function nodeMasking(): MaskFunctions | null {
+  if (masking === undefined) {
+    const bufferUtil = loadBufferUtil();
+    masking = bufferUtil === null ? null : bufferUtilMasking(bufferUtil);
+  }
+  return masking;
+}
