@@ -40,8 +40,10 @@ function resumeRequestOf(request: IncomingMessage): ResumeRequest | null {
 
 export {
   type BufferedMessage,
+  ENTRY_OVERHEAD,
   MemorySessionStore,
   ResumeSession,
+  type SessionMessage,
   type SessionStore,
 } from './session.js';
 
@@ -241,6 +243,7 @@ export class ResumableSessions {
     this.#totalBytes -= session.dropThrough(from);
     const send = this.#wrapConnection(ws, session);
     this.#bySocket.set(ws, { session, send });
+    this.#store.attached?.(session);
     send(
       formatNotice({
         v: RESUME_VERSION,
@@ -277,9 +280,13 @@ export class ResumableSessions {
     if (store.load === undefined) return;
     const resume = resumeRequestOf(request);
     if (resume?.kind !== 'resume' || store.get(resume.id) !== undefined) return;
+    // A copy held here that the store no longer vouches for (e.g. the session went on in
+    // another process since): forget it, the store's version replaces it.
+    const stale = this.#detached.get(resume.id);
+    if (stale !== undefined) this.#drop(stale);
     let session: ResumeSession | undefined;
     try {
-      session = await store.load(resume.id);
+      session = await store.load(resume.id, resume.seq);
     } catch {
       return; // unavailable: the client will be told to resynchronise
     }
@@ -322,6 +329,7 @@ export class ResumableSessions {
     if (session.topics.has(topic)) return false;
     session.topics.add(topic);
     this.#addSubscriber(session, topic);
+    this.#store.subscribed?.(session, topic);
     return true;
   }
 
@@ -334,6 +342,7 @@ export class ResumableSessions {
 
   #unsubscribe(session: ResumeSession, topic: string): boolean {
     if (!session.topics.delete(topic)) return false;
+    this.#store.unsubscribed?.(session, topic);
     const set = this.#subscribers.get(topic);
     if (set?.delete(session) && set.size === 0) {
       this.#subscribers.delete(topic);
@@ -351,8 +360,13 @@ export class ResumableSessions {
     if (set === undefined) return 0;
     let copy: Uint8Array | null = null;
     let count = 0;
+    const store = this.#store;
     for (const session of set) {
-      if (session.ws !== null && session.ws === exclude) continue;
+      if (session.ws !== null && session.ws === exclude) {
+        store.skipped?.(session, topic, message);
+        continue;
+      }
+      if (store.accept !== undefined && !store.accept(session, topic, message)) continue;
       // One copy per publish, shared by every session (the publisher may reuse its buffer).
       copy ??= Uint8Array.prototype.slice.call(message.data);
       const seq = ++session.seq;
@@ -363,6 +377,7 @@ export class ResumableSessions {
         compress: message.compress,
         size: copy.byteLength + ENTRY_OVERHEAD,
       });
+      store.delivered?.(session, seq, topic, message);
       while (session.bytes > this.#maxBytes && session.length > 0) {
         this.#totalBytes -= session.dropOldest();
       }
@@ -419,6 +434,7 @@ export class ResumableSessions {
     session.ws = null;
     session.detachedAt = this.#clock.now();
     this.#detached.set(session.id, session);
+    this.#store.detached?.(session);
     this.#schedule();
   }
 

@@ -128,10 +128,42 @@ export interface SessionStore {
   /**
    * Optional, for stores shared across processes: find a session this process does not hold
    * (e.g. its client was connected to another process). Called before the 101 when a client
-   * asks to resume an id `get` does not know; the session returned (its `seq`, buffered
-   * messages and `topics`) is adopted as detached, then resumed. `undefined`: not found.
+   * asks to resume an id `get` does not know, with the number of the last message the client
+   * has (`seq`); the session returned (its `seq`, buffered messages and `topics`) is adopted as
+   * detached, then resumed from `seq`. `undefined`: not found (the client is told to resync).
    */
-  load?(id: string): Promise<ResumeSession | undefined>;
+  load?(id: string, seq: number): Promise<ResumeSession | undefined>;
+  /**
+   * Optional, for shared stores: whether a topic message should reach `session` (a store that
+   * replayed a session loaded from elsewhere drops the live copies of what it replayed).
+   * Default: every message is delivered.
+   */
+  accept?(session: ResumeSession, topic: string, message: SessionMessage): boolean;
+  /** Optional, for shared stores: `message` on `topic` was numbered `seq` for `session`. */
+  delivered?(session: ResumeSession, seq: number, topic: string, message: SessionMessage): void;
+  /** Optional, for shared stores: `message` skipped `session` (its connection was excluded). */
+  skipped?(session: ResumeSession, topic: string, message: SessionMessage): void;
+  /** Optional, for shared stores: `session` subscribed to `topic` (after its `seq`). */
+  subscribed?(session: ResumeSession, topic: string): void;
+  /** Optional, for shared stores: `session` unsubscribed from `topic`. */
+  unsubscribed?(session: ResumeSession, topic: string): void;
+  /** Optional, for shared stores: a connection took `session` (new, resumed or taken over). */
+  attached?(session: ResumeSession): void;
+  /** Optional, for shared stores: the connection of `session` went away. */
+  detached?(session: ResumeSession): void;
+}
+
+/**
+ * A topic message as the session hooks of a {@link SessionStore} see it (the server's
+ * `PubSubMessage`: a shared store may recognise the object its adapter delivered).
+ */
+export interface SessionMessage {
+  /** The payload (UTF-8 for text); never mutated. */
+  readonly data: Uint8Array;
+  /** Binary or text. */
+  readonly isBinary: boolean;
+  /** The publisher's compression choice. */
+  readonly compress: boolean | undefined;
 }
 
 /** The in-memory store (the default). */

@@ -171,6 +171,7 @@ describe('API surface', () => {
     expect(Object.keys(portable).sort()).toEqual(names.sort());
     expect(Object.keys(node).sort()).toEqual(names.sort());
     expect(Object.keys(server).sort()).toEqual([
+      'ENTRY_OVERHEAD',
       'MemorySessionStore',
       'ResumableSessions',
       'ResumeSession',

@@ -100,6 +100,10 @@ export class RedisAdapter implements PubSubAdapter {
   #pending = new Map<string, Uint8Array[]>();
   #pendingBytes = 0;
   #flushScheduled = false;
+  /** Streams, once a session store asked: message object -> its entry id (or its XADD). */
+  #ids: WeakMap<PubSubMessage, string | Promise<string | null>> | null = null;
+  /** Streams: where a topic not yet open should start reading (a session store's replay). */
+  readonly #startHints = new Map<string, string>();
   readonly #flush = (): void => this.#flushPending();
 
   constructor(options: RedisAdapterOptions = {}) {
@@ -174,15 +178,29 @@ export class RedisAdapter implements PubSubAdapter {
   /** @inheritDoc */
   publish(topic: string, message: PubSubMessage, exclude: TopicSubscriber | undefined): number {
     if (this.#deliver === null) throw new Error('RedisAdapter used before attach()');
+    let settle: ((reply: unknown) => void) | undefined;
+    if (this.#ids !== null) {
+      // Known before local delivery, so a session store sees where this message will be.
+      this.#ids.set(
+        message,
+        new Promise<string | null>((resolve) => {
+          settle = (reply) => resolve(typeof reply === 'string' ? reply : null);
+        }),
+      );
+    }
     const delivered = this.#deliver(topic, message, exclude);
-    if (this.#closed) return delivered;
+    if (this.#closed) {
+      settle?.(null);
+      return delivered;
+    }
     const envelope = encodeEnvelope(this.nodeId, topic, message);
     if (this.#reader !== null) {
       // Streams: one entry per message (each gets its own id).
       const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
-      if (this.#queue.push({ topic, bytes, count: 1 })) {
+      if (this.#queue.push({ topic, bytes, count: 1, settle })) {
         this.#reporter.published(topic, bytes.length);
       } else {
+        settle?.(null);
         this.#reporter.dropped(topic, 'queue-full');
       }
       return delivered;
@@ -211,7 +229,12 @@ export class RedisAdapter implements PubSubAdapter {
     this.#open.add(topic);
     const key = this.#options.prefix + topic;
     let ready: Promise<void>;
-    if (this.#reader !== null) {
+    const hint = this.#startHints.get(topic);
+    if (this.#reader !== null && hint !== undefined) {
+      this.#startHints.delete(topic);
+      this.#reader.add(key, this.#reader.lastId(key) ?? hint);
+      ready = Promise.resolve();
+    } else if (this.#reader !== null) {
       const reader = this.#reader;
       ready = this.#control
         .sendCommand<unknown>(['XREVRANGE', key, '+', '-', 'COUNT', '1'], BUFFERS)
@@ -265,6 +288,59 @@ export class RedisAdapter implements PubSubAdapter {
    */
   lastId(topic: string): string | undefined {
     return this.#reader?.lastId(this.#options.prefix + topic);
+  }
+
+  /** The prefix of channel / stream keys (the `prefix` option). */
+  get keyPrefix(): string {
+    return this.#options.prefix;
+  }
+
+  /**
+   * Streams mode, for session stores (`RedisSessionStore`): from now on remember the stream
+   * entry id of every message this adapter delivers, for {@link RedisAdapter.entryId}.
+   */
+  trackEntryIds(): void {
+    if (this.#reader === null) throw new Error("trackEntryIds needs mode: 'streams'");
+    this.#ids ??= new WeakMap();
+  }
+
+  /**
+   * The stream entry id of a message this adapter delivered (after
+   * {@link RedisAdapter.trackEntryIds}): the id itself for a message read from Redis, a
+   * promise of it for one published here (null if it never reached Redis), undefined when
+   * unknown.
+   */
+  entryId(message: PubSubMessage): string | Promise<string | null> | undefined {
+    return this.#ids?.get(message);
+  }
+
+  /**
+   * Streams mode: where this process reads `topic`: the id of the last entry read (entries
+   * after it will be delivered), null while the starting id is being looked up, undefined
+   * when no local subscriber has the topic open.
+   */
+  position(topic: string): string | null | undefined {
+    if (this.#reader === null || !this.#open.has(topic)) return undefined;
+    return this.#reader.lastId(this.#options.prefix + topic) ?? null;
+  }
+
+  /**
+   * Streams mode: when `topic` is next opened (and only if it is not open), read it from
+   * after `afterId` instead of from its end — a session store that replayed up to `afterId`
+   * lets the live messages follow on without a gap. The hint is forgotten after one turn of
+   * the event loop.
+   */
+  startAt(topic: string, afterId: string): void {
+    if (this.#reader === null || this.#open.has(topic)) return;
+    this.#startHints.set(topic, afterId);
+    setImmediate(() => {
+      if (this.#startHints.get(topic) === afterId) this.#startHints.delete(topic);
+    });
+  }
+
+  /** Sends a command on the adapter's control connection (session stores keep their keys). */
+  command(args: readonly string[]): Promise<unknown> {
+    return this.#control.sendCommand([...args]);
   }
 
   /**
@@ -419,6 +495,7 @@ export class RedisAdapter implements PubSubAdapter {
       return;
     }
     if (this.#deliver === null || !this.#open.has(envelope.topic)) return;
+    if (id !== undefined) this.#ids?.set(envelope.message, id);
     const delivered = this.#deliver(envelope.topic, envelope.message, undefined);
     this.#reporter.received(
       envelope.topic,

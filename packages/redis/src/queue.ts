@@ -14,6 +14,8 @@ export interface Outbound {
   readonly bytes: Buffer;
   /** Messages it carries (a pub/sub batch carries several). */
   readonly count: number;
+  /** Told Redis's answer once (the stream entry id), or null when the message is given up. */
+  readonly settle?: ((reply: unknown) => void) | undefined;
 }
 
 /** What the queue needs from the adapter. */
@@ -80,8 +82,8 @@ export class OutboundQueue {
       if (item === undefined) break;
       this.#inFlight.add(item);
       this.#sink.send(item).then(
-        () => this.#settled(item, false),
-        () => this.#settled(item, true),
+        (reply) => this.#settled(item, false, reply),
+        () => this.#settled(item, true, null),
       );
     }
   }
@@ -105,7 +107,10 @@ export class OutboundQueue {
   abandon(): Outbound[] {
     const items = [...this.#inFlight];
     this.#inFlight.clear();
-    for (const item of items) this.#bytes -= item.bytes.length;
+    for (const item of items) {
+      this.#bytes -= item.bytes.length;
+      item.settle?.(null);
+    }
     this.#sink.changed(this.#bytes);
     return items;
   }
@@ -113,7 +118,10 @@ export class OutboundQueue {
   /** Empties the queue; returns the messages that were still queued (not in flight). */
   clear(): Outbound[] {
     const left = [...this.#retry, ...this.#items.slice(this.#head)];
-    for (const item of left) this.#bytes -= item.bytes.length;
+    for (const item of left) {
+      this.#bytes -= item.bytes.length;
+      item.settle?.(null);
+    }
     this.#sink.changed(this.#bytes);
     this.#items = [];
     this.#head = 0;
@@ -132,13 +140,14 @@ export class OutboundQueue {
     return item;
   }
 
-  #settled(item: Outbound, failed: boolean): void {
+  #settled(item: Outbound, failed: boolean, reply: unknown): void {
     if (!this.#inFlight.delete(item)) return; // abandoned
     if (failed && this.#sink.failed(item)) {
       this.#retry.push(item);
       this.pump();
       return;
     }
+    item.settle?.(reply);
     this.#bytes -= item.bytes.length;
     this.#sink.changed(this.#bytes);
     if (this.#bytes === 0 && this.#inFlight.size === 0) {
