@@ -140,6 +140,11 @@ class ResumeAdapter implements PubSubAdapter {
   close(): void | Promise<void> {
     return this.#inner.close?.();
   }
+
+  /** The wrapped adapter's counters (e.g. a bus adapter's), so the server's counters show them. */
+  get counters(): unknown {
+    return (this.#inner as { counters?: unknown }).counters;
+  }
 }
 
 /**

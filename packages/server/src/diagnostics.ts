@@ -154,6 +154,12 @@ export class ServerCounters {
   bytesReceived = 0;
   /** Bytes handed to transports after the handshake (frames, after deflate). */
   bytesSent = 0;
+  /**
+   * The counters of the pub/sub adapter when it spans processes (`@strata-ws/cluster`,
+   * `@strata-ws/redis`: published, received from the bus, dropped, bus latency), null with
+   * the in-process adapter. Live: the adapter updates them. See {@link busCountersOf}.
+   */
+  bus: BusCountersView | null = null;
 
   /** A plain-object copy, e.g. for JSON. */
   snapshot(): ServerCountersSnapshot {
@@ -167,8 +173,81 @@ export class ServerCounters {
       messagesSent: this.messagesSent,
       bytesReceived: this.bytesReceived,
       bytesSent: this.bytesSent,
+      bus: this.bus === null ? null : busSnapshot(this.bus),
     };
   }
+}
+
+/**
+ * The counters a pub/sub adapter that spans processes exposes as `adapter.counters`
+ * (`@strata-ws/cluster`'s and `@strata-ws/redis`'s `BusCounters` have this shape). Read-only
+ * here: the adapter owns them.
+ */
+export interface BusCountersView {
+  /** Messages handed to the bus (one per publish, whatever the number of processes). */
+  readonly published: number;
+  /** Envelope bytes handed to the bus. */
+  readonly publishedBytes: number;
+  /** Messages received from other processes and delivered locally. */
+  readonly received: number;
+  /** Local deliveries of received messages (one per subscriber reached). */
+  readonly deliveries: number;
+  /** This process's own messages coming back from the bus, dropped (never delivered twice). */
+  readonly ownDropped: number;
+  /** Messages dropped because the queue towards the bus was full. */
+  readonly droppedQueueFull: number;
+  /** Messages lost with a broken bus connection. */
+  readonly lost: number;
+  /** Received bytes that were not a message. */
+  readonly malformed: number;
+  /** Times the bus connection became ready again after a break. */
+  readonly reconnects: number;
+  /** Bytes queued towards the bus or in flight right now. */
+  readonly queuedBytes: number;
+  /** Mean publish-to-delivery latency of received messages, ms. */
+  readonly latencyMeanMs: number;
+  /** Largest publish-to-delivery latency seen, ms. */
+  readonly latencyMaxMs: number;
+}
+
+/** A copy of {@link BusCountersView}'s values (in {@link ServerCountersSnapshot.bus}). */
+export type BusCountersViewSnapshot = { -readonly [K in keyof BusCountersView]: number };
+
+const BUS_FIELDS: readonly (keyof BusCountersView)[] = [
+  'published',
+  'publishedBytes',
+  'received',
+  'deliveries',
+  'ownDropped',
+  'droppedQueueFull',
+  'lost',
+  'malformed',
+  'reconnects',
+  'queuedBytes',
+  'latencyMeanMs',
+  'latencyMaxMs',
+];
+
+function busSnapshot(view: BusCountersView): BusCountersViewSnapshot {
+  const out = {} as BusCountersViewSnapshot;
+  for (const field of BUS_FIELDS) out[field] = view[field];
+  return out;
+}
+
+/**
+ * The bus counters of a pub/sub adapter: its `counters` when they have the
+ * {@link BusCountersView} shape (also through a wrapping adapter that forwards `counters`,
+ * as `@strata-ws/reconnect`'s resumable sessions do), else null (e.g. the in-process adapter).
+ * The server sets `wss.counters.bus` from its adapter with it.
+ */
+export function busCountersOf(adapter: unknown): BusCountersView | null {
+  if (typeof adapter !== 'object' || adapter === null) return null;
+  const counters = (adapter as { counters?: unknown }).counters;
+  if (typeof counters !== 'object' || counters === null) return null;
+  for (const field of BUS_FIELDS) {
+    if (typeof (counters as Record<string, unknown>)[field] !== 'number') return null;
+  }
+  return counters as BusCountersView;
 }
 
 /** A copy of {@link ServerCounters}' values. */
@@ -182,4 +261,6 @@ export interface ServerCountersSnapshot {
   readonly messagesSent: number;
   readonly bytesReceived: number;
   readonly bytesSent: number;
+  /** The pub/sub adapter's bus counters, null when it has none (see {@link ServerCounters.bus}). */
+  readonly bus: BusCountersViewSnapshot | null;
 }
