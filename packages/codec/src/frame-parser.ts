@@ -80,13 +80,6 @@ export const DEFAULT_MAX_PAYLOAD: number = 64 * 1024 * 1024;
 const PREALLOCATE_MAX = 65536;
 
 /**
- * A payload split across chunks starts in a buffer of at most twice the bytes in hand (and at
- * least this much), growing by doubling: a header announcing a payload that never comes costs
- * what was sent, not what was announced (issue #13: connections reset mid-frame).
- */
-const INITIAL_PAYLOAD_BUFFER = 4096;
-
-/**
  * Views of retained chunks (`retainChunks`) are checked from this many on: when they hold on
  * average less than {@link RETAIN_MIN_AVERAGE} bytes each, the payload moves to a buffer.
  */
@@ -98,8 +91,32 @@ const MAX_HEADER_LENGTH = 14;
 
 const EMPTY = new Uint8Array(0);
 
+// Bits of FrameParser#flags.
+/** Hand payloads to the sink unmasked (`unmask` option). */
+const UNMASK = 1;
+/** Gather large split payloads as views of the chunks (`retainChunks` option). */
+const RETAIN = 2;
+/** The sink sees the pending frame's payload piece by piece (`wantsPartial`). */
+const PARTIAL = 4;
+/** The retained views were unmasked in place already (for `partial`). */
+const PARTS_UNMASKED = 8;
+/** The sink stopped delivery during this `push`. */
+const STOPPED = 16;
+/** An exception left the parser failed (`#failure`). */
+const FAILED = 32;
+
 /** The queue of a parser holding nothing (shared; never written to). */
 const NO_QUEUE: Uint8Array[] = [];
+
+/**
+ * A payload split across chunks starts in a buffer of the bytes in hand (none while no payload
+ * byte has arrived) and grows by doubling, at most to the announced size, as more arrive: a
+ * header announcing a payload that never comes costs what was sent, not what was announced
+ * (issue #13: connections reset mid-frame).
+ */
+function initialPayloadBuffer(inHand: number): Uint8Array {
+  return inHand === 0 ? EMPTY : new Uint8Array(inHand);
+}
 
 /**
  * Splits a byte stream into WebSocket frames (RFC 6455 §5.2), whatever its chunking.
@@ -129,19 +146,13 @@ export class FrameParser {
   /** With `retainChunks`: views of the chunks holding the payload gathered so far, or null. */
   #parts: Uint8Array[] | null = null;
   #payloadFilled = 0;
-  /** The sink sees the pending frame's payload piece by piece (`wantsPartial`). */
-  #partial = false;
-  /** The retained views were unmasked in place already (for `partial`). */
-  #partsUnmasked = false;
-  readonly #unmask: boolean;
-  readonly #retain: boolean;
+  /** Boolean state, see the bit constants (UNMASK, RETAIN, PARTIAL, ...): one field. */
+  #flags: number;
   readonly #masking: MaskFunctions | null;
   /** Chunks (or their unread rest from #queueOffset) held after the sink stopped. */
   #queue: Uint8Array[] = NO_QUEUE;
   #queueOffset = 0;
-  #stopped = false;
   #failure: unknown = null;
-  #failed = false;
 
   /** @throws RangeError for a `maxPayload` that is not an integer in 0 .. 2^53 - 1 or `Infinity`. */
   constructor(options?: FrameParserOptions) {
@@ -152,8 +163,8 @@ export class FrameParser {
       throw new RangeError(`invalid ${name} ${max}`);
     }
     this.#maxPayloadLength = max;
-    this.#unmask = options?.unmask === true;
-    this.#retain = options?.retainChunks === true;
+    this.#flags =
+      (options?.unmask === true ? UNMASK : 0) | (options?.retainChunks === true ? RETAIN : 0);
     this.#masking = options?.masking ?? null;
   }
 
@@ -173,13 +184,13 @@ export class FrameParser {
    * @throws {@link ProtocolError} 1002 or 1009 for a frame that breaks the rules.
    */
   push(chunk: Uint8Array, sink: FrameSink): boolean {
-    if (this.#failed) throw this.#failure;
-    this.#stopped = false;
+    if ((this.#flags & FAILED) !== 0) throw this.#failure;
+    this.#flags &= ~STOPPED;
     try {
       const queue = this.#queue;
       if (queue.length === 0) {
         const offset = this.#feed(chunk, 0, sink);
-        if (!this.#stopped) return true;
+        if ((this.#flags & STOPPED) === 0) return true;
         if (offset < chunk.length) {
           this.#queue = [chunk];
           this.#queueOffset = offset;
@@ -190,13 +201,13 @@ export class FrameParser {
       while (queue.length !== 0) {
         const head = queue[0]!;
         const offset = this.#feed(head, this.#queueOffset, sink);
-        if (this.#stopped && offset < head.length) {
+        if ((this.#flags & STOPPED) !== 0 && offset < head.length) {
           this.#queueOffset = offset;
           return false;
         }
         queue.shift();
         this.#queueOffset = 0;
-        if (this.#stopped) {
+        if ((this.#flags & STOPPED) !== 0) {
           if (queue.length === 0) this.#queue = NO_QUEUE;
           return false;
         }
@@ -204,7 +215,7 @@ export class FrameParser {
       this.#queue = NO_QUEUE;
       return true;
     } catch (error) {
-      this.#failed = true;
+      this.#flags |= FAILED;
       this.#failure = error;
       throw error;
     }
@@ -216,11 +227,9 @@ export class FrameParser {
     this.#payload = null;
     this.#parts = null;
     this.#payloadFilled = 0;
-    this.#partial = false;
+    this.#flags &= UNMASK | RETAIN;
     this.#queue = NO_QUEUE;
     this.#queueOffset = 0;
-    this.#stopped = false;
-    this.#failed = false;
     this.#failure = null;
   }
 
@@ -238,7 +247,7 @@ export class FrameParser {
       if (this.#payloadFilled < header.payloadLength) return length;
       const payload = this.#takePayload();
       if (sink.frame(header, payload) === false) {
-        this.#stopped = true;
+        this.#flags |= STOPPED;
         return offset;
       }
     } else if (this.#stashLength !== 0) {
@@ -284,25 +293,25 @@ export class FrameParser {
       const end = offset + payloadLength;
       if (end <= length) {
         const payload = payloadLength === 0 ? EMPTY : chunk.subarray(offset, end);
-        if (this.#unmask && header.masked && payloadLength !== 0) {
+        if ((this.#flags & UNMASK) !== 0 && header.masked && payloadLength !== 0) {
           mask(payload, header.maskKey, 0, this.#masking);
         }
         offset = end;
         if (sink.frame(header, payload) === false) {
-          this.#stopped = true;
+          this.#flags |= STOPPED;
           return offset;
         }
       } else {
         this.#payloadFilled = 0;
-        this.#partial = sink.partial !== undefined && sink.wantsPartial?.(header) === true;
-        this.#partsUnmasked = false;
-        if (this.#retain && payloadLength > PREALLOCATE_MAX) {
+        this.#flags &= ~(PARTIAL | PARTS_UNMASKED);
+        if (sink.partial !== undefined && sink.wantsPartial?.(header) === true) {
+          this.#flags |= PARTIAL;
+        }
+        if ((this.#flags & RETAIN) !== 0 && payloadLength > PREALLOCATE_MAX) {
           // Gathered by reference, copied once at the exact size when complete.
           this.#parts = [];
         } else {
-          this.#payload = new Uint8Array(
-            Math.min(payloadLength, Math.max(INITIAL_PAYLOAD_BUFFER, 2 * (length - offset))),
-          );
+          this.#payload = initialPayloadBuffer(length - offset);
         }
         this.#continuePayload(chunk, offset, sink);
         return length;
@@ -319,18 +328,24 @@ export class FrameParser {
     const filled = this.#payloadFilled;
     const total = header.payloadLength;
     const n = Math.min(total - filled, chunk.length - offset);
-    const parts = this.#parts;
+    let parts = this.#parts;
     if (parts !== null) {
       if (n !== 0) {
         const part = n === chunk.length ? chunk : chunk.subarray(offset, offset + n);
-        parts.push(part);
-        if (this.#partial) {
+        // The first view gets a list of its own size (a push would reserve 17 slots).
+        if (parts.length === 0) {
+          parts = [part];
+          this.#parts = parts;
+        } else {
+          parts.push(part);
+        }
+        if ((this.#flags & PARTIAL) !== 0) {
           // The sink reads the piece now: unmask it in place (the chunk was given up).
-          if (this.#unmask && header.masked) {
+          if ((this.#flags & UNMASK) !== 0 && header.masked) {
             mask(part, header.maskKey, filled, this.#masking);
-            this.#partsUnmasked = true;
+            this.#flags |= PARTS_UNMASKED;
           }
-          if (filled + n < total && sink.partial!(header, part) === false) this.#stopped = true;
+          if (filled + n < total && sink.partial!(header, part) === false) this.#flags |= STOPPED;
         }
       }
       this.#payloadFilled = filled + n;
@@ -351,7 +366,7 @@ export class FrameParser {
       payload = grown;
       this.#payload = grown;
     }
-    if (this.#unmask && header.masked) {
+    if ((this.#flags & UNMASK) !== 0 && header.masked) {
       maskInto(
         chunk.subarray(offset, offset + n),
         payload,
@@ -364,9 +379,9 @@ export class FrameParser {
       payload.set(chunk.subarray(offset, offset + n), filled);
     }
     this.#payloadFilled = filled + n;
-    if (this.#partial && n !== 0 && filled + n < total) {
+    if ((this.#flags & PARTIAL) !== 0 && n !== 0 && filled + n < total) {
       if (sink.partial!(header, payload.subarray(filled, filled + n)) === false) {
-        this.#stopped = true;
+        this.#flags |= STOPPED;
       }
     }
     return offset + n;
@@ -379,14 +394,15 @@ export class FrameParser {
     const payload = new Uint8Array(Math.min(total, Math.max(PREALLOCATE_MAX, 2 * filled)));
     this.#copyParts(parts, payload);
     this.#parts = null;
-    this.#partsUnmasked = false;
+    this.#flags &= ~PARTS_UNMASKED;
     this.#payload = payload;
   }
 
   /** Copies `parts` one after the other into `target` from 0, unmasking if asked. */
   #copyParts(parts: Uint8Array[], target: Uint8Array): void {
     const header = this.#header;
-    const unmask = this.#unmask && header.masked && !this.#partsUnmasked;
+    const unmask =
+      (this.#flags & UNMASK) !== 0 && header.masked && (this.#flags & PARTS_UNMASKED) === 0;
     let at = 0;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -403,13 +419,13 @@ export class FrameParser {
       this.#copyParts(parts, whole);
       this.#parts = null;
       this.#payloadFilled = 0;
-      this.#partial = false;
+      this.#flags &= ~PARTIAL;
       return whole;
     }
     const payload = this.#payload!;
     this.#payload = null;
     this.#payloadFilled = 0;
-    this.#partial = false;
+    this.#flags &= ~PARTIAL;
     return payload;
   }
 }
