@@ -166,3 +166,13 @@ for (const r of results) {
     `${r.name.padEnd(8)} ${String(Math.round(r.deliveriesPerSecond)).padStart(12)}   ${ratio.padStart(5)}x   ${`${Math.round(r.serverCpu * 100)}%`.padStart(10)}   ${`${Math.round(r.loadCpu * 100)}%`.padStart(8)}   ${String(Math.round(efficiency)).padStart(16)}   ${(efficiency / baseEfficiency).toFixed(2).padStart(5)}x   ${r.errors}`,
   );
 }
+if (process.argv.includes('--json')) {
+  // Every run of every server, in run order (runs alternate the servers): for run.js.
+  const json = servers.map((name) => ({
+    name,
+    deliveriesPerSecond: samples.get(name).map((r) => r.deliveriesPerSecond),
+    perServerCpuSecond: samples.get(name).map((r) => r.deliveriesPerSecond / r.serverCpu),
+    errors: samples.get(name).reduce((n, r) => n + r.errors, 0),
+  }));
+  console.log(JSON.stringify({ clients, burst, servers: json }));
+}

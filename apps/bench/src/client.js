@@ -55,6 +55,7 @@ const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 const { child, port } = await startBun();
 const url = `ws://127.0.0.1:${port}/`;
+const jsonCases = [];
 try {
   console.log(
     `client throughput vs Bun echo server, node ${process.version}, ${ROUNDS} round(s), median`,
@@ -76,6 +77,17 @@ try {
         `${label} | ${impl.padEnd(6)} | ${rate.toFixed(0).padStart(10)} | ${cpu.toFixed(2).padStart(11)}`,
       );
     }
+    jsonCases.push({
+      size: c.size,
+      kind: c.kind,
+      // Echoes/s and CPU µs per echo of every round, in round order (rounds alternate clients).
+      rates: Object.fromEntries(
+        IMPLS.map((i) => [i, results[i].map((x) => (x.count / x.wallMs) * 1000)]),
+      ),
+      cpu: Object.fromEntries(
+        IMPLS.map((i) => [i, results[i].map((x) => (x.cpuMs * 1000) / x.count)]),
+      ),
+    });
     const bestRate = Math.max(summary.ws.rate, summary.undici.rate);
     const bestCpu = Math.min(summary.ws.cpu, summary.undici.cpu);
     console.log(
@@ -84,6 +96,8 @@ try {
         ` (vs ws ${(summary.strata.rate / summary.ws.rate).toFixed(2)}x, vs undici ${(summary.strata.rate / summary.undici.rate).toFixed(2)}x)`,
     );
   }
+  if (process.argv.includes('--json'))
+    console.log(JSON.stringify({ rounds: ROUNDS, cases: jsonCases }));
 } finally {
   child.kill('SIGTERM');
 }

@@ -353,12 +353,20 @@ for (const key of only) {
     );
     values[name] = {
       value,
+      // The metric of each run, in run order: runs of every server alternate, so run i of
+      // two servers were taken side by side (per-round ratios for run.js).
+      perRun: results.map(scenario.metric),
       cpuMicrosPerMessage: cpuPerMessage,
       runs: results,
       error: errors[name],
     };
   }
-  report.push({ key, values });
+  report.push({
+    key,
+    title: scenario.title,
+    lowerIsBetter: scenario.lowerIsBetter === true,
+    values,
+  });
   const line = serverNames
     .map((n) => {
       const v = values[n];

@@ -82,14 +82,13 @@ for (let round = 0; round < rounds; round++) {
 }
 const medianOf = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const result = modes.map(([name], m) => ({ name, microsPerMessage: medianOf(samples[m]) }));
+console.log(
+  `node ${process.version}; ${size}-byte masked frames in ${readSize}-byte reads; ${rounds} rounds`,
+);
+for (const r of result)
+  console.log(
+    `${r.name.padEnd(26)} ${r.microsPerMessage.toFixed(1).padStart(8)} µs CPU/message, ${(result[0].microsPerMessage / r.microsPerMessage).toFixed(2)}x`,
+  );
 if (process.argv.includes('--json')) {
   process.stdout.write(`${JSON.stringify({ size, readSize, rounds, result })}\n`);
-} else {
-  console.log(
-    `node ${process.version}; ${size}-byte masked frames in ${readSize}-byte reads; ${rounds} rounds`,
-  );
-  for (const r of result)
-    console.log(
-      `${r.name.padEnd(26)} ${r.microsPerMessage.toFixed(1).padStart(8)} µs CPU/message, ${(result[0].microsPerMessage / r.microsPerMessage).toFixed(2)}x`,
-    );
 }
