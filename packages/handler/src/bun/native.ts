@@ -182,7 +182,8 @@ export function bunWebSocket<Context = unknown>(
       );
       if (outcome.kind === 'refuse') return outcome.response;
       const headers = new Headers(outcome.headers);
-      if (outcome.protocol !== '') headers.set('sec-websocket-protocol', outcome.protocol);
+      // Without the header Bun agrees the client's first subprotocol; empty, it agrees none.
+      headers.set('sec-websocket-protocol', outcome.protocol);
       const data: NativeData<Context> = {
         id: nextPeerId(),
         request,

@@ -63,8 +63,11 @@ export function denoUpgrade<Context = unknown>(
     async upgrade(request, info) {
       // Deno forgets the request's address once the handler has awaited: read it first.
       const remoteAddress = info?.remoteAddr.hostname;
+      // Its headers too (only the upgrade itself still works with the original afterwards):
+      // the hooks and the peer get a copy of the request's head.
+      const head = new Request(request.url, { method: request.method, headers: request.headers });
       const outcome = await withTimeout(
-        runUpgrade(hooks, request, offeredProtocols(request), {
+        runUpgrade(hooks, head, offeredProtocols(head), {
           protocols: profile.protocols,
           onError: profile.onError,
         }),
@@ -73,21 +76,23 @@ export function denoUpgrade<Context = unknown>(
       if (outcome.kind === 'refuse') return outcome.response;
       let upgraded: { socket: WebSocket; response: Response };
       try {
-        upgraded = deno().upgradeWebSocket(request, {
-          ...(outcome.protocol === '' ? {} : { protocol: outcome.protocol }),
-          idleTimeout,
+        // The subprotocol goes in as a header below: Deno's own check splits the offer on
+        // ", " only and refuses a list sent as "a,b" (what `ws` sends).
+        upgraded = deno().upgradeWebSocket(request, { idleTimeout });
+      } catch (error) {
+        return new Response(`Not a valid WebSocket upgrade: ${(error as Error).message}`, {
+          status: 400,
         });
-      } catch {
-        return new Response('Not a valid WebSocket upgrade', { status: 400 });
       }
       const { socket, response } = upgraded;
       outcome.headers.forEach((value, name) => {
         response.headers.set(name, value);
       });
+      if (outcome.protocol !== '') response.headers.set('sec-websocket-protocol', outcome.protocol);
       socket.binaryType = 'arraybuffer';
       const peer = new WebSocketPeer<Context>(socket, host, {
         id: nextPeerId(),
-        request,
+        request: head,
         remoteAddress,
         context: outcome.context,
         protocol: outcome.protocol,
