@@ -78,7 +78,8 @@ describe('refusals', () => {
     let opened = 0;
     const { url } = await serve(
       {
-        upgrade: () => new Promise<undefined>((resolve) => setTimeout(resolve, 1_000)),
+        upgrade: () =>
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1_000)),
         open: () => void opened++,
       },
       { handshakeTimeout: 150 },
