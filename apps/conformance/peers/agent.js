@@ -5,10 +5,36 @@
 // (globalThis.WebSocket); prints {"done": true} when finished. `agent.js exchange <url>` runs
 // the interop exchange (below) against an echo server and prints its result.
 
+/**
+ * The case in progress, for the uncaught-exception handler of the program (below): an
+ * exception the WebSocket implementation throws outside any handler ends the case with an
+ * `uncaught:<name>: <message>` event instead of ending the process.
+ */
+let current = null;
+
 /** One connection: resolves with the events seen (open, error, close:<code>:<clean|unclean>). */
 function once(url, WebSocketImpl) {
-  return new Promise((resolve) => {
+  return new Promise((resolveOnce) => {
     const events = [];
+    let settled = false;
+    const resolve = (result) => {
+      if (settled) return;
+      settled = true;
+      current = null;
+      resolveOnce(result);
+    };
+    current = {
+      uncaught(error) {
+        // No commas: the events travel comma-separated in the next URL.
+        const text = `${error?.name ?? 'Error'}: ${error?.message ?? error}`;
+        events.push(`uncaught:${text.replace(/[,\n]/g, ';').slice(0, 160)}`);
+        clearTimeout(timer);
+        try {
+          ws?.close();
+        } catch {}
+        resolve({ events, done: false });
+      },
+    };
     let ws;
     try {
       ws = new WebSocketImpl(url);
@@ -17,14 +43,23 @@ function once(url, WebSocketImpl) {
       return;
     }
     ws.binaryType = 'arraybuffer';
-    const timer = setTimeout(() => {
-      events.push('timeout');
-      try {
-        ws.close();
-      } catch {}
-      resolve({ events, done: false });
-    }, 30000);
-    ws.onopen = () => events.push('open');
+    // A handshake takes milliseconds here: 5 s without open or close is a client that failed
+    // the handshake without firing close (the report shows its readyState then); an open
+    // connection gets 30 s (16 MiB messages on a slow client).
+    const giveUp = (ms) =>
+      setTimeout(() => {
+        events.push(`timeout:readyState=${ws.readyState}`);
+        try {
+          ws.close();
+        } catch {}
+        resolve({ events, done: false });
+      }, ms);
+    let timer = giveUp(5000);
+    ws.onopen = () => {
+      events.push('open');
+      clearTimeout(timer);
+      timer = giveUp(30000);
+    };
     ws.onerror = () => events.push('error');
     ws.onmessage = (event) => {
       if (ws.readyState === 1) ws.send(event.data);
@@ -53,6 +88,13 @@ const isMain =
   import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
 if (isMain && process.argv[2] && process.argv[2] !== 'exchange') {
   const base = process.argv[2];
+  process.on('uncaughtException', (error) => {
+    if (current) current.uncaught(error);
+    else {
+      console.error(error);
+      process.exit(1);
+    }
+  });
   setTimeout(() => process.exit(2), 600000).unref?.();
   runAgent(base, globalThis.WebSocket).then(() => {
     console.log(JSON.stringify({ done: true }));

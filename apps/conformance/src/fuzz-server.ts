@@ -62,32 +62,101 @@ function negotiate(
   return { response: formatDeflate(wanted, false) };
 }
 
-/** Runs `cases` against one client; `launch` starts the agent on the base URL and resolves when it ends. */
+/**
+ * How long a client may take over one case, from its connection to its next one (the
+ * watchdog): a handshake or drop case ends within a second when the client behaves; a protocol
+ * case gets its own wait plus room for 16 MiB messages on a slow client.
+ */
+export function caseLimitMs(c: ClientCase): number {
+  if ('protocol' in c) return (c.protocol.timeout ?? 2000) + 20_000;
+  return 10_000;
+}
+
+/** The first line of an error (a crash's message without its stack). */
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => /\w/.test(l) && !/^\s+at /.test(l)) ?? text;
+  return line.trim().slice(0, 200);
+}
+
+/** Options of {@link runClientSuite}. */
+export interface ClientSuiteOptions {
+  /** The whole row's budget (default 10 min). */
+  budgetMs?: number;
+  /** The per-case watchdog (default {@link caseLimitMs}). */
+  caseLimit?: (c: ClientCase) => number;
+  /** How many times an agent that died mid-run is started again (default 5). */
+  relaunches?: number;
+}
+
+/**
+ * Runs `cases` against one client; `launch` starts the agent on the base URL and resolves when
+ * it ends. A per-case watchdog records a case the client does not finish in time as a FAIL
+ * (timeout) and drops its connection, so the agent moves on; an agent that dies mid-run
+ * (a client that crashes its process) fails the case it was in and is started again, so the
+ * row always completes.
+ */
 export async function runClientSuite(
   cases: ClientCase[],
   launch: (base: string) => Promise<unknown>,
-  budgetMs = 600_000,
+  options: ClientSuiteOptions = {},
 ): Promise<Outcome[]> {
+  const budgetMs = options.budgetMs ?? 600_000;
+  const caseLimit = options.caseLimit ?? caseLimitMs;
   const outcomes: (Outcome & { opened?: boolean; probeEchoed?: boolean })[] = [];
   let index = 0;
   let finished = false;
   const sockets = new Set<net.Socket>();
+  /** The sockets of the case in progress, and its watchdog. */
+  let caseSockets = new Set<net.Socket>();
+  let watchdog: NodeJS.Timeout | undefined;
+  const startWatchdog = (record: Outcome, c: ClientCase, own: Set<net.Socket>) => {
+    clearTimeout(watchdog);
+    const limit = caseLimit(c);
+    watchdog = setTimeout(() => {
+      if (record.events) return;
+      record.result = 'FAIL';
+      record.reason = `timeout: the client neither finished this case nor came back within ${limit / 1000} s${record.reason && record.reason !== 'client did not report back' ? ` (${record.reason})` : ''}`;
+      record.events = ['watchdog'];
+      for (const s of own) s.destroy();
+    }, limit);
+    watchdog.unref();
+  };
   const judgeWithEvents = (events: string[]) => {
     const last = outcomes.at(-1);
-    if (!last || last.events) return;
+    if (!last) return;
+    if (last.events?.[0] === 'watchdog') {
+      // The client came back after the watchdog failed the case: keep the FAIL, add its evidence.
+      last.events = ['watchdog', ...events];
+      last.reason += `; the client reported later: ${events.join(' ') || 'no events'}`;
+      return;
+    }
+    if (last.events) return;
     last.events = events;
     const c = cases[outcomes.length - 1];
     if (!c) return;
+    // The agent caught an exception its WebSocket threw outside any handler (a crash of the
+    // implementation, which a process without the agent's handler would die of).
+    const uncaught = events.find((e) => e.startsWith('uncaught:'));
+    if (uncaught) {
+      last.result = 'FAIL';
+      last.reason = `the client threw an uncaught exception (${uncaught.slice(9)}); events: ${events.filter((e) => e !== uncaught).join(' ') || 'none'}`;
+      return;
+    }
     const opened = events.includes('open') || last.probeEchoed === true;
     if ('handshake' in c) {
       const must = c.handshake.opens;
+      const closed = events.some((e) => e.startsWith('close:'));
       const ok = opened === must;
-      last.result = ok ? 'PASS' : 'FAIL';
-      last.reason = ok
-        ? ''
-        : must
+      // WHATWG "fail the WebSocket connection": error, then close (1006). A client that never
+      // fires close leaves the application waiting for it forever.
+      last.result = ok && closed ? 'PASS' : 'FAIL';
+      last.reason = !ok
+        ? must
           ? `did not open (${events.join(' ')})`
-          : `opened the connection (${events.join(' ')})`;
+          : `opened the connection (${events.join(' ')})`
+        : closed
+          ? ''
+          : `${must ? 'opened' : 'refused the handshake'} but never fired close (${events.join(' ')})`;
     } else if ('drop' in c) {
       const close = events.find((e) => e.startsWith('close:'));
       const ok = close?.startsWith('close:1006:unclean');
@@ -112,6 +181,7 @@ export async function runClientSuite(
       return;
     }
     const prev = url.searchParams.get('prev');
+    clearTimeout(watchdog);
     if (prev !== null && outcomes.length > 0) judgeWithEvents(prev ? prev.split(',') : []);
     const key = header(head, 'sec-websocket-key');
     const ok101 = [
@@ -136,6 +206,9 @@ export async function runClientSuite(
       reason: 'client did not report back',
     };
     outcomes.push(record);
+    caseSockets = new Set([socket]);
+    startWatchdog(record, c, caseSockets);
+    if (process.env.CONFORMANCE_TRACE) console.log('case', info.id, new Date().toISOString());
     if ('handshake' in c) {
       const lines = c.handshake.response(
         key,
@@ -185,9 +258,29 @@ export async function runClientSuite(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
-  const agent = launch(`ws://127.0.0.1:${port}/`).catch((error: Error) => error);
-  const timer = sleep(budgetMs).then(() => 'timeout');
-  const end = await Promise.race([agent, timer]);
+  const base = `ws://127.0.0.1:${port}/`;
+  let budgetTimer: NodeJS.Timeout | undefined;
+  const timer = new Promise<string>((resolve) => {
+    budgetTimer = setTimeout(() => resolve('timeout'), budgetMs);
+  });
+  let end: unknown;
+  for (let attempt = 0; ; attempt++) {
+    const agent = launch(base).catch((error: Error) => error);
+    end = await Promise.race([agent, timer]);
+    if (end === 'timeout' || finished || index >= cases.length) break;
+    // The agent died before the end: the case it was in is its crash; start it again.
+    const last = outcomes.at(-1);
+    if (last && !last.events) {
+      last.result = 'FAIL';
+      last.reason = `the client's process died in this case: ${firstLine(end instanceof Error ? end.message : String(end))}`;
+      last.events = ['crash'];
+    }
+    clearTimeout(watchdog);
+    for (const s of caseSockets) s.destroy();
+    if (attempt >= (options.relaunches ?? 5)) break;
+  }
+  clearTimeout(budgetTimer);
+  clearTimeout(watchdog);
   await sleep(100);
   for (const s of sockets) s.destroy();
   await new Promise((resolve) => server.close(resolve));

@@ -11,7 +11,12 @@ import {
   runServerHandshakeCase,
   type ServerTarget,
 } from './fuzz-client.js';
-import { type ClientCase, dropCases, runClientSuite } from './fuzz-server.js';
+import {
+  type ClientCase,
+  type ClientSuiteOptions,
+  dropCases,
+  runClientSuite,
+} from './fuzz-server.js';
 
 let cached: Case[] | null = null;
 
@@ -49,7 +54,7 @@ export async function runServerSuite(
 export async function runClientDirection(
   launch: (base: string) => Promise<unknown>,
   options: RunOptions = {},
-  budgetMs?: number,
+  suite: ClientSuiteOptions = {},
 ): Promise<Outcome[]> {
   const only = options.only ?? (() => true);
   const cases: ClientCase[] = [
@@ -63,5 +68,5 @@ export async function runClientDirection(
       .filter((c) => c.fuzzer !== 'client' && only(c))
       .map((protocol) => ({ protocol })),
   ];
-  return runClientSuite(cases, launch, budgetMs);
+  return runClientSuite(cases, launch, suite);
 }

@@ -1,7 +1,8 @@
 /**
  * CI, bounded peer subset: the interop exchange (9 messages up to 2 MiB, every echo checked,
  * close 1000) between Strata and peers we did not write, with and without compression —
- * `ws` and python3-websockets both ways, headless Chromium against Strata's server. The full
+ * `ws` and python3-websockets both ways, headless Chromium against Strata's server (HTTP/1.1,
+ * and over TLS HTTP/2 with the transport asserted). The full
  * matrix runs in `npm run report`.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import {
   strataStreamClient,
   wsClient,
 } from '../src/targets/clients.js';
-import { startPython, startStrata, startWs } from '../src/targets/servers.js';
+import { startPython, startStrata, startStrataTls, startWs } from '../src/targets/servers.js';
 
 describe.each([false, true])('interop exchange, permessage-deflate %s', (deflate) => {
   it('ws and python3-websockets clients -> Strata server', async () => {
@@ -49,9 +50,25 @@ describe.each([false, true])('interop exchange, permessage-deflate %s', (deflate
 });
 
 describe('headless Chromium -> Strata server', () => {
-  it('exchange with and without compression', async () => {
-    const chromium = await chromiumClient();
+  it('exchange with and without compression; over TLS HTTP/2 (RFC 8441) from a page of the origin', async () => {
+    const chromium = await chromiumClient(['--ignore-certificate-errors']);
     try {
+      // RFC 8441: the page is loaded over h2 from Strata's TLS server, and the WebSocket must
+      // share that session (the server records the transport of each connection).
+      const tls = await startStrataTls(true);
+      if (tls) {
+        try {
+          const result = await chromium.exchangeFrom!(
+            `https://127.0.0.1:${tls.target.port}/`,
+            `wss://127.0.0.1:${tls.target.port}/`,
+          );
+          expect(result.problems).toEqual([]);
+          expect(result.extensions).toBe('permessage-deflate');
+          expect(tls.transports).toEqual(['h2']);
+        } finally {
+          await tls.stop();
+        }
+      }
       for (const deflate of [false, true]) {
         const server = await startStrata(deflate);
         try {

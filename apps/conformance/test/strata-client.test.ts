@@ -15,7 +15,7 @@ describe('Strata clients under the fuzzing server', () => {
     const client = strataClient(true);
     expectOnlyKnownFailures(
       'strata WebSocket',
-      await runClientDirection((base) => client.launch(base), {}, 200_000),
+      await runClientDirection((base) => client.launch(base), {}, { budgetMs: 200_000 }),
     );
   }, 240_000);
 
@@ -23,7 +23,7 @@ describe('Strata clients under the fuzzing server', () => {
     const client = strataStreamClient(true);
     expectOnlyKnownFailures(
       'strata WebSocketStream',
-      await runClientDirection((base) => client.launch(base), {}, 200_000),
+      await runClientDirection((base) => client.launch(base), {}, { budgetMs: 200_000 }),
     );
   }, 240_000);
 

@@ -23,6 +23,11 @@ export interface ClientImpl {
   launch(base: string): Promise<unknown>;
   /** The interop exchange against an echo server. */
   exchange(url: string): Promise<ExchangeResult>;
+  /**
+   * Browsers: the exchange from a page loaded from `pageUrl` (which must serve `/agent.js`),
+   * e.g. a TLS HTTP/2 origin whose session the WebSocket then shares (RFC 8441).
+   */
+  exchangeFrom?(pageUrl: string, url: string): Promise<ExchangeResult>;
   close?(): Promise<void>;
 }
 
@@ -212,6 +217,17 @@ export async function chromiumClient(extraArgs: string[] = []): Promise<ClientIm
       tab.evaluate(
         `import('/agent.js').then((m) => m.exchange(${JSON.stringify(url)}, WebSocket))`,
       ) as Promise<ExchangeResult>,
+    exchangeFrom: async (pageUrl, url) => {
+      const other = await context.newPage();
+      try {
+        await other.goto(pageUrl);
+        return (await other.evaluate(
+          `import('/agent.js').then((m) => m.exchange(${JSON.stringify(url)}, WebSocket))`,
+        )) as ExchangeResult;
+      } finally {
+        await other.close();
+      }
+    },
     close: async () => {
       await context.close();
       await new Promise((resolve) => page.close(resolve));

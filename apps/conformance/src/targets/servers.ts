@@ -178,6 +178,29 @@ export async function startStrataTls(
     transports.push(ws.transport);
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
+  // The agent page, from this same origin: Chromium sends an RFC 8441 extended CONNECT only
+  // on an HTTP/2 session it already holds to the origin (it opens no h2 connection for a
+  // WebSocket alone), so the page must be loaded over h2 from here first.
+  const agentSource = readFileSync(peerFile('agent.js'));
+  h2.on('stream', (stream, headers) => {
+    if (headers[':method'] !== 'GET') return;
+    const path = headers[':path'];
+    if (path === '/agent.js') {
+      stream.respond({ ':status': 200, 'content-type': 'text/javascript' });
+      stream.end(agentSource);
+    } else if (path === '/') {
+      stream.respond({ ':status': 200, 'content-type': 'text/html; charset=utf-8' });
+      stream.end('<!doctype html><title>agent over h2</title>');
+    } else {
+      stream.respond({ ':status': 404 });
+      stream.end();
+    }
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
   await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
   const { port } = h2.address() as AddressInfo;
   return {
@@ -186,6 +209,8 @@ export async function startStrataTls(
     stop: async () => {
       for (const ws of wss.clients) ws.terminate();
       await new Promise((resolve) => wss.close(resolve));
+      // A browser keeps its h2 session pooled; node:http2 would wait for it to end.
+      for (const session of sessions) session.destroy();
       await new Promise((resolve) => h2.close(resolve));
     },
   };
