@@ -4,8 +4,8 @@
 // and the JSON (base64) IPC serialization carries the same bytes.
 import { fileURLToPath } from 'node:url';
 import type { BusCountersSnapshot } from '@strata-ws/cluster';
+import { clientsOn, NodeProcess, TestClient, until } from '@strata-ws/test-support/procs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientsOn, NodeProcess, TestClient, until } from './support/procs.js';
 
 type Stats = BusCountersSnapshot;
 

@@ -6,11 +6,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { BusChannelName } from '@strata-ws/cluster';
 import { WebSocketServer } from '@strata-ws/server';
+import { until } from '@strata-ws/test-support/procs';
+import { RedisServer } from '@strata-ws/test-support/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RedisAdapter } from '../src/index.js';
-import { until } from './support/procs.js';
-import { RedisServer } from './support/redis-server.js';
 
 describe('diagnostics channels and counters', () => {
   let redis: RedisServer;

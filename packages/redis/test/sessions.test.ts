@@ -9,9 +9,9 @@ import {
   ReconnectingWebSocket,
   type ReconnectingWebSocket as RWS,
 } from '@strata-ws/reconnect/node';
+import { NodeProcess, until } from '@strata-ws/test-support/procs';
+import { RedisServer } from '@strata-ws/test-support/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeProcess, until } from './support/procs.js';
-import { RedisServer } from './support/redis-server.js';
 
 const PEER = fileURLToPath(new URL('./fixtures/session-peer.mjs', import.meta.url));
 

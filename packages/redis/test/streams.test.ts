@@ -5,9 +5,9 @@
 // tells when trimming (streamMaxLength) left a gap.
 import { fileURLToPath } from 'node:url';
 import type { BusCountersSnapshot } from '@strata-ws/cluster';
+import { NodeProcess, TestClient, until } from '@strata-ws/test-support/procs';
+import { RedisServer } from '@strata-ws/test-support/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeProcess, TestClient, until } from './support/procs.js';
-import { RedisServer } from './support/redis-server.js';
 
 const PEER = fileURLToPath(new URL('./fixtures/redis-peer.mjs', import.meta.url));
 

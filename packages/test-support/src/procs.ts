@@ -1,7 +1,7 @@
 // Test support shared by the cluster and Redis tests: start Node processes that run the
 // workspace's TypeScript (through ts-loader.mjs) and read their JSON stdout lines, and a real
 // WebSocket client (the `ws` package) that records every frame it receives and sends the
-// fixtures' JSON commands (fixtures/commands.mjs).
+// fixtures' JSON commands (commands.mjs).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';

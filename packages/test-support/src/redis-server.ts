@@ -1,4 +1,5 @@
-// Test support: a real redis-server (Debian's, installed by .ci/run) on a free loopback port,
+// Test support: a real redis-server (Debian's, installed by .ci/run; or the binary named by
+// STRATA_REDIS_SERVER, e.g. valkey-server) on a free loopback port,
 // without persistence (`--save '' --appendonly no`), in a temp dir; it can be killed, frozen
 // (SIGSTOP: a Redis that stops answering) and started again on the same port (a restart).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -9,8 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
 
-/** The redis-server binary (PATH, then Debian's locations). */
+/**
+ * The server binary: `STRATA_REDIS_SERVER` when set (e.g. `valkey-server`, to run the same
+ * suites against Valkey), else Debian's redis-server, else `redis-server` from PATH.
+ */
 export function redisServerPath(): string {
+  const chosen = process.env.STRATA_REDIS_SERVER;
+  if (chosen !== undefined && chosen !== '') return chosen;
   for (const candidate of ['/usr/bin/redis-server', '/usr/sbin/redis-server']) {
     try {
       execFileSync(candidate, ['--version'], { stdio: 'ignore' });
