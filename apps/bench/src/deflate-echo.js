@@ -1,14 +1,26 @@
-// Compressed echo benchmark: Strata's server vs ws's, both with perMessageDeflate and their
-// default options, in the same run, under one raw-TCP load generator (this file with --load,
-// a separate process, no WebSocket library: pre-encoded compressed frames, header walking).
+// Compressed echo benchmark: Strata's server vs ws's (+ bufferutil) and Bun's, all with
+// permessage-deflate, INTERLEAVED in one run (the servers run side by side; each round the load
+// generator takes them in turn, alternating the order; figures are medians of per-round
+// ratios), under one raw-TCP load generator (this file with --load, a separate process, no
+// WebSocket library: pre-encoded compressed frames, header walking).
 //
-//   npx turbo run build && node apps/bench/src/deflate-echo.js [--seconds 5] [--rounds 2]
+//   npx turbo run build && flock /tmp/bench.lock node apps/bench/src/deflate-echo.js \
+//     [--seconds 4] [--rounds 5] [--shapes same,varied,chat] [--connections 1000] [--no-bun]
+//     [--no-memory] [--json] [--quick]
 //
-// 1. echo: 16 KiB JSON text messages, 10 connections x 10 in flight; the client offers
-//    `permessage-deflate; client_no_context_takeover; client_max_window_bits` and sends every
-//    message compressed (RSV1). Reported: echoed messages/s, server CPU per message.
-// 2. memory: 1,000 connections, each sends one compressed message and gets its compressed
-//    echo, then stays open. Reported: server RSS growth per connection (after a full GC).
+// Traffic shapes (the client offers `permessage-deflate; client_no_context_takeover;
+// client_max_window_bits`, as the load generator of issue 14 does, and sends every message
+// compressed with a fresh context):
+//   same   — one 16 KiB JSON document, the same each time;
+//   varied — 64 different 16 KiB JSON documents, cycled;
+//   chat   — ~200 B chat messages from 64 variants, cycled.
+// Servers use their library's defaults except `threshold: 0` (both; ws's and Strata's default
+// of 1024 would send chat messages uncompressed). Echo: 10 connections x 10 in flight.
+// Reported per shape: echoed messages/s, server CPU per message (all threads, /proc), and the
+// compressed reply payload bytes per message as received on the wire. Connection 0 inflates
+// every reply with the window it implies (context takeover) and checks it byte for byte.
+// Memory: 1,000 connections, one 16 KiB message echoed each, then idle: server RSS growth per
+// connection after a full GC, minus nothing (and the same without compression, for scale).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -26,6 +38,36 @@ const opt = (name, fallback) => {
 };
 
 const OFFER = 'permessage-deflate; client_no_context_takeover; client_max_window_bits';
+const TAIL = Buffer.from([0, 0, 255, 255]);
+
+const WORDS =
+  'the a new old red blue green fast slow big small happy busy quiet loud early late'.split(' ');
+/** A ~200-byte chat message, variant `i` (deterministic). */
+function chatMessage(i) {
+  let seed = i * 2654435761 + 1;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const text = Array.from({ length: 8 }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ');
+  return Buffer.from(
+    JSON.stringify({
+      type: 'chat.message',
+      room: `room-${i % 4}`,
+      user: { id: 10000 + i, name: `user${i}`, avatar: `https://cdn.example/a/${i}.png` },
+      text,
+      ts: 1700000000000 + i * 1337,
+    }),
+  );
+}
+
+function shapeMessages(shape) {
+  if (shape === 'same') return [jsonMessage(16 * 1024, 1)];
+  if (shape === 'varied')
+    return Array.from({ length: 64 }, (_, i) => jsonMessage(16 * 1024, i + 1));
+  if (shape === 'chat') return Array.from({ length: 64 }, (_, i) => chatMessage(i));
+  throw new Error(`unknown shape ${shape}`);
+}
 
 // ---------------------------------------------------------------- load generator (--load)
 
@@ -37,31 +79,35 @@ function loadMain() {
   const seconds = Number(opt('seconds', '5'));
   const warmup = Number(opt('warmup', '1'));
 
-  // 64 different documents, cycled (identical messages would flatter context takeover).
-  const messages = Array.from({ length: 64 }, (_, i) => jsonMessage(16 * 1024, i + 1));
+  const messages = shapeMessages(opt('shape', 'varied'));
   const mask = randomBytes(4);
   // One masked frame per message: FIN + RSV1 + text, 16-bit length, compressed payload.
   const plain = argv.includes('--plain'); // baseline: no compression offered or used
   const frames = messages.map((message) => {
     const z = deflateRawSync(message, { finishFlush: constants.Z_SYNC_FLUSH });
     const payload = plain ? message : z.subarray(0, z.length - 4);
-    const frame = Buffer.alloc(8 + payload.length);
+    const small = payload.length < 126;
+    const h = small ? 6 : 8;
+    const frame = Buffer.alloc(h + payload.length);
     frame[0] = plain ? 0x81 : 0xc1;
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(payload.length, 2);
-    mask.copy(frame, 4);
-    for (let i = 0; i < payload.length; i++) frame[8 + i] = payload[i] ^ mask[i & 3];
+    if (small) frame[1] = 0x80 | payload.length;
+    else {
+      frame[1] = 0x80 | 126;
+      frame.writeUInt16BE(payload.length, 2);
+    }
+    mask.copy(frame, h - 4);
+    for (let i = 0; i < payload.length; i++) frame[h + i] = payload[i] ^ mask[i & 3];
     return frame;
   });
-  const compressedAverage = Math.round(
-    frames.reduce((a, f) => a + f.length - 8, 0) / frames.length,
-  );
-
   let received = 0;
+  let total = 0;
+  let replyBytes = 0;
   let counting = false;
   let verified = 0;
 
-  function open(start, onOpen, onMessage) {
+  // check: inflate every reply of this connection with the window it implies (the last 32 KiB
+  // of plain text, as a dictionary) and compare with what was sent.
+  function open(start, onOpen, onMessage, check = false) {
     const socket = connect(port, '127.0.0.1');
     socket.setNoDelay(true);
     const key = randomBytes(16).toString('base64');
@@ -72,6 +118,8 @@ function loadMain() {
     let head = true;
     let buffer = Buffer.alloc(0);
     let first = true;
+    let index = start;
+    let window = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       if (head) {
@@ -105,20 +153,29 @@ function loadMain() {
         }
         if (buffer.length - o < h + len) break;
         const b0 = buffer[o];
-        if (!plain && (b0 & 0x40) === 0) throw new Error('echo was not compressed');
-        if (first) {
-          // The first message of a connection depends on no earlier context: check it.
+        const compressed = (b0 & 0x40) !== 0;
+        if (!plain && !compressed) throw new Error('echo was not compressed');
+        if (counting) replyBytes += len;
+        total++;
+        if (first || check) {
+          // The first message of a connection depends on no earlier context: always checked.
           first = false;
           const body = buffer.subarray(o + h, o + h + len);
-          const text = plain
+          const text = !compressed
             ? body
-            : inflateRawSync(Buffer.concat([body, Buffer.from([0, 0, 255, 255])]), {
+            : inflateRawSync(Buffer.concat([body, TAIL]), {
                 finishFlush: constants.Z_SYNC_FLUSH,
+                ...(window.length > 0 ? { dictionary: window } : {}),
               });
-          if (!text.equals(messages[start % messages.length]))
-            throw new Error('echo differs from the message');
+          if (!text.equals(messages[index % messages.length]))
+            throw new Error(`echo ${index - start} differs from the message`);
+          if (compressed) {
+            window = Buffer.concat([window, text]);
+            if (window.length > 32768) window = window.subarray(window.length - 32768);
+          }
           verified++;
         }
+        index++;
         onMessage(socket);
         o += h + len;
       }
@@ -144,6 +201,7 @@ function loadMain() {
             if (counting) received++;
             s.write(frames[next++ % frames.length]);
           },
+          c === 0,
         ),
       );
     }
@@ -153,7 +211,7 @@ function loadMain() {
       setTimeout(() => {
         const elapsed = (performance.now() - start) / 1000;
         process.stdout.write(
-          `${JSON.stringify({ messagesPerSecond: received / elapsed, verified, compressedSize: compressedAverage })}\n`,
+          `${JSON.stringify({ messagesPerSecond: received / elapsed, verified, total, bytesPerReply: replyBytes / received })}\n`,
         );
         for (const s of sockets) s.destroy();
         process.exit(0);
@@ -195,21 +253,32 @@ function procStat(pid) {
   return { cpuSeconds: ticks / 100, rss: rssKb * 1024 };
 }
 
-function startServer(which, plain = false) {
+const BUN = join(here, '../../../node_modules/.bin/bun');
+
+function startServer(which, { plain = false, threshold, extra } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', join(here, 'deflate-echo-server.js'), which, plain ? 'plain' : 'deflate'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const args =
+      which === 'bun'
+        ? [BUN, [join(here, 'deflate-echo-server-bun.js')]]
+        : [
+            process.execPath,
+            [
+              '--expose-gc',
+              join(here, 'deflate-echo-server.js'),
+              which,
+              plain ? 'plain' : 'deflate',
+              ...(threshold === undefined ? [] : [String(threshold)]),
+              ...(extra === undefined ? [] : [JSON.stringify(extra)]),
+            ],
+          ];
+    const child = spawn(args[0], args[1], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const m = /listening (\d+)/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });
     });
+    child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`${which} server exited ${code}`)));
   });
 }
@@ -239,25 +308,31 @@ function runLoad(args, onReady) {
   });
 }
 
-async function echo(which, seconds) {
-  const { child, port } = await startServer(which);
-  const before = procStat(child.pid);
+async function echo(server, shape, seconds) {
+  const before = procStat(server.child.pid);
   const result = await runLoad([
     '--port',
-    String(port),
+    String(server.port),
     '--mode',
     'echo',
+    '--shape',
+    shape,
     '--seconds',
     String(seconds),
+    '--warmup',
+    '0.5',
   ]);
-  const after = procStat(child.pid);
-  child.kill('SIGTERM');
-  const total = result.messagesPerSecond * (seconds + 1); // roughly, warmup included in CPU time
-  return { ...result, cpuPerMessage: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / total };
+  const after = procStat(server.child.pid);
+  // CPU over the whole run (warm-up included) per message echoed over the whole run.
+  return {
+    ...result,
+    cpuPerMessage: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.total,
+  };
 }
 
 async function memory(which, connections, plain = false) {
-  const { child, port } = await startServer(which, plain);
+  const server = await startServer(which, { plain });
+  const { child, port } = server;
   await sleep(300);
   child.kill('SIGUSR2');
   await sleep(300);
@@ -268,6 +343,8 @@ async function memory(which, connections, plain = false) {
       String(port),
       '--mode',
       'memory',
+      '--shape',
+      'varied',
       '--connections',
       String(connections),
       ...(plain ? ['--plain'] : []),
@@ -275,7 +352,7 @@ async function memory(which, connections, plain = false) {
     async (ready) => {
       await sleep(500);
       child.kill('SIGUSR2');
-      await sleep(500);
+      await sleep(700);
       const after = procStat(child.pid);
       return { ...ready, perConnection: (after.rss - before.rss) / connections, rss: after.rss };
     },
@@ -284,49 +361,147 @@ async function memory(which, connections, plain = false) {
   return result;
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const TITLES = {
+  same: '16 KiB JSON, the same document each time',
+  varied: '16 KiB JSON, 64 different documents cycled',
+  chat: '~200 B chat messages, 64 variants cycled',
+};
+
 async function main() {
-  const seconds = Number(opt('seconds', '5'));
-  const rounds = Number(opt('rounds', '2'));
-  const connections = Number(opt('connections', '1000'));
-  const servers = ['ws', 'strata'];
-  console.log(
-    `compressed echo, node ${process.version}, 16 KiB JSON, offer "${OFFER}", default options`,
+  const quick = argv.includes('--quick');
+  const json = argv.includes('--json');
+  const seconds = Number(opt('seconds', quick ? '2' : '4'));
+  const rounds = Number(opt('rounds', quick ? '3' : '5'));
+  const connections = Number(opt('connections', quick ? '300' : '1000'));
+  const shapes = opt('shapes', 'same,varied,chat').split(',');
+  const strataExtra = opt('strata-options', undefined);
+  const withBun = !argv.includes('--no-bun') && !quick;
+  const log = json ? (...a) => console.error(...a) : (...a) => console.log(...a);
+  const servers = ['ws', 'strata', ...(withBun ? ['bun'] : [])];
+  log(
+    `compressed echo, node ${process.version}, offer "${OFFER}", defaults + threshold 0` +
+      `${strataExtra ? `, strata ${strataExtra}` : ''}; ${rounds} interleaved rounds of ${seconds}s, 10 connections x 10 in flight`,
   );
-  const rates = { ws: [], strata: [] };
-  const cpu = { ws: [], strata: [] };
-  for (let r = 0; r < rounds; r++) {
+  const rows = [];
+  for (const shape of shapes) {
+    const running = {};
     for (const s of servers) {
-      const res = await echo(s, seconds);
-      rates[s].push(res.messagesPerSecond);
-      cpu[s].push(res.cpuPerMessage);
+      try {
+        running[s] = await startServer(s, {
+          threshold: 0,
+          extra: s === 'strata' && strataExtra ? JSON.parse(strataExtra) : undefined,
+        });
+      } catch (error) {
+        if (s !== 'bun') throw error;
+        log(`  (bun not started: ${error.message})`);
+      }
     }
+    const names = servers.filter((s) => running[s] !== undefined);
+    const per = Object.fromEntries(names.map((s) => [s, []]));
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? names : [...names].reverse();
+      for (const s of order) per[s].push(await echo(running[s], shape, seconds));
+    }
+    for (const s of names) running[s].child.kill('SIGTERM');
+    const ratio = (s, key) => median(per[s].map((x, i) => x[key] / per.ws[i][key]));
+    log(`${shape}: ${TITLES[shape]}`);
+    for (const s of names) {
+      const rates = per[s].map((x) => x.messagesPerSecond);
+      log(
+        `  ${s.padEnd(7)} ${Math.round(median(rates)).toString().padStart(6)} msg/s  ${ratio(s, 'messagesPerSecond').toFixed(2)}x ws` +
+          `   CPU ${median(per[s].map((x) => x.cpuPerMessage))
+            .toFixed(0)
+            .padStart(4)} us/msg (${ratio(s, 'cpuPerMessage').toFixed(2)}x ws)` +
+          `   reply ${median(per[s].map((x) => x.bytesPerReply))
+            .toFixed(0)
+            .padStart(5)} B (${ratio(s, 'bytesPerReply').toFixed(2)}x ws)` +
+          `   verified ${per[s].reduce((a, x) => a + x.verified, 0)}   rounds ${rates.map(Math.round).join(', ')}`,
+      );
+    }
+    const values = (key) =>
+      Object.fromEntries(
+        names.map((s) => [s, Math.round(median(per[s].map((x) => x[key])) * 10) / 10]),
+      );
+    const base = {
+      how: `10 conns x 10 in flight, ${rounds} rounds of ${seconds}s interleaved, median of per-round ratios`,
+    };
+    const rateRatio = ratio('strata', 'messagesPerSecond');
+    const bytesRatio = ratio('strata', 'bytesPerReply');
+    rows.push({
+      id: `deflate-${shape}`,
+      title: `permessage-deflate echo, ${TITLES[shape]}`,
+      unit: 'msgs/s',
+      higherIsBetter: true,
+      values: values('messagesPerSecond'),
+      ratio: rateRatio,
+      ...(per.bun ? { bunRatio: ratio('bun', 'messagesPerSecond') } : {}),
+      goal: '>= 2x ws',
+      goalMet: rateRatio >= 2,
+      ...base,
+    });
+    rows.push({
+      id: `deflate-${shape}-bytes`,
+      title: `compressed reply bytes per message, ${TITLES[shape]}`,
+      unit: 'B',
+      higherIsBetter: false,
+      values: values('bytesPerReply'),
+      ratio: bytesRatio,
+      ...(per.bun ? { bunRatio: ratio('bun', 'bytesPerReply') } : {}),
+      goal: '<= 1.1x ws',
+      goalMet: bytesRatio <= 1.1,
+      ...base,
+    });
+    rows.push({
+      id: `deflate-${shape}-cpu`,
+      title: `server CPU per message, ${TITLES[shape]}`,
+      unit: 'us',
+      higherIsBetter: false,
+      values: values('cpuPerMessage'),
+      ratio: ratio('strata', 'cpuPerMessage'),
+      ...(per.bun ? { bunRatio: ratio('bun', 'cpuPerMessage') } : {}),
+      ...base,
+    });
   }
-  const best = (xs) => Math.max(...xs);
-  const least = (xs) => Math.min(...xs);
-  console.log(`echo: 10 connections x 10 in flight, ${seconds}s, ${rounds} rounds (best)`);
-  for (const s of servers) {
-    console.log(
-      `  ${s.padEnd(7)} ${Math.round(best(rates[s])).toString().padStart(6)} msg/s  ${(best(rates[s]) / best(rates.ws)).toFixed(2)}x ws` +
-        `   server CPU ${Math.round(least(cpu[s]))} us/msg   (rounds: ${rates[s].map(Math.round).join(', ')})`,
+  if (!argv.includes('--no-memory')) {
+    log(
+      `memory: ${connections} connections, one 16 KiB message echoed each, server RSS growth per connection after GC`,
     );
-  }
-  console.log(
-    `memory: ${connections} connections, one 16 KiB message echoed each, server RSS growth per connection after GC`,
-  );
-  const mem = {};
-  const base = {};
-  for (const s of servers) {
-    mem[s] = await memory(s, connections);
-    base[s] = await memory(s, connections, true);
-  }
-  for (const s of servers) {
+    const mem = {};
+    const base = {};
+    for (const s of ['ws', 'strata']) {
+      mem[s] = await memory(s, connections);
+      base[s] = await memory(s, connections, true);
+    }
     const kb = (n) => `${(n / 1024).toFixed(1).padStart(6)} KB`;
-    console.log(
-      `  ${s.padEnd(7)} compressing ${kb(mem[s].perConnection)}  ${(mem[s].perConnection / mem.ws.perConnection).toFixed(3)}x ws` +
-        `   (uncompressed baseline ${kb(base[s].perConnection)}; compression adds ${kb(mem[s].perConnection - base[s].perConnection)}, ` +
-        `${((mem[s].perConnection - base[s].perConnection) / (mem.ws.perConnection - base.ws.perConnection)).toFixed(3)}x ws)`,
-    );
+    for (const s of ['ws', 'strata']) {
+      log(
+        `  ${s.padEnd(7)} compressing ${kb(mem[s].perConnection)}  ${(mem[s].perConnection / mem.ws.perConnection).toFixed(3)}x ws` +
+          `   (uncompressed ${kb(base[s].perConnection)}; compression adds ${kb(mem[s].perConnection - base[s].perConnection)})`,
+      );
+    }
+    const r = mem.strata.perConnection / mem.ws.perConnection;
+    rows.push({
+      id: 'deflate-memory',
+      title: `RSS per compressing connection (${connections} idle after one 16 KiB message)`,
+      unit: 'KB',
+      higherIsBetter: false,
+      values: {
+        ws: Math.round(mem.ws.perConnection / 102.4) / 10,
+        strata: Math.round(mem.strata.perConnection / 102.4) / 10,
+      },
+      ratio: r,
+      goal: '<= 0.1x ws',
+      goalMet: r <= 0.1,
+      how: 'server RSS growth / connections, after a full GC, one server at a time',
+    });
   }
+  if (json) console.log(JSON.stringify({ rows }));
 }
 
 if (argv.includes('--load')) loadMain();

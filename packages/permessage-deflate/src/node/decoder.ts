@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import type { ZlibLimiter } from './limiter.js';
 import { withTrailer } from './one-shot.js';
+import { canWriteSync, OutputLimitError, writeSync } from './sync-zlib.js';
 import { createInflateStream, inflatePoolFor, type ZlibStream } from './zlib-stream.js';
 
 /** What the decoder needs, resolved and validated by the engine. @internal */
@@ -111,24 +112,23 @@ export class Decoder {
     // Small enough to try synchronously: bounded by syncLimit bytes of output.
     if (input.length <= s.syncLimit >>> 2 || (s.syncLimit > 0 && input.length <= 16)) {
       const bound = Math.min(limit, s.syncLimit);
-      let out: Uint8Array | null = null;
-      try {
-        out = inflateRawSync(input, inflateOptions(dictionary, bound));
-      } catch (error) {
-        if (!isTooLarge(error)) {
-          this.#done(invalidData(error));
-          return;
-        }
-        if (bound >= limit) {
-          this.#done(tooBig(limit));
-          return;
-        }
-        // Larger than the synchronous budget, maybe within the limit: the thread pool decides.
-      }
-      if (out !== null) {
+      const out =
+        dictionary === null
+          ? this.#inflateKept(input, bound)
+          : inflatePrimed(input, dictionary, bound);
+      if (out instanceof Uint8Array) {
         this.#finish(out, limit);
         return;
       }
+      if (out !== OVER) {
+        this.#done(invalidData(out));
+        return;
+      }
+      if (bound >= limit) {
+        this.#done(tooBig(limit));
+        return;
+      }
+      // Larger than the synchronous budget, maybe within the limit: the thread pool decides.
     }
     if (dictionary === null) this.#pooled(input, limit);
     else this.#primed(input, limit, dictionary);
@@ -189,6 +189,28 @@ export class Decoder {
       this.#history = appendHistory(this.#history, out, this.#s.historyCap);
     }
     this.#done(null, ownBuffer(out));
+  }
+
+  /**
+   * Inflates a message without history on a pooled decompressor, synchronously (no new stream
+   * per message); falls back to a one-shot call where the runtime cannot drive a kept stream.
+   */
+  #inflateKept(input: Uint8Array, bound: number): Uint8Array | typeof OVER | Error {
+    const pool = inflatePoolFor(this.#s.limiter.concurrency);
+    const stream = pool.acquire();
+    if (!canWriteSync(stream.stream)) {
+      pool.release(stream);
+      return inflatePrimed(input, null, bound);
+    }
+    try {
+      return writeSync(stream.stream, input, bound);
+    } catch (error) {
+      if (error instanceof OutputLimitError) return OVER;
+      stream.broken = true; // zlib destroyed it
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      pool.release(stream); // reset for the next message, or dropped when broken
+    }
   }
 
   #result(error: Error | null, out: Uint8Array | null, limit: number): void {
@@ -254,6 +276,23 @@ export class Decoder {
         this.#result(error, out, limit);
       });
     });
+  }
+}
+
+/** The output passed the synchronous bound. */
+const OVER: unique symbol = Symbol('over');
+
+/** One-shot inflate (a new stream for this call), primed with `dictionary` when not null. */
+function inflatePrimed(
+  input: Uint8Array,
+  dictionary: Uint8Array | null,
+  bound: number,
+): Uint8Array | typeof OVER | Error {
+  try {
+    return inflateRawSync(input, inflateOptions(dictionary, bound));
+  } catch (error) {
+    if (isTooLarge(error)) return OVER;
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 

@@ -179,6 +179,7 @@ export class StreamPool {
 
   /** Returns a stream after its job: reset for the next message, or dropped if broken. */
   release(stream: ZlibStream): void {
+    if (stream.stream.destroyed) stream.broken = true;
     if (stream.broken || this.#idle.length >= this.#maxIdle) {
       if (!stream.broken) stream.close();
       return;
