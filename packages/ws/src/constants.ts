@@ -23,6 +23,12 @@ export const EMPTY_BUFFER: Buffer = Buffer.alloc(0);
 /** The binary types `ws` accepts. */
 export const BINARY_TYPES: readonly string[] = ['nodebuffer', 'arraybuffer', 'fragments'];
 
+/**
+ * The engine's output allocator: `Buffer.allocUnsafe`, so the chunks written to sockets are
+ * Buffers (node:stream wraps any other Uint8Array in a new Buffer on every write).
+ */
+export const allocateBuffer = (length: number): Uint8Array => Buffer.allocUnsafe(length);
+
 let installed = false;
 
 type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;

@@ -25,6 +25,7 @@ import {
 import type { MessageExtension } from '@strata-ws/protocol';
 import { deflateEngineOptions, type PerMessageDeflateOptions } from './client.js';
 import { installNodeHost, WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
+import { claimSocket } from './transport.js';
 import { wsLimits } from './util.js';
 import { WebSocket } from './websocket.js';
 
@@ -96,8 +97,6 @@ export type ResolvedServerOptions = ServerOptions & {
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
-
-const upgraded = new WeakSet<object>();
 
 /** `ws`'s answer (status, body) for each handshake rule, where `ws` has one. */
 const WS_REFUSALS: Readonly<Record<string, readonly [number, string]>> = {
@@ -185,6 +184,8 @@ export class WebSocketServer extends EventEmitter {
   #state = RUNNING;
   #shouldEmitClose = false;
   #pmd: PerMessageDeflateServer | null;
+  /** The negotiation options without `handleProtocols` (one object for every handshake). */
+  #negotiation: { extensions: ServerExtensionNegotiator[] };
 
   /**
    * @param options - see `ServerOptions`; exactly one of `port`, `server`, `noServer`
@@ -224,6 +225,7 @@ export class WebSocketServer extends EventEmitter {
     wsLimits(opts.maxPayload, 'server');
     this.options = opts;
     this.#pmd = deflateServer(opts.perMessageDeflate);
+    this.#negotiation = { extensions: this.#pmd === null ? [] : [this.#pmd] };
     let server: http.Server | null = null;
     if (opts.port != null) {
       server = http.createServer((_req, res) => {
@@ -424,7 +426,7 @@ export class WebSocketServer extends EventEmitter {
       socket.destroy();
       return;
     }
-    if (upgraded.has(socket)) {
+    if (!claimSocket(socket)) {
       throw new Error(
         'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
       );
@@ -437,17 +439,19 @@ export class WebSocketServer extends EventEmitter {
     const pmd = this.#pmd;
     let handshake: ServerHandshake;
     try {
-      handshake = negotiateUpgrade(request, {
-        ...(handleProtocols === undefined || handleProtocols === null
-          ? {}
-          : { handleProtocols: (offered) => handleProtocols(new Set(offered), req) }),
-        extensions: pmd === null ? [] : [pmd as ServerExtensionNegotiator],
-      });
+      handshake = negotiateUpgrade(
+        request,
+        handleProtocols === undefined || handleProtocols === null
+          ? this.#negotiation
+          : {
+              handleProtocols: (offered) => handleProtocols(new Set(offered), req),
+              extensions: this.#negotiation.extensions,
+            },
+      );
     } catch (error) {
       abortHandshake(socket, 500);
       throw error;
     }
-    upgraded.add(socket);
     const opts = this.options;
     const ws = new opts.WebSocket(null, undefined, opts as never);
     const engines: MessageExtension[] = [];

@@ -8,16 +8,8 @@
 import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex, DuplexOptions } from 'node:stream';
-import type { ProtocolError } from '@strata-ws/codec';
-import { Connection, type ConnectionHandler } from '@strata-ws/protocol';
 import { abortClient, type ClientOptions, failClient, initAsClient } from './client.js';
-import {
-  BINARY_TYPES,
-  CLOSE_TIMEOUT_MS,
-  EMPTY_BUFFER,
-  installNodeHost,
-  nodeMasking,
-} from './constants.js';
+import { BINARY_TYPES, EMPTY_BUFFER, installNodeHost } from './constants.js';
 import {
   type AddEventListenerOptions,
   addEventListener,
@@ -37,19 +29,15 @@ import type {
   VerifyClientCallbackSync as VerifySync,
   WebSocketServer as WebSocketServerClass,
 } from './server.js';
+import { Transport } from './transport.js';
 import {
   type BinaryType,
   countInstance,
-  noop,
   notOpen,
   type RawData,
   type SendOptions,
   type SocketSetup,
-  toArrayBuffer,
-  toBuffer,
   toBytes,
-  wsErrorCode,
-  wsLimits,
 } from './util.js';
 
 export type { BinaryType, Data, RawData, SendOptions, SocketSetup } from './util.js';
@@ -123,17 +111,14 @@ export class WebSocket extends EventEmitter {
   /** Redirects followed so far (client). */
   _redirects = 0;
 
-  #binaryType: BinaryType = 'nodebuffer';
-  #paused = false;
-  #conn: Connection | null = null;
-  #closeTimer: NodeJS.Timeout | null = null;
-  #flushScheduled = false;
-  #inRead = false;
-  #needFlush = false;
-  #callbacks: Array<(error?: Error) => void> | null = null;
+  /** How binary messages are delivered (`binaryType`). */
+  _binaryType: BinaryType = 'nodebuffer';
+  /** Whether reading is paused (`pause()`). */
+  _paused = false;
+  /** The engine and socket glue once open. */
+  _transport: Transport | null = null;
+
   #fragmentBinary: boolean | null = null;
-  #closeOnConclude = false;
-  #ended = false;
 
   /**
    * @param address - the server URL (`ws:`, `wss:`, `http:`, `https:`), or null for a server-side socket
@@ -225,20 +210,19 @@ export class WebSocket extends EventEmitter {
 
   /** How binary messages are delivered: `nodebuffer` (default), `arraybuffer` or `fragments`. */
   get binaryType(): BinaryType {
-    return this.#binaryType;
+    return this._binaryType;
   }
   set binaryType(type: BinaryType) {
     if (!BINARY_TYPES.includes(type)) return;
-    this.#binaryType = type;
+    this._binaryType = type;
   }
 
   /** Bytes queued and not yet handed to the OS. */
   get bufferedAmount(): number {
-    const socket = this._socket;
-    if (socket === null || this._readyState === 3) return this._bufferedAmount;
-    const conn = this.#conn;
-    const engine = conn === null ? 0 : conn.outputLength + conn.pendingLength;
-    return socket.writableLength + engine;
+    const transport = this._transport;
+    if (transport === null || this._readyState === 3) return this._bufferedAmount;
+    const conn = transport.conn;
+    return transport.socket.writableLength + conn.outputLength + conn.pendingLength;
   }
 
   /** The negotiated extensions, comma separated names (`permessage-deflate`). */
@@ -248,7 +232,7 @@ export class WebSocket extends EventEmitter {
 
   /** Whether reading is paused (`pause()`). */
   get isPaused(): boolean {
-    return this.#paused;
+    return this._paused;
   }
 
   /** The selected subprotocol, '' for none. */
@@ -268,8 +252,8 @@ export class WebSocket extends EventEmitter {
 
   /** Whether both close frames were exchanged (`wasClean` of the shim's close event). */
   get wasClean(): boolean {
-    const conn = this.#conn;
-    return conn === null ? false : conn.closeSent && conn.closeReceived;
+    const conn = this._transport?.conn;
+    return conn === undefined ? false : conn.closeSent && conn.closeReceived;
   }
 
   /** The `onopen` handler. */
@@ -327,193 +311,18 @@ export class WebSocket extends EventEmitter {
    * and by `WebSocketServer`). `head` holds bytes read past the handshake.
    */
   setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
-    const extensions = setup.extensions ?? [];
-    const role = this._isServer ? 'server' : 'client';
-    const conn = new Connection(this.#handler(), {
-      role,
-      ...wsLimits(setup.maxPayload, role),
-      masking: nodeMasking(),
-      autoPong: this._autoPong,
-      // ws answers a close frame with the peer's code and reason
-      echoCloseReason: true,
-      extensions,
-      ...(setup.randomFill === undefined ? {} : { randomFill: setup.randomFill }),
-    });
-    this.#conn = conn;
+    this._transport = new Transport(this, socket, head, setup);
     this._socket = socket;
-    const s = socket as Duplex & { setTimeout?: unknown; setNoDelay?: unknown };
-    if (typeof s.setTimeout === 'function') (s.setTimeout as (ms: number) => void)(0);
-    if (typeof s.setNoDelay === 'function') (s.setNoDelay as () => void)();
-    if (head.length > 0) socket.unshift(head);
-    socket.on('close', this.#onSocketClose);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('error', this.#onSocketError);
     this._readyState = 1;
     this.emit('open');
   }
-
-  #handler(): ConnectionHandler {
-    return {
-      onMessage: (data, isBinary) => {
-        if (!isBinary) {
-          this.emit('message', toBuffer(data), false);
-          return;
-        }
-        const type = this.#binaryType;
-        const out: RawData =
-          type === 'nodebuffer'
-            ? toBuffer(data)
-            : type === 'arraybuffer'
-              ? toArrayBuffer(data)
-              : [toBuffer(data)];
-        this.emit('message', out, true);
-      },
-      onPing: (data) => {
-        this.emit('ping', toBuffer(data));
-      },
-      onPong: (data) => {
-        this.emit('pong', toBuffer(data));
-      },
-      onClose: (code, reason) => {
-        this._closeCode = code;
-        this._closeMessage = reason === '' ? EMPTY_BUFFER : Buffer.from(reason);
-        if (this._readyState === 1) this._readyState = 2;
-        this.#armCloseTimer();
-        if (this.#closeOnConclude) this.emitClose();
-      },
-      onFail: (error) => this.#onProtocolError(error),
-      onOutput: () => {
-        if (this.#inRead) {
-          this.#needFlush = true;
-        } else if (!this.#flushScheduled) {
-          this.#flushScheduled = true;
-          process.nextTick(flushTick, this);
-        }
-      },
-      onResumeInput: () => {
-        if (!this.#paused) this._socket?.resume();
-      },
-    };
-  }
-
-  #onProtocolError(error: ProtocolError): void {
-    if (this._readyState === 1) this._readyState = 2;
-    this.#armCloseTimer();
-    const err = error as ProtocolError & { code?: string };
-    if (err.code === undefined) err.code = wsErrorCode(error.closeCode, error.message);
-    if (!this._errorEmitted) {
-      this._errorEmitted = true;
-      this.emit('error', err);
-    }
-  }
-
-  #onData = (chunk: Buffer): void => {
-    const conn = this.#conn as Connection;
-    this.#inRead = true;
-    try {
-      conn.receive(chunk);
-    } finally {
-      this.#inRead = false;
-      // also when nothing new was queued: a close reply may complete a handshake we started
-      if (this.#needFlush || conn.transportShouldClose) {
-        this.#needFlush = false;
-        this.flush();
-      }
-    }
-    if (!conn.wantsInput) this._socket?.pause();
-  };
-
-  #onEnd = (): void => {
-    this._readyState = this._readyState === 3 ? 3 : 2;
-    this.#ended = true;
-    this.#conn?.receiveEof();
-    this._socket?.end();
-  };
-
-  #onSocketError = (): void => {
-    const socket = this._socket;
-    if (socket === null) return;
-    socket.removeListener('error', this.#onSocketError);
-    socket.on('error', noop);
-    if (this._readyState !== 3) this._readyState = 2;
-    socket.destroy();
-  };
-
-  #onSocketClose = (): void => {
-    if (this._readyState !== 3) this._readyState = 2;
-    const socket = this._socket;
-    socket?.removeListener('data', this.#onData);
-    socket?.removeListener('end', this.#onEnd);
-    if (this.#closeTimer !== null) {
-      clearTimeout(this.#closeTimer);
-      this.#closeTimer = null;
-    }
-    const conn = this.#conn;
-    if (conn !== null && !this.#ended) {
-      this.#ended = true;
-      conn.receiveEof();
-    }
-    if (conn !== null && !conn.closeReceived && conn.state !== 3) {
-      // the peer's close frame waits behind an asynchronous decode: close after it
-      this.#closeOnConclude = true;
-      return;
-    }
-    this.emitClose();
-  };
 
   /** Emits `close` once, with the peer's code and reason (1006 and empty when none came). */
   emitClose(): void {
     if (this._readyState === 3) return;
     this._readyState = 3;
-    this.#failCallbacks();
+    this._transport?.failCallbacks();
     this.emit('close', this._closeCode, this._closeMessage);
-  }
-
-  #armCloseTimer(): void {
-    if (this.#closeTimer !== null || this._socket === null) return;
-    const socket = this._socket;
-    this.#closeTimer = setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS);
-  }
-
-  #failCallbacks(): void {
-    const cbs = this.#callbacks;
-    if (cbs === null) return;
-    this.#callbacks = null;
-    const err = notOpen(this._readyState);
-    for (const cb of cbs) process.nextTick(cb, err);
-  }
-
-  /** Writes everything the engine queued (one `writev`); internal. */
-  flush(): void {
-    this.#flushScheduled = false;
-    const conn = this.#conn;
-    const socket = this._socket;
-    if (conn === null || socket === null) return;
-    const chunks = conn.takeOutput();
-    const cbs = this.#callbacks;
-    this.#callbacks = null;
-    if (socket.writable && chunks.length > 0) {
-      const last = chunks.length - 1;
-      if (last > 0) socket.cork();
-      for (let i = 0; i < last; i++) socket.write(chunks[i] as Uint8Array);
-      if (cbs === null) socket.write(chunks[last] as Uint8Array);
-      else {
-        socket.write(chunks[last] as Uint8Array, (error) => {
-          for (const cb of cbs) cb(error ?? undefined);
-        });
-      }
-      if (last > 0) socket.uncork();
-    } else if (cbs !== null) {
-      const err = notOpen(this._readyState);
-      for (const cb of cbs) process.nextTick(cb, err);
-    }
-    if (conn.transportShouldClose && socket.writable) socket.end();
-  }
-
-  #addCallback(cb: (error?: Error) => void): void {
-    if (this.#callbacks === null) this.#callbacks = [cb];
-    else this.#callbacks.push(cb);
   }
 
   #sendAfterClose(data: unknown, cb: ((error?: Error) => void) | undefined): void {
@@ -544,7 +353,8 @@ export class WebSocket extends EventEmitter {
       this.#sendAfterClose(data, cb);
       return;
     }
-    const conn = this.#conn as Connection;
+    const transport = this._transport as Transport;
+    const conn = transport.conn;
     const opts = options ?? {};
     const fin = opts.fin !== false;
     let binary = opts.binary ?? typeof data !== 'string';
@@ -558,7 +368,7 @@ export class WebSocket extends EventEmitter {
       if (plain) sendOptions.compress = false;
       if (cb !== undefined) {
         const callback = cb;
-        sendOptions.done = () => this.#addCallback(callback);
+        sendOptions.done = () => transport.addCallback(callback);
       }
     }
     if (binary) conn.sendBinary(toBytes(data), sendOptions);
@@ -586,14 +396,15 @@ export class WebSocket extends EventEmitter {
       return;
     }
     const bytes = toBytes(payload);
-    const conn = this.#conn as Connection;
+    const transport = this._transport as Transport;
+    const conn = transport.conn;
     try {
       if (kind === 'ping') conn.ping(bytes);
       else conn.pong(bytes);
     } catch {
       throw new RangeError('The data size must not be greater than 125 bytes');
     }
-    if (callback !== undefined) this.#addCallback(callback);
+    if (callback !== undefined) transport.addCallback(callback);
   }
 
   /** Sends a ping (`data` at most 125 bytes). */
@@ -625,9 +436,10 @@ export class WebSocket extends EventEmitter {
       this.#abortConnecting();
       return;
     }
-    const conn = this.#conn as Connection;
+    const transport = this._transport as Transport;
+    const conn = transport.conn;
     if (this._readyState === 2) {
-      if (conn.closeSent && (conn.closeReceived || this.#ended)) this._socket?.end();
+      if (conn.closeSent && (conn.closeReceived || transport.ended)) transport.socket.end();
       return;
     }
     if (code !== undefined && typeof code !== 'number') {
@@ -644,7 +456,7 @@ export class WebSocket extends EventEmitter {
       throw new RangeError('The message must not be greater than 123 bytes');
     }
     this._readyState = 2;
-    this.#armCloseTimer();
+    transport.armCloseTimer();
   }
 
   #abortConnecting(): void {
@@ -672,20 +484,16 @@ export class WebSocket extends EventEmitter {
   /** Stops reading from the socket. */
   pause(): void {
     if (this._readyState === 0 || this._readyState === 3) return;
-    this.#paused = true;
+    this._paused = true;
     this._socket?.pause();
   }
 
   /** Resumes reading. */
   resume(): void {
     if (this._readyState === 0 || this._readyState === 3) return;
-    this.#paused = false;
-    if (this.#conn?.wantsInput !== false) this._socket?.resume();
+    this._paused = false;
+    if (this._transport?.conn.wantsInput !== false) this._socket?.resume();
   }
-}
-
-function flushTick(ws: WebSocket): void {
-  ws.flush();
 }
 
 declare const WebSocketAlias: typeof WebSocket;
