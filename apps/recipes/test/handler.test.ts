@@ -106,3 +106,15 @@ describe('@strata-ws/handler recipes', () => {
     expect(code).toBe(1001);
   });
 });
+
+describe('@strata-ws/handler recipes: Hono', () => {
+  it("Hono's upgradeWebSocket on Node, backed by the handler (its hooks and peers too)", async () => {
+    const { startHonoChat } = await import('../src/handler/hono.js');
+    const { server, handler } = await startHonoChat();
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    cleanups.push(() => handler.close({ timeout: 500 }));
+    await chatScenario(`ws://${host}/chat`);
+    expect(await (await fetch(`http://${host}/health`)).json()).toEqual({ ok: true, peers: 1 });
+  });
+});

@@ -62,8 +62,23 @@ export interface NodeHandler<Context> {
   /**
    * Serves an upgrade request a framework hands over (a node:http `upgrade` event's
    * arguments). Works in every mode; with `server` or `port` the adapter already listens.
+   * With `callback`, the caller gets the connection and must emit `connection` itself
+   * (`ws`'s `handleUpgrade` contract, which `@hono/node-server` follows); the hooks run then.
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback?: (ws: ServerWebSocket<NodePeer<Context>>) => void,
+  ): void;
+  /** `{ noServer }`: with the members below, what `@hono/node-server` asks of a `websocket.server`. */
+  readonly options: { readonly noServer: boolean };
+  /** Listens to the server's `connection` / `headers` events (frameworks' seam; returns this). */
+  on(event: 'connection' | 'headers', listener: (...args: never[]) => unknown): this;
+  /** Removes a listener added with {@link NodeHandler.on}. */
+  off(event: 'connection' | 'headers', listener: (...args: never[]) => unknown): this;
+  /** Emits `connection` for a connection made with a `handleUpgrade` callback (the hooks then run). */
+  emit(event: 'connection', ws: ServerWebSocket<NodePeer<Context>>, req: IncomingMessage): boolean;
   /** Publishes to every subscriber of `topic` (no peer excluded); returns the local count. */
   publish(topic: string, data: SendData, options?: SendOptions): number;
   /** Closes every peer (1001 by default), waits for them (bounded), and stops listening. */
@@ -195,12 +210,26 @@ export function createHandler<Context = unknown>(
           wss.once('error', reject);
         });
 
-  return {
+  const handler: NodeHandler<Context> = {
     server: wss,
     peers: peers as ReadonlySet<Peer<Context>>,
     ready,
-    handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket as never, head, (ws) => connect(ws, req));
+    options: { noServer: port === undefined && httpServer === undefined },
+    handleUpgrade(req, socket, head, callback) {
+      wss.handleUpgrade(req, socket as never, head, (ws) =>
+        callback === undefined ? wss.emit('connection', ws, req) : callback(ws),
+      );
+    },
+    on(event, listener) {
+      wss.on(event, listener as never);
+      return handler;
+    },
+    off(event, listener) {
+      wss.off(event, listener as never);
+      return handler;
+    },
+    emit(event, ws, req) {
+      return wss.emit(event, ws, req);
     },
     publish(topic, data, publishOptions) {
       return wss.publish(topic, data, { compress: publishOptions?.compress });
@@ -209,4 +238,15 @@ export function createHandler<Context = unknown>(
       return wss.shutdown(shutdownOptions);
     },
   };
+  return handler;
+}
+
+/**
+ * The peer of a connection this adapter accepted, from the server's connection object (e.g.
+ * `ws.raw` in a Hono `upgradeWebSocket` handler), or `undefined` for another connection.
+ */
+export function peerOf<Context = unknown>(ws: unknown): Peer<Context> | undefined {
+  if (typeof ws !== 'object' || ws === null) return undefined;
+  const peer = (ws as { data?: unknown }).data;
+  return peer instanceof NodePeer && peer.ws === ws ? (peer as Peer<Context>) : undefined;
 }
