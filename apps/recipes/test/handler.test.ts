@@ -118,3 +118,21 @@ describe('@strata-ws/handler recipes: Hono', () => {
     expect(await (await fetch(`http://${host}/health`)).json()).toEqual({ ok: true, peers: 1 });
   });
 });
+
+describe('@strata-ws/handler recipes: h3 / crossws', () => {
+  it('an h3 app with crossws hooks, served by changing the adapter import', async () => {
+    const { createH3Chat } = await import('../src/handler/h3.js');
+    const { http, close } = createH3Chat();
+    const host = await listen(http);
+    cleanups.push(() => new Promise((r) => http.close(r)));
+    cleanups.push(close);
+    expect(await (await fetch(`http://${host}/`)).text()).toBe('h3 app');
+    await chatScenario(`ws://${host}/_ws`);
+    // A path with no WebSocket route: refused by the app's own answer.
+    const other = new WebSocket(`ws://${host}/nothing`);
+    other.on('error', () => {});
+    const [, response] = await within(once(other, 'unexpected-response'));
+    expect(response.statusCode).toBe(404);
+    other.terminate();
+  });
+});

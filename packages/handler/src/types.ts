@@ -52,6 +52,8 @@ export interface Message {
   text(): string;
   /** The payload as bytes. The view is the message's own: do not keep it past the hook if you mutate it. */
   bytes(): Uint8Array;
+  /** Same as {@link Message.bytes} (crossws's name). */
+  uint8Array(): Uint8Array;
   /** The payload in an `ArrayBuffer` of its own (a copy unless the bytes already fill one). */
   arrayBuffer(): ArrayBuffer;
   /** `JSON.parse(text())`; throws `SyntaxError` for invalid JSON. */

@@ -180,3 +180,46 @@ describe('peers', () => {
     expect(events).toEqual(['open', '1', '2', '3', 'close 1000 done']);
   });
 });
+
+describe('hooks per request (resolve) and the crossws-shaped default export', () => {
+  it('resolve picks hooks per URL; undefined is 404; a thrown Response refuses; hooks are the defaults', async () => {
+    const { createServer } = await import('node:http');
+    const { default: crossws } = await import('../src/node/index.js');
+    const ws = crossws({
+      hooks: { open: (peer) => void peer.send('default open') },
+      resolve: (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === '/echo') return { message: (peer, m) => void peer.send(`echo ${m.text()}`) };
+        if (path === '/private') throw new Response('private', { status: 403 });
+        return undefined;
+      },
+    });
+    const http = createServer();
+    http.on('upgrade', ws.handleUpgrade);
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(http.address() as { port: number }).port}`;
+    try {
+      const c = await open(`${url}/echo`);
+      expect(await c.text()).toBe('default open');
+      expect(await c.ask('hi')).toBe('echo hi');
+      expect(ws.peers.size).toBe(1);
+      expect((await refusedUpgrade(`${url}/elsewhere`)).status).toBe(404);
+      const refused = await refusedUpgrade(`${url}/private`);
+      expect([refused.status, refused.body]).toEqual([403, 'private']);
+      const closed = c.closed;
+      ws.closeAll(4002, 'bye all');
+      expect((await closed).code).toBe(4002);
+    } finally {
+      await ws.close();
+      await new Promise((r) => http.close(r));
+    }
+  });
+
+  it('message.uint8Array() is bytes() (crossws name)', async () => {
+    const { url } = await serve({
+      message: (peer, m) => void peer.send(String(m.uint8Array() === m.bytes())),
+    });
+    const c = await open(url);
+    expect(await c.ask('x')).toBe('true');
+  });
+});

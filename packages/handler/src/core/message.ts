@@ -33,6 +33,10 @@ class ReceivedMessage implements Message {
     return this.#bytes;
   }
 
+  uint8Array(): Uint8Array {
+    return this.bytes();
+  }
+
   arrayBuffer(): ArrayBuffer {
     const bytes = this.bytes();
     if (

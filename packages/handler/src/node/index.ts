@@ -22,11 +22,17 @@ import {
 import { HookRunner } from '../core/hooks.js';
 import { createMessage } from '../core/message.js';
 import { nextPeerId } from '../core/peer-id.js';
-import { runUpgrade } from '../core/upgrade.js';
-import type { HandlerOptions, Hooks, Peer, SendData, SendOptions } from '../types.js';
+import { asRefusal, runUpgrade } from '../core/upgrade.js';
+import type { HandlerOptions, Hooks, MaybePromise, Peer, SendData, SendOptions } from '../types.js';
 import { NodePeer } from './peer.js';
 import { toOutgoing, toRejection, toRequest } from './request.js';
 
+export {
+  type CrosswsAdapter,
+  type CrosswsOptions,
+  crossws,
+  crossws as default,
+} from './crossws.js';
 export { NodePeer } from './peer.js';
 
 /** Options of {@link createHandler}: the shared {@link HandlerOptions} plus where to listen. */
@@ -108,19 +114,31 @@ interface AdapterState {
   readonly runner: HookRunner<unknown>;
   readonly peers: Set<Peer<unknown>>;
 }
-const states = new WeakMap<Peer<unknown>, AdapterState>();
-const stateOf = (peer: Peer<unknown>): AdapterState => states.get(peer)!;
-const runnerOf = (peer: Peer<unknown>): HookRunner<unknown> => states.get(peer)!.runner;
+const peerStates = new WeakMap<Peer<unknown>, AdapterState>();
+const stateOf = (peer: Peer<unknown>): AdapterState => peerStates.get(peer)!;
+const runnerOf = (peer: Peer<unknown>): HookRunner<unknown> => peerStates.get(peer)!.runner;
 
 /** What the `upgrade` hook decided for one request, read back when the server negotiates and connects. */
 interface Accepted {
   readonly request: Request;
   readonly protocol: string;
+  readonly state: AdapterState;
 }
 
 /**
- * Creates the handler on Node. Every option is checked here (a `TypeError` / `RangeError`
- * naming it, from `@strata-ws/server`'s validation and the engine's limits table).
+ * Hooks chosen per request (crossws's `resolve`, e.g. an h3 app's route): return the hooks for
+ * this upgrade, `undefined` for none (refused with 404), or throw / return a refusal `Response`.
+ */
+export type HooksResolver<Context> = (
+  request: Request,
+) => MaybePromise<Hooks<Context> | Response | undefined>;
+
+const notFound = (): Response => new Response('Not Found', { status: 404 });
+
+/**
+ * Creates the handler on Node, for one set of hooks or hooks resolved per request. Every
+ * option is checked here (a `TypeError` / `RangeError` naming it, from `@strata-ws/server`'s
+ * validation and the engine's limits table).
  *
  * @example
  * ```ts
@@ -129,13 +147,30 @@ interface Accepted {
  * ```
  */
 export function createHandler<Context = unknown>(
-  hooks: Hooks<Context>,
+  hooks: Hooks<Context> | HooksResolver<Context>,
   options: NodeHandlerOptions = {},
 ): NodeHandler<Context> {
-  const runner = new HookRunner(hooks) as HookRunner<unknown>;
   const peers = new Set<Peer<unknown>>();
-  const state: AdapterState = { runner, peers };
+  const resolve = typeof hooks === 'function' ? hooks : undefined;
+  const fixed =
+    resolve === undefined
+      ? { runner: new HookRunner(hooks as Hooks<Context>) as HookRunner<unknown>, peers }
+      : undefined;
+  const states = new WeakMap<Hooks<Context>, AdapterState>();
+  const stateFor = (resolved: Hooks<Context>): AdapterState => {
+    let state = states.get(resolved);
+    if (state === undefined) {
+      state = { runner: new HookRunner(resolved) as HookRunner<unknown>, peers };
+      states.set(resolved, state);
+    }
+    return state;
+  };
   const { onError: reportError, port, server: httpServer, protocols, ...rest } = options;
+  const report = (error: unknown, request: Request): void => {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (reportError !== undefined) reportError(err, request);
+    else console.error('@strata-ws/handler: upgrade failed:', err);
+  };
   const accepted = new WeakMap<IncomingMessage, Accepted>();
 
   const serverOptions: WebSocketServerOptions<NodePeer<Context>> = {
@@ -146,7 +181,7 @@ export function createHandler<Context = unknown>(
   else if (httpServer !== undefined) serverOptions.server = httpServer;
   else serverOptions.noServer = true;
 
-  if (hooks.upgrade === undefined) {
+  if (fixed !== undefined && (hooks as Hooks<Context>).upgrade === undefined) {
     // No hook: the server picks the subprotocol from `protocols`, no Request is built before it is read.
     if (protocols !== undefined) serverOptions.protocols = protocols;
   } else {
@@ -155,12 +190,35 @@ export function createHandler<Context = unknown>(
       info: UpgradeInfo,
     ): Promise<UpgradeDecision<NodePeer<Context>>> => {
       const request = toRequest(req, info.secure);
-      const outcome = await runUpgrade(hooks, request, info.protocols, {
+      let state = fixed;
+      let chosen = hooks as Hooks<Context>;
+      if (resolve !== undefined) {
+        let resolved: Hooks<Context> | Response | undefined;
+        try {
+          resolved = await resolve(request);
+        } catch (error) {
+          if (!(error instanceof Response)) report(error, request);
+          resolved =
+            error instanceof Response
+              ? error
+              : new Response('Internal Server Error', { status: 500 });
+        }
+        if (resolved === undefined || resolved === null) resolved = notFound();
+        if (resolved instanceof Response) return { reject: await toRejection(asRefusal(resolved)) };
+        chosen = resolved;
+        try {
+          state = stateFor(chosen);
+        } catch (error) {
+          report(error, request);
+          return { reject: { status: 500, body: 'Internal Server Error' } };
+        }
+      }
+      const outcome = await runUpgrade(chosen, request, info.protocols, {
         protocols,
         onError: reportError,
       });
       if (outcome.kind === 'refuse') return { reject: await toRejection(outcome.response) };
-      accepted.set(req, { request, protocol: outcome.protocol });
+      accepted.set(req, { request, protocol: outcome.protocol, state: state! });
       // The context travels as the connection's data until the peer replaces it.
       return {
         accept: {
@@ -178,7 +236,12 @@ export function createHandler<Context = unknown>(
   const connect = (ws: ServerWebSocket<NodePeer<Context>>, req: IncomingMessage): void => {
     const decided = accepted.get(req);
     accepted.delete(req);
-    const context = (hooks.upgrade === undefined ? {} : ws.data) as Context;
+    const state = decided?.state ?? fixed;
+    if (state === undefined) {
+      ws.terminate();
+      return;
+    }
+    const context = (decided === undefined ? {} : ws.data) as Context;
     const peer = new NodePeer<Context>(
       nextPeerId(),
       ws as ServerWebSocket<unknown>,
@@ -187,13 +250,13 @@ export function createHandler<Context = unknown>(
       context,
     );
     ws.data = peer;
-    states.set(peer as Peer<unknown>, state);
+    peerStates.set(peer as Peer<unknown>, state);
     peers.add(peer as Peer<unknown>);
     ws.on('message', onMessage as never);
     ws.on('close', onClose as never);
     ws.on('error', onError as never);
     ws.on('drain', onDrain as never);
-    runner.open(peer as Peer<unknown>);
+    state.runner.open(peer as Peer<unknown>);
   };
   wss.on('connection', connect);
   // Refused or failed handshakes are answered by the server; nothing more to do here.
