@@ -13,9 +13,27 @@ export const ROOT: string = fileURLToPath(new URL('../../../../', import.meta.ur
 /** This package's directory (fixtures run from here so bare names resolve through node_modules). */
 export const PACKAGE_DIR: string = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The Bun and Deno executables from their npm packages (root devDependencies). */
+/** Bun's executable from its npm package (a root devDependency). */
 export const BUN: string = `${ROOT}node_modules/.bin/bun`;
-export const DENO: string = `${ROOT}node_modules/.bin/deno`;
+
+/**
+ * Deno's executable from its npm package (a root devDependency). Not `.bin/deno`: that is a
+ * Node script that runs the binary with `spawnSync` and does not pass SIGTERM on, so killing
+ * it would leave the server running. The binary is in the platform package (`@deno/<platform>`),
+ * or next to the launcher once the launcher has run.
+ */
+export const DENO: string = denoBinary();
+
+function denoBinary(): string {
+  const modules = `${ROOT}node_modules/`;
+  const platform = `${process.platform}-${process.arch === 'arm64' ? 'aarch64' : 'x64'}`;
+  const candidates = [
+    `${modules}deno/deno`,
+    `${modules}@deno/${platform}-glibc/deno`,
+    `${modules}@deno/${platform}/deno`,
+  ];
+  return candidates.find((file) => existsSync(file)) ?? `${modules}.bin/deno`;
+}
 
 /** A running fixture. */
 export interface RuntimeServer {
