@@ -1,6 +1,6 @@
 // The node:zlib engine in every runtime that has node:zlib: round trips (pooled sync, pooled
-// thread pool, dedicated; with and without context takeover) and a 4 MiB zip bomb against a
-// 1 MiB limit (must end in 1009). Runs on the BUILT package (`npx turbo run build` first):
+// thread pool, dedicated; with and without context takeover), a 4 MiB zip bomb against a
+// 1 MiB limit (must end in 1009) and invalid data (must end in 1007). Runs on the BUILT package (`npx turbo run build` first):
 //   node apps/bench/src/deflate-runtimes.js
 //   npx bun apps/bench/src/deflate-runtimes.js
 //   npx deno run -A apps/bench/src/deflate-runtimes.js
@@ -37,12 +37,25 @@ for (const opts of [{}, { syncLimit: 0 }, { memoryMode: 'dedicated' }]) {
     } catch (e) {
       code = e.closeCode;
     }
-    results.push(`${JSON.stringify(opts)} takeover=${takeover} roundtrip=${ok} bomb=${code}`);
+    // Invalid data (RFC 7692 test 12.3.3's payload) must fail with 1007, on every path.
+    const c3 = createPerMessageDeflate({ ...a, role: 'client' }, { ...opts });
+    let invalid = 0;
+    try {
+      await run((cb) =>
+        c3.decode(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x01, 0x02]), true, 1 << 20, cb),
+      );
+    } catch (e) {
+      invalid = e.closeCode;
+    }
+    results.push(
+      `${JSON.stringify(opts)} takeover=${takeover} roundtrip=${ok} bomb=${code} invalid=${invalid}`,
+    );
     s.dispose();
     c.dispose();
     c2.dispose();
+    c3.dispose();
   }
 }
-const failed = results.filter((r) => !r.includes('roundtrip=true bomb=1009'));
+const failed = results.filter((r) => !r.includes('roundtrip=true bomb=1009 invalid=1007'));
 console.log(results.join('\n'));
 if (failed.length > 0) throw new Error(`failed: ${failed.join('; ')}`);

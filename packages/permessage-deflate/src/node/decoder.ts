@@ -81,7 +81,9 @@ export class Decoder {
     this.#callback = callback;
     const s = this.#s;
     const limit = Math.min(Math.max(maxSize, 0), MAX_OUTPUT);
-    if (s.dedicated) {
+    // Where raw inflate ignores a preset dictionary (Deno's node:zlib), the peer's history is
+    // kept in a dedicated decompressor instead.
+    if (s.dedicated || (s.takeover && !rawDictionaryWorks())) {
       this.#dedicated(fin ? withTrailer(null, data, data.length) : data, fin, limit);
       return;
     }
@@ -277,6 +279,25 @@ export class Decoder {
       });
     });
   }
+}
+
+// A message compressed against itself as a preset dictionary (9 bytes, made by zlib).
+const PROBE = new TextEncoder().encode(
+  'permessage-deflate dictionary probe: {"id":1,"name":"strata"}',
+);
+const PROBE_Z = new Uint8Array([42, 160, 68, 51, 0, 0, 0, 255, 255]);
+let dictionaryWorks: boolean | null = null;
+
+/** Whether this runtime's raw inflate honours a preset dictionary (checked once). @internal */
+export function rawDictionaryWorks(): boolean {
+  if (dictionaryWorks === null) {
+    const out = inflatePrimed(PROBE_Z, PROBE, PROBE.length + 1);
+    dictionaryWorks =
+      out instanceof Uint8Array &&
+      out.length === PROBE.length &&
+      out.every((b, i) => b === PROBE[i]);
+  }
+  return dictionaryWorks;
 }
 
 /** The output passed the synchronous bound. */

@@ -10,7 +10,7 @@
  * thread-pool path instead, with the same bytes on the wire.
  */
 
-import { constants, type DeflateRaw, type InflateRaw } from 'node:zlib';
+import { constants, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 
 /** The native handle of a node:zlib stream, as far as this module uses it. */
 interface NativeHandle {
@@ -32,14 +32,56 @@ interface StreamInternals {
 
 const CHUNK = 64 * 1024;
 
-/** True when `stream` can be driven synchronously (its runtime exposes the native handle). */
-export function canWriteSync(stream: DeflateRaw | InflateRaw): boolean {
+function hasHandle(stream: DeflateRaw | InflateRaw): boolean {
   const s = stream as unknown as StreamInternals;
   return (
     typeof s._handle?.writeSync === 'function' &&
     s._writeState instanceof Uint32Array &&
     s._writeState.length >= 2
   );
+}
+
+let reportsErrors: boolean | null = null;
+
+/**
+ * Whether a zlib error in `writeSync` shows at once (the stream destroyed before the call
+ * returns), as in Node and Bun; Deno reports it a tick later, too late to refuse the message.
+ * Checked once, with invalid data on a throwaway decompressor.
+ */
+function errorsReportedSynchronously(): boolean {
+  if (reportsErrors === null) {
+    const probe = createInflateRaw();
+    probe.on('error', () => {});
+    reportsErrors = false;
+    if (hasHandle(probe)) {
+      const s = probe as unknown as StreamInternals;
+      const bad = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x01, 0x02]);
+      try {
+        (s._handle as NativeHandle).writeSync(
+          constants.Z_SYNC_FLUSH,
+          bad,
+          0,
+          bad.length,
+          new Uint8Array(64),
+          0,
+          64,
+        );
+      } catch {
+        // a throw is a report too
+      }
+      reportsErrors = probe.destroyed;
+    }
+    probe.destroy();
+  }
+  return reportsErrors;
+}
+
+/**
+ * True when `stream` can be driven synchronously: its runtime exposes the native handle and
+ * reports zlib errors before `writeSync` returns.
+ */
+export function canWriteSync(stream: DeflateRaw | InflateRaw): boolean {
+  return hasHandle(stream) && errorsReportedSynchronously();
 }
 
 /** Thrown by {@link writeSync} when the output passes its limit (the stream is then unusable). */
@@ -50,10 +92,14 @@ export class OutputLimitError extends Error {
   }
 }
 
+// One scratch output buffer for every synchronous call of the thread (calls never overlap):
+// the result is copied out at its exact size, so no per-message allocation of a guessed size.
+let scratch: Uint8Array | null = null;
+
 /**
  * Processes all of `input` with a sync flush on a kept stream and returns the output (with
- * the `00 00 ff ff` tail a sync flush writes). Only call when {@link canWriteSync} is true
- * and no asynchronous job runs on the stream.
+ * the `00 00 ff ff` tail a sync flush writes) in a new array of its exact size. Only call when
+ * {@link canWriteSync} is true and no asynchronous job runs on the stream.
  * @throws OutputLimitError past `limit` output bytes; the zlib error for invalid input
  */
 export function writeSync(
@@ -64,7 +110,8 @@ export function writeSync(
   const s = stream as unknown as StreamInternals;
   const handle = s._handle as NativeHandle;
   const state = s._writeState as Uint32Array;
-  let out = new Uint8Array(Math.min(CHUNK, Math.max(64, input.length + (input.length >>> 3) + 64)));
+  scratch ??= new Uint8Array(CHUNK);
+  let out = scratch;
   let filled = 0;
   let inOffset = 0;
   let available = input.length;
@@ -81,11 +128,9 @@ export function writeSync(
     if (filled > limit) throw new OutputLimitError();
     // Output space left over means zlib is done with this input (or reached a final block).
     if (outLeft !== 0) break;
-    const grown = new Uint8Array(Math.min(out.length * 2, out.length + 4 * CHUNK));
+    const grown = new Uint8Array(out.length * 2);
     grown.set(out.subarray(0, filled));
     out = grown;
   }
-  return out.length - filled > 1024 && out.length > 2 * filled
-    ? out.slice(0, filled)
-    : out.subarray(0, filled);
+  return out.slice(0, filled);
 }

@@ -90,6 +90,11 @@ export class ZlibStream {
   }
 
   #onWritten(error: Error | null): void {
+    // Deno's node:zlib calls the write callback before emitting 'error' (the stream is then
+    // already destroyed, its error in `errored`): never trust the output of a destroyed stream.
+    if (error === null && this.stream.destroyed) {
+      error = this.stream.errored ?? new Error('zlib stream destroyed');
+    }
     if (error !== null) {
       this.broken = true;
       this.#finish(error, null);
@@ -174,7 +179,13 @@ export class StreamPool {
   }
 
   acquire(): ZlibStream {
-    return this.#idle.pop() ?? this.#create();
+    for (;;) {
+      const stream = this.#idle.pop();
+      if (stream === undefined) return this.#create();
+      // A runtime may destroy a stream after its job reported (Deno reports errors late).
+      if (!stream.stream.destroyed) return stream;
+      stream.broken = true;
+    }
   }
 
   /** Returns a stream after its job: reset for the next message, or dropped if broken. */
