@@ -6,7 +6,7 @@
 //
 //   npx turbo run build && flock /tmp/bench.lock node apps/bench/src/deflate-echo.js \
 //     [--seconds 4] [--rounds 5] [--shapes same,varied,chat] [--connections 1000] [--no-bun]
-//     [--no-memory] [--json] [--quick]
+//     [--no-memory] [--json] [--quick] [--variants 'name={json options};name2={...}']
 //
 // Traffic shapes (the client offers `permessage-deflate; client_no_context_takeover;
 // client_max_window_bits`, as the load generator of issue 14 does, and sends every message
@@ -15,7 +15,8 @@
 //   varied — 64 different 16 KiB JSON documents, cycled;
 //   chat   — ~200 B chat messages from 64 variants, cycled.
 // Servers use their library's defaults except `threshold: 0` (both; ws's and Strata's default
-// of 1024 would send chat messages uncompressed). Echo: 10 connections x 10 in flight.
+// of 1024 would send chat messages uncompressed). `--variants` adds Strata servers with other
+// perMessageDeflate options to the same interleaved rounds (e.g. `l5={"takeoverLevel":5}`). Echo: 10 connections x 10 in flight.
 // Reported per shape: echoed messages/s, server CPU per message (all threads, /proc), and the
 // compressed reply payload bytes per message as received on the wire. Connection 0 inflates
 // its first 400 replies with the window they imply (context takeover) and checks them byte for
@@ -382,9 +383,18 @@ async function main() {
   const connections = Number(opt('connections', quick ? '300' : '1000'));
   const shapes = opt('shapes', 'same,varied,chat').split(',');
   const strataExtra = opt('strata-options', undefined);
+  const variants = Object.fromEntries(
+    (opt('variants', '') || '')
+      .split(';')
+      .filter((v) => v.includes('='))
+      .map((v) => [
+        `strata:${v.slice(0, v.indexOf('='))}`,
+        JSON.parse(v.slice(v.indexOf('=') + 1)),
+      ]),
+  );
   const withBun = !argv.includes('--no-bun') && !quick;
   const log = json ? (...a) => console.error(...a) : (...a) => console.log(...a);
-  const servers = ['ws', 'strata', ...(withBun ? ['bun'] : [])];
+  const servers = ['ws', 'strata', ...Object.keys(variants), ...(withBun ? ['bun'] : [])];
   log(
     `compressed echo, node ${process.version}, offer "${OFFER}", defaults + threshold 0` +
       `${strataExtra ? `, strata ${strataExtra}` : ''}; ${rounds} interleaved rounds of ${seconds}s, 10 connections x 10 in flight`,
@@ -394,9 +404,10 @@ async function main() {
     const running = {};
     for (const s of servers) {
       try {
-        running[s] = await startServer(s, {
+        running[s] = await startServer(s.startsWith('strata') ? 'strata' : s, {
           threshold: 0,
-          extra: s === 'strata' && strataExtra ? JSON.parse(strataExtra) : undefined,
+          extra:
+            variants[s] ?? (s === 'strata' && strataExtra ? JSON.parse(strataExtra) : undefined),
         });
       } catch (error) {
         if (s !== 'bun') throw error;
@@ -415,7 +426,7 @@ async function main() {
     for (const s of names) {
       const rates = per[s].map((x) => x.messagesPerSecond);
       log(
-        `  ${s.padEnd(7)} ${Math.round(median(rates)).toString().padStart(6)} msg/s  ${ratio(s, 'messagesPerSecond').toFixed(2)}x ws` +
+        `  ${s.padEnd(10)} ${Math.round(median(rates)).toString().padStart(6)} msg/s  ${ratio(s, 'messagesPerSecond').toFixed(2)}x ws` +
           `   CPU ${median(per[s].map((x) => x.cpuPerMessage))
             .toFixed(0)
             .padStart(4)} us/msg (${ratio(s, 'cpuPerMessage').toFixed(2)}x ws)` +

@@ -81,7 +81,7 @@ describe('DeflateContextBudget: accounting', () => {
     expect(new DeflateContextBudget().bytes).toBe(DEFAULT_CONTEXT_BUDGET);
     expect(sharedContextBudget()).toBe(sharedContextBudget());
     expect(DEFAULT_CONTEXT_BUDGET).toBe(8 * 1024 * 1024);
-    expect(COST).toBe((1 << 17) + (1 << 17) + 8192);
+    expect(COST).toBe((1 << 17) + (1 << 17) + 16384);
   });
 
   it('N idle compressing connections stay under the budget; the most recent keep contexts', async () => {

@@ -15,17 +15,20 @@
 import { checkInteger } from './one-shot.js';
 import { createDeflateStream, type ZlibStream } from './zlib-stream.js';
 
-/** Default budget: 8 MiB, about 30 compressors of 15 bits at memLevel 8 (~264 KB each). */
+/** Default budget: 8 MiB, about 30 compressors of 15 bits at memLevel 8 (~272 KB each). */
 export const DEFAULT_CONTEXT_BUDGET: number = 8 * 1024 * 1024;
 
 /**
  * Bytes one kept compressor holds: zlib's documented
- * `(1 << (windowBits + 2)) + (1 << (memLevel + 9))` plus 8 KiB for its state, the stream
- * object and its output buffer.
+ * `(1 << (windowBits + 2)) + (1 << (memLevel + 9))` plus 16 KiB for its state (~6 KB), the
+ * stream object and its 8 KiB output chunk.
  */
 export function contextCost(windowBits: number, memLevel: number): number {
-  return (1 << (windowBits + 2)) + (1 << (memLevel + 9)) + 8192;
+  return (1 << (windowBits + 2)) + (1 << (memLevel + 9)) + 16384;
 }
+
+/** Output chunk of a kept compressor (async jobs; synchronous ones use a shared buffer). */
+const KEPT_CHUNK = 8 * 1024;
 
 /** Whoever holds a kept context; told when the budget takes it back. */
 export interface ContextHolder {
@@ -118,7 +121,7 @@ export class DeflateContextBudget {
         return null;
       }
     }
-    stream ??= createDeflateStream(config);
+    stream ??= createDeflateStream({ ...config, chunkSize: KEPT_CHUNK });
     entries.set(holder, { stream, cost, key });
     this.#used += cost;
     return stream;

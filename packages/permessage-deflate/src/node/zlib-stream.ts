@@ -129,6 +129,8 @@ export interface DeflateStreamOptions {
   memLevel: number;
   windowBits: number;
   dictionary?: Uint8Array | undefined;
+  /** Output chunk size; default 64 KiB (one chunk covers most messages). */
+  chunkSize?: number;
 }
 
 /** A raw deflate stream with a sync flush per write. @internal */
@@ -139,7 +141,7 @@ export function createDeflateStream(options: DeflateStreamOptions): ZlibStream {
       memLevel: options.memLevel,
       windowBits: options.windowBits,
       flush: constants.Z_SYNC_FLUSH,
-      chunkSize: CHUNK_SIZE,
+      chunkSize: options.chunkSize ?? CHUNK_SIZE,
       ...(options.dictionary === undefined ? {} : { dictionary: options.dictionary }),
     }),
   );
