@@ -12,6 +12,7 @@
 // Build first (`npx turbo run build --filter=@strata-ws/redis...`), then:
 //   node apps/bench/src/scale-bench.js [--clients 200] [--rate 500] [--warmup 1500]
 //        [--duration 5000] [--setups single,cluster,cluster-json,redis,cluster-1,redis-1] [--runs 1]
+//        [--json] [--quick]
 // (cluster-1 / redis-1: one process whose publishes still go through the bus: its own cost)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,12 +28,20 @@ function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
+// --json: the last stdout line is {rows: [...]} for the bench runner (apps/bench/src/run.js):
+// one row per 2-process set-up, ratio = deliveries per server CPU-second against 1 process.
+// --quick: a short run (1 round, shorter windows) for that runner.
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
 const clients = Number(option('clients', '200'));
 const rate = Number(option('rate', '500'));
-const warmup = Number(option('warmup', '1500'));
-const duration = Number(option('duration', '5000'));
-const setups = option('setups', 'single,cluster,cluster-json,redis').split(',');
-const runs = Number(option('runs', '1'));
+const warmup = Number(option('warmup', quick ? '800' : '1500'));
+const duration = Number(option('duration', quick ? '2500' : '5000'));
+const setups = option(
+  'setups',
+  json ? 'single,cluster,redis' : 'single,cluster,cluster-json,redis',
+).split(',');
+const runs = Number(option('runs', quick ? '1' : json ? '3' : '1'));
 
 /** CPU seconds (user + system) used so far by a process, from /proc. */
 function cpuSeconds(pid) {
@@ -228,3 +237,27 @@ const rows = setups.map((setup) => {
 });
 console.table(rows);
 console.log(JSON.stringify({ clients, rate, warmup, duration, runs, node: process.version, rows }));
+if (json) {
+  const goals = { cluster: 0.8, 'cluster-json': 0.8, redis: 0.7 };
+  const out = [];
+  for (const row of rows) {
+    const goal = goals[row.setup];
+    if (goal === undefined) continue;
+    const ratio = row['CPU efficiency vs 1 process'];
+    out.push({
+      id: `scale-${row.setup}`,
+      title: `topic fan-out, 2 processes via ${row.setup.startsWith('cluster') ? '@strata-ws/cluster' : '@strata-ws/redis'} vs 1 process`,
+      unit: 'deliveries per server CPU-s (ratio to 1 process)',
+      higherIsBetter: true,
+      values: {
+        single: rows.find((r) => r.setup === 'single')?.['deliveries/CPU-s'] ?? null,
+        [row.setup]: row['deliveries/CPU-s'],
+      },
+      ratio,
+      goal: `>= ${goal}x of 1 process`,
+      goalMet: ratio !== null && ratio >= goal,
+      how: `${clients} clients, ${rate} msg/s total, ${runs} round(s) of single/cluster/redis in turn, median of per-round ratios; remote p50/p99 ${row['remote p50 ms']}/${row['remote p99 ms']} ms`,
+    });
+  }
+  console.log(JSON.stringify({ rows: out }));
+}
