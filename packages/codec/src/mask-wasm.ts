@@ -11,15 +11,27 @@
 const BLOCK = 65536;
 
 /**
- * The module, hand-assembled (no build step, no dependency):
+ * The module, hand-assembled (no build step, no dependency). `xor` XORs `len` bytes from `ptr`
+ * rounded up to a multiple of 16 (the caller's scratch space covers the rounding): 64 bytes
+ * per iteration (four `v128.xor`, about twice as fast as one per iteration), then 16.
  *
  * ```wat
  * (module
  *   (memory (export "memory") 1)
  *   (func (export "xor") (param $ptr i32) (param $len i32) (param $key i32)
- *     (local $k v128) (local $end i32)
+ *     (local $k v128) (local $end i32) (local $end64 i32)
  *     (local.set $k (i32x4.splat (local.get $key)))
- *     (local.set $end (i32.add (local.get $ptr) (i32.and (local.get $len) (i32.const -16))))
+ *     (local.set $end (i32.add (local.get $ptr)
+ *       (i32.and (i32.add (local.get $len) (i32.const 15)) (i32.const -16))))
+ *     (local.set $end64 (i32.add (local.get $ptr) (i32.and (local.get $len) (i32.const -64))))
+ *     (block $done64
+ *       (loop $next64
+ *         (br_if $done64 (i32.ge_u (local.get $ptr) (local.get $end64)))
+ *         (v128.store offset=0 (local.get $ptr)
+ *           (v128.xor (v128.load offset=0 (local.get $ptr)) (local.get $k)))
+ *         ;; the same at offset=16, offset=32 and offset=48
+ *         (local.set $ptr (i32.add (local.get $ptr) (i32.const 64)))
+ *         (br $next64)))
  *     (block $done
  *       (loop $next
  *         (br_if $done (i32.ge_u (local.get $ptr) (local.get $end)))
@@ -28,21 +40,49 @@ const BLOCK = 65536;
  *         (br $next)))))
  * ```
  */
+/** `*(ptr + offset) ^= k` for one v128 (offset < 128: a one-byte LEB128 immediate). */
+function xorAt(offset: number): number[] {
+  // biome-ignore format: a byte table reads best as rows
+  return [
+    0x20, 0x00, // store address
+    0x20, 0x00, 0xfd, 0x00, 0x04, offset, // v128.load offset
+    0x20, 0x03, 0xfd, 0x51, // v128.xor k
+    0xfd, 0x0b, 0x04, offset, // v128.store offset
+  ];
+}
+
 // biome-ignore format: a byte table reads best as rows
 const BODY = [
-  0x02, 0x01, 0x7b, 0x01, 0x7f, // locals: 1 v128, 1 i32
+  0x02, 0x01, 0x7b, 0x02, 0x7f, // locals: 1 v128, 2 i32
   0x20, 0x02, 0xfd, 0x11, 0x21, 0x03, // k = i32x4.splat(key)
-  0x20, 0x00, 0x20, 0x01, 0x41, 0x70, 0x71, 0x6a, 0x21, 0x04, // end = ptr + (len & -16)
+  0x20, 0x00, 0x20, 0x01, 0x41, 0x0f, 0x6a, 0x41, 0x70, 0x71, 0x6a, 0x21, 0x04, // end = ptr + ((len + 15) & -16)
+  0x20, 0x00, 0x20, 0x01, 0x41, 0x40, 0x71, 0x6a, 0x21, 0x05, // end64 = ptr + (len & -64)
+  0x02, 0x40, 0x03, 0x40, // block, loop
+  0x20, 0x00, 0x20, 0x05, 0x4f, 0x0d, 0x01, // br_if done64 (ptr >= end64)
+  ...xorAt(0), ...xorAt(16), ...xorAt(32), ...xorAt(48),
+  0x20, 0x00, 0x41, 0xc0, 0x00, 0x6a, 0x21, 0x00, // ptr += 64
+  0x0c, 0x00, 0x0b, 0x0b, // br next64, end loop, end block
   0x02, 0x40, 0x03, 0x40, // block, loop
   0x20, 0x00, 0x20, 0x04, 0x4f, 0x0d, 0x01, // br_if done (ptr >= end)
-  0x20, 0x00, // store address
-  0x20, 0x00, 0xfd, 0x00, 0x04, 0x00, // v128.load
-  0x20, 0x03, 0xfd, 0x51, // v128.xor k
-  0xfd, 0x0b, 0x04, 0x00, // v128.store
+  ...xorAt(0),
   0x20, 0x00, 0x41, 0x10, 0x6a, 0x21, 0x00, // ptr += 16
-  0x0c, 0x00, // br next
-  0x0b, 0x0b, 0x0b, // end loop, end block, end func
+  0x0c, 0x00, 0x0b, 0x0b, // br next, end loop, end block
+  0x0b, // end func
 ];
+
+/** Unsigned LEB128, for the section and body sizes. */
+function leb128(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+const CODE = [0x01, ...leb128(BODY.length), ...BODY];
 
 // biome-ignore format: a byte table reads best as rows
 const MODULE = [
@@ -53,7 +93,7 @@ const MODULE = [
   0x07, 0x10, 0x02, // two exports
   0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, // "memory" = memory 0
   0x03, 0x78, 0x6f, 0x72, 0x00, 0x00, // "xor" = function 0
-  0x0a, BODY.length + 2, 0x01, BODY.length, ...BODY, // code
+  0x0a, ...leb128(CODE.length), ...CODE, // code
 ];
 
 /** The parts of the WebAssembly API used here (not in the ES lib typings). */
@@ -104,26 +144,30 @@ export function setWasmMaskEnabled(enabled: boolean): void {
 }
 
 /**
- * Masks `source` into `target` (the same array to mask in place) with the SIMD module, in 64
- * KiB blocks; the last bytes that do not fill 16 are left to `finishTail(start)`, which must
- * mask `target[start..]` from `source[start..]`. `wasmMaskAvailable()` must be true.
+ * Masks `source` into `target` (the same array to mask in place; at least as long) with the
+ * SIMD module, in 64 KiB blocks: each block is copied into WebAssembly memory, XORed there
+ * (rounded up to 16 bytes: the memory past the block is scratch) and copied back, so the
+ * whole payload is masked with two copies and no tail left to JavaScript. A payload of at
+ * most 64 KiB (the usual case) is copied in without a view. `wasmMaskAvailable()` must be true.
  *
  * @param laneKey - the key bytes as they apply from index 0, read little-endian (the byte order
  *   of WebAssembly memory)
- * @returns the index where the unmasked tail starts
  * @internal
  */
-export function wasmMaskBlocks(source: Uint8Array, target: Uint8Array, laneKey: number): number {
+export function wasmMaskBlocks(source: Uint8Array, target: Uint8Array, laneKey: number): void {
   const length = source.length;
   const fn = xor!;
   const memory = block;
-  let start = 0;
-  for (; start + 16 <= length; start += BLOCK) {
-    const n = Math.min(BLOCK, length - start) & ~15;
-    memory.set(n === length && start === 0 ? source : source.subarray(start, start + n), 0);
+  if (length <= BLOCK) {
+    memory.set(source, 0);
+    fn(0, length, laneKey);
+    target.set(length === BLOCK ? memory : memory.subarray(0, length), 0);
+    return;
+  }
+  for (let start = 0; start < length; start += BLOCK) {
+    const n = Math.min(BLOCK, length - start);
+    memory.set(source.subarray(start, start + n), 0);
     fn(0, n, laneKey);
     target.set(n === BLOCK ? memory : memory.subarray(0, n), start);
-    if (n < BLOCK) return start + n;
   }
-  return start;
 }

@@ -277,12 +277,7 @@ function maskWasm(
   maskKey: number,
   keyOffset: number,
 ): void {
-  const tail = wasmMaskBlocks(source, target, swap(keyAt(maskKey, 0, keyOffset)));
-  const length = source.length;
-  if (tail < length) {
-    if (target !== source) target.set(source.subarray(tail), tail);
-    maskBytes(target, tail, length, maskKey, keyOffset);
-  }
+  wasmMaskBlocks(source, target, swap(keyAt(maskKey, 0, keyOffset)));
 }
 
 /**

@@ -198,6 +198,7 @@ export class Connection {
             unmask: true,
             retainChunks: true,
             masking: settings.masking,
+            allocate: settings.allocate,
           }),
         );
         this.#rx = rx;

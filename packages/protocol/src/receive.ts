@@ -30,6 +30,8 @@ export interface ReceiveLimits {
   readonly maxFragments: number;
   /** RSV bits claimed by the negotiated extensions. */
   readonly allowedRsv: number;
+  /** The host's allocator (the `allocate` option), or null: `new Uint8Array`. */
+  readonly allocate: ((length: number) => Uint8Array) | null;
 }
 
 /** The frame sequence, reassembly and UTF-8 of one connection's input (see the file comment). */
@@ -292,7 +294,8 @@ export abstract class Receiver implements FrameSink {
             this.#limits.maxMessageSize,
             Math.max(length, 2 * buffer.length, MIN_MESSAGE_BUFFER),
           );
-      const grown = new Uint8Array(size);
+      const allocate = this.#limits.allocate;
+      const grown = allocate === null ? new Uint8Array(size) : allocate(size);
       if (this.#msgLength !== 0) grown.set(buffer.subarray(0, this.#msgLength));
       buffer = grown;
       this.#msgBuffer = grown;
