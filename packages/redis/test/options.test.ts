@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { RedisAdapter } from '../src/index.js';
 import { backoff, resolveOptions } from '../src/options.js';
+import { RedisSessionStore } from '../src/sessions.js';
 
 describe('options', () => {
   it('names the bad option', () => {
@@ -15,6 +16,33 @@ describe('options', () => {
     );
     expect(() => new RedisAdapter({ mode: 'streams', sharded: true })).toThrow(/sharded/);
     expect(() => new RedisAdapter({ nodeId: 'has space' })).toThrow(/nodeId/);
+  });
+
+  it('RedisSessionStore names the bad option, and needs a Streams adapter', async () => {
+    // Port 9 (discard) on loopback: nothing listens; the adapters are closed at once.
+    const pubsub = new RedisAdapter({ url: 'redis://127.0.0.1:9', closeTimeout: 50 });
+    const streams = new RedisAdapter({
+      url: 'redis://127.0.0.1:9',
+      mode: 'streams',
+      closeTimeout: 50,
+    });
+    try {
+      expect(() => new RedisSessionStore({ adapter: pubsub })).toThrow(/adapter.*'streams'/);
+      expect(
+        () => new RedisSessionStore(undefined as unknown as { adapter: RedisAdapter }),
+      ).toThrow(/adapter/);
+      expect(() => new RedisSessionStore({ adapter: streams, maxLogBytes: 0 })).toThrow(
+        /maxLogBytes/,
+      );
+      expect(() => new RedisSessionStore({ adapter: streams, maxReplayBytes: 1.5 })).toThrow(
+        /maxReplayBytes/,
+      );
+      expect(() => new RedisSessionStore({ adapter: streams, windowMs: -1 })).toThrow(/windowMs/);
+      const store = new RedisSessionStore({ adapter: streams });
+      store.close();
+    } finally {
+      await Promise.all([pubsub.close(), streams.close()]);
+    }
   });
 
   it('has safe defaults', () => {

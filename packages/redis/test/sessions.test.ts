@@ -213,4 +213,31 @@ describe('RedisSessionStore: a session resumes on another process', () => {
     expect(c.received).toHaveLength(new Set(c.received).size);
     c.ws.close();
   }, 60_000);
+
+  it('a replay larger than maxReplayBytes is refused: the client is told to resync, then goes on live', async () => {
+    const a = await peer('A3');
+    const b = await peer('B3', { REPLAY_MAX: '2048' }); // ~25 messages of ~16 bytes (+64 each)
+    const toA = await proxy(a.port);
+    const target = { port: toA.port };
+    const c = client(target);
+    sockets.push(c.ws);
+    await until('session on A3', () => (c.events.includes('session') ? true : undefined));
+    const publisher = await peer('R', { PUBLISH_EVERY: '2' });
+    await until('messages on A3', () => (c.received.length > 20 ? true : undefined));
+    toA.freeze();
+    await settle(400); // ~200 messages missed: far over 2048 bytes
+    target.port = b.port;
+    toA.cut();
+    await until('resync on B3', () => (c.events.includes('resync') ? true : undefined), 15_000);
+    const atResync = c.received.length;
+    await until('live on B3', () => (c.received.length > atResync + 50 ? true : undefined));
+    publisher.proc.child.kill('SIGUSR2');
+    expect(c.events).toEqual(['session', 'resync']);
+    // Nothing was gap-filled silently: the numbers jump exactly where the resync was signalled.
+    const before = byStream(c.received.slice(0, atResync)).get('R:feed')!;
+    const after = byStream(c.received.slice(atResync)).get('R:feed')!;
+    expect(after[0]! - before.at(-1)!).toBeGreaterThan(25);
+    expectContiguous(after, after.at(-1)!);
+    c.ws.close();
+  }, 60_000);
 });
