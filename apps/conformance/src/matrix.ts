@@ -170,6 +170,19 @@ export async function runMatrix(log: (line: string) => void): Promise<MatrixResu
         `Abrupt TCP FIN after open, **${row.impl}**: ${d.events.join(' → ')} (${d.events.includes('error') ? 'fires error before close' : 'no error event'}).`,
       );
   }
+  // Behaviour evidence: a refused handshake that never fires close (WHATWG fires error, then close).
+  for (const row of rows.filter((r) => r.role === 'client')) {
+    const silent = row.outcomes.filter((o) => o.reason.includes('never fired close'));
+    if (silent.length > 0)
+      notes.push(
+        `Refused handshake, **${row.impl}**: fires \`error\` but never \`close\` in ${silent.length} case(s) (${silent.map((o) => o.id).join(', ')}; events ${silent[0]!.events?.join(' → ')}): an application waiting for \`close\` waits forever.`,
+      );
+  }
+  // Behaviour evidence: which transport Chromium's wss:// took to Strata's TLS HTTP/2 server.
+  for (const cell of exchange.filter((c) => c.server === 'strata h2+tls'))
+    notes.push(
+      `**${cell.client}** to Strata's TLS HTTP/2 server, from a page loaded from that origin${cell.compression ? ', with permessage-deflate' : ''}: ${cell.detail} (RFC 8441: Chromium sends the extended CONNECT on the h2 session it holds; it opens no h2 connection for a WebSocket alone).`,
+    );
   const wpt = wanted('wpt') ? await runWpt() : [];
   return { rows, exchange, wpt, notes };
 }
