@@ -70,6 +70,10 @@ interface State {
   attached: boolean;
   /** Detached here: another process may have taken the session on; reload it from Redis. */
   stale: boolean;
+  /** Estimated bytes of `items` (not yet written). */
+  pendingBytes: number;
+  /** The log could not keep up (Redis away too long): the session is no longer resumable elsewhere. */
+  broken: boolean;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -99,6 +103,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #dirty = new Set<ResumeSession>();
   readonly #attached = new Set<ResumeSession>();
   #flushScheduled = false;
+  #retry: NodeJS.Timeout | null = null;
   readonly #refreshTimer: NodeJS.Timeout;
 
   constructor(options: RedisSessionStoreOptions) {
@@ -164,6 +169,8 @@ export class RedisSessionStore implements SessionStore {
   /** Stops the refresh timer (sessions' keys then expire on their own). */
   close(): void {
     clearInterval(this.#refreshTimer);
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = null;
     this.#flush();
   }
 
@@ -329,6 +336,8 @@ export class RedisSessionStore implements SessionStore {
       floors: null,
       attached: false,
       stale: false,
+      pendingBytes: 0,
+      broken: false,
     };
   }
 
@@ -340,7 +349,16 @@ export class RedisSessionStore implements SessionStore {
     id: string | Promise<string | null> | null,
   ): void {
     const state = this.#states.get(session);
-    if (state === undefined) return;
+    if (state === undefined || state.broken) return;
+    state.pendingBytes += topic.length + 48;
+    if (state.pendingBytes > this.#maxLogBytes) {
+      // Redis has been away (or slow) for longer than the log's bound: forget the session's
+      // record there once it is back, so that a resume anywhere resynchronises.
+      state.broken = true;
+      state.items.length = 0;
+      this.#schedule(session);
+      return;
+    }
     const item: Item = {
       seq,
       kind,
@@ -373,15 +391,32 @@ export class RedisSessionStore implements SessionStore {
   /** Writes each changed session's resolved items as one chunk. */
   #flush(): void {
     this.#flushScheduled = false;
+    if (!this.#adapter.connected) {
+      // Log writes wait for Redis in memory (bounded by maxLogBytes per session), not in the
+      // client's offline queue; look again shortly.
+      if (this.#dirty.size > 0 && this.#retry === null) {
+        this.#retry = setTimeout(() => {
+          this.#retry = null;
+          this.#flush();
+        }, 200).unref();
+      }
+      return;
+    }
     const dirty = [...this.#dirty];
     this.#dirty.clear();
     for (const session of dirty) {
       const state = this.#states.get(session);
       if (state === undefined || this.#local.get(session.id) !== session) continue;
+      if (state.broken) {
+        this.#adapter.command(['DEL', state.epochKey]).catch(() => {});
+        continue;
+      }
       let n = 0;
       while (n < state.items.length && state.items[n]!.id !== undefined) n++;
       if (n === 0 && state.chunk > 1) continue; // waits for an XADD's answer
       const items = state.items.splice(0, n);
+      state.pendingBytes = 0;
+      for (const item of state.items) state.pendingBytes += item.topic.length + 48;
       const chunk: Chunk = {
         c: Object.fromEntries(state.cursors),
         i: items.map((item) => [item.seq, item.kind, item.topic, item.id ?? null]),
@@ -412,6 +447,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   #touch(state: State): void {
+    if (!this.#adapter.connected) return; // the refresh timer touches again once it is back
     const ttl = String(this.#ttl);
     this.#adapter.command(['PEXPIRE', state.epochKey, ttl]).catch(() => {});
     this.#adapter.command(['PEXPIRE', state.logKey, ttl]).catch(() => {});
