@@ -223,3 +223,53 @@ describe('peers decode every message while the budget takes contexts away', () =
     ext.dispose();
   });
 });
+
+describe('adaptive level of kept compressors', () => {
+  /** JSON with pseudo-random numbers: compresses to well over 1/8 of its size. */
+  function dissimilar(seed: number): Uint8Array {
+    let x = seed;
+    const rows = Array.from({ length: 150 }, (_, i) => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      return { id: i, value: x, price: (x >>> 7) / 100, name: `n${x % 977}` };
+    });
+    return Buffer.from(JSON.stringify(rows));
+  }
+
+  it('drops one level on dissimilar messages, keeps it on repetitive ones; ws decodes all', async () => {
+    const make = (adaptiveLevel: boolean) =>
+      createPerMessageDeflate(AGREEMENT, {
+        threshold: 0,
+        adaptiveLevel,
+        contextBudget: new DeflateContextBudget(4 * COST),
+      });
+    const adaptive = make(true);
+    const fixed = make(false);
+    const ws = new WsDeflate({ isServer: false, maxPayload: 0 });
+    ws.accept([{ client_no_context_takeover: [true] }]);
+    const sizes = { adaptive: [] as number[], fixed: [] as number[] };
+    const sent = [dissimilar(1), dissimilar(2), dissimilar(3), message(5, true), message(5, true)];
+    for (const m of sent) {
+      const a = await encode(adaptive, m);
+      const f = await encode(fixed, m);
+      expect(Buffer.from(await wsDecode(ws, a))).toEqual(Buffer.from(m));
+      sizes.adaptive.push(a.length);
+      sizes.fixed.push(f.length);
+    }
+    // First message at level 6 in both; then level 5 for the dissimilar ones (a different
+    // encoding, slightly larger); the first repetitive one follows a dissimilar one (level 5);
+    // the next one is back at 6: the same bytes as the fixed level.
+    expect(sizes.adaptive[0]).toBe(sizes.fixed[0]);
+    expect(sizes.adaptive[1]).not.toBe(sizes.fixed[1]);
+    expect(sizes.adaptive[1]! / sizes.fixed[1]!).toBeLessThan(1.1);
+    expect(sizes.adaptive[4]).toBe(sizes.fixed[4]);
+    adaptive.dispose();
+    fixed.dispose();
+    ws.cleanup();
+  });
+
+  it('refuses a non-boolean adaptiveLevel, naming it', () => {
+    expect(() =>
+      createPerMessageDeflate(AGREEMENT, { adaptiveLevel: 'yes' as unknown as boolean }),
+    ).toThrow(/adaptiveLevel/);
+  });
+});

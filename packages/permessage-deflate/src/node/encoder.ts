@@ -11,13 +11,13 @@
  * - stored blocks only with an 8-bit window (zlib cannot compress within 256 bytes).
  */
 
-import { deflateRawSync, type ZlibOptions } from 'node:zlib';
+import { type DeflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 import type { TransformCallback } from '@strata-ws/protocol';
 import type { ContextConfig, ContextHolder, DeflateContextBudget } from './context-budget.js';
 import { compressionFailed, disposedError, MAX_OUTPUT } from './errors.js';
 import type { ZlibLimiter } from './limiter.js';
 import { deflateOptions, emptyMessage, stripTrailer } from './one-shot.js';
-import { canWriteSync, writeSync } from './sync-zlib.js';
+import { canWriteSync, setLevel, writeSync } from './sync-zlib.js';
 import { createDeflateStream, deflatePool, type ZlibStream } from './zlib-stream.js';
 
 /** What the encoder needs, resolved and validated by the engine. @internal */
@@ -30,6 +30,8 @@ export interface EncoderSettings {
   level: number;
   /** Level of a kept context (takeover). */
   takeoverLevel: number;
+  /** Kept contexts use one level less while messages compress to more than 1/8 of their size. */
+  adaptiveLevel: boolean;
   memLevel: number;
   syncLimit: number;
   dedicated: boolean;
@@ -58,6 +60,8 @@ export class Encoder implements ContextHolder {
   // saw resets the context first, since the peer's window now holds text ours does not.
   #epoch = 0;
   #contextEpoch = 0;
+  // The last message compressed to at most 1/8 of its size (see EncoderSettings.adaptiveLevel).
+  #dense = true;
 
   constructor(settings: EncoderSettings) {
     this.#s = settings;
@@ -177,12 +181,29 @@ export class Encoder implements ContextHolder {
 
   // ---- context takeover: a kept compressor from the budget ----
 
-  /** Resets `stream` if a foreign message went out since it was last used. */
-  #sync(stream: ZlibStream, epoch: number): void {
+  /**
+   * Readies a kept compressor: reset if a foreign message went out since it was last used, and
+   * at the level the traffic calls for. Level 6 costs ~65% more CPU than 5 on dissimilar
+   * documents for ~6% fewer bytes, but little on repetitive ones, where it gains the most
+   * (a repeated document: 211 B instead of 242): so one level less while the last message
+   * compressed to more than 1/8 of its size. Both levels share zlib's compression function.
+   */
+  #sync(stream: ZlibStream, epoch: number, adapt: boolean): void {
     if (epoch !== this.#contextEpoch) {
       stream.stream.reset();
       this.#contextEpoch = epoch;
     }
+    const s = this.#s;
+    if (!adapt || !s.adaptiveLevel || s.takeoverLevel < 5) return;
+    const want = this.#dense ? s.takeoverLevel : s.takeoverLevel - 1;
+    const current = stream.level === -1 ? s.takeoverLevel : stream.level;
+    if (want !== current && setLevel(stream.stream as DeflateRaw, want)) stream.level = want;
+  }
+
+  #keptDone(data: Uint8Array, out: Uint8Array): void {
+    this.#keptContexts++;
+    this.#dense = out.length * 8 <= data.length;
+    this.#done(null, out);
   }
 
   #kept(data: Uint8Array, epoch: number): void {
@@ -195,7 +216,7 @@ export class Encoder implements ContextHolder {
       return;
     }
     if (data.length <= s.syncLimit && canWriteSync(context.stream)) {
-      this.#sync(context, epoch);
+      this.#sync(context, epoch, true);
       let out: Uint8Array;
       try {
         out = writeSync(context.stream, data, MAX_OUTPUT);
@@ -204,8 +225,7 @@ export class Encoder implements ContextHolder {
         this.#done(compressionFailed(error));
         return;
       }
-      this.#keptContexts++;
-      this.#done(null, out);
+      this.#keptDone(data, out);
       return;
     }
     s.limiter.run((release) => {
@@ -220,7 +240,7 @@ export class Encoder implements ContextHolder {
         this.#pooled(data);
         return;
       }
-      this.#sync(stream, epoch);
+      this.#sync(stream, epoch, true);
       stream.run(data, MAX_OUTPUT, (error, out) => {
         release();
         if (error !== null || out === null) {
@@ -228,8 +248,7 @@ export class Encoder implements ContextHolder {
           this.#done(compressionFailed(error));
           return;
         }
-        this.#keptContexts++;
-        this.#done(null, out);
+        this.#keptDone(data, out);
       });
     });
   }
@@ -250,7 +269,7 @@ export class Encoder implements ContextHolder {
         this.#deflater = stream;
       }
       const current = stream;
-      this.#sync(current, epoch);
+      this.#sync(current, epoch, false);
       current.run(data, MAX_OUTPUT, (error, out) => {
         release();
         if (error !== null || out === null) {

@@ -14,6 +14,7 @@ import { constants, createInflateRaw, type DeflateRaw, type InflateRaw } from 'n
 
 /** The native handle of a node:zlib stream, as far as this module uses it. */
 interface NativeHandle {
+  params?(level: number, strategy: number): void;
   writeSync(
     flush: number,
     input: Uint8Array,
@@ -90,6 +91,18 @@ export class OutputLimitError extends Error {
     super('zlib output limit exceeded');
     this.name = 'OutputLimitError';
   }
+}
+
+/**
+ * Changes a kept compressor's level between messages (zlib's `deflateParams` on the native
+ * handle, synchronous). Only between levels that share zlib's compression function (4..9, or
+ * 1..3), so nothing is pending to flush. False where the runtime has no such call.
+ */
+export function setLevel(stream: DeflateRaw, level: number): boolean {
+  const handle = (stream as unknown as StreamInternals)._handle;
+  if (typeof handle?.params !== 'function') return false;
+  handle.params(level, constants.Z_DEFAULT_STRATEGY);
+  return true;
 }
 
 // One scratch output buffer for every synchronous call of the thread (calls never overlap):

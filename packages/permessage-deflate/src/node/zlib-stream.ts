@@ -26,6 +26,8 @@ export class ZlibStream {
   readonly stream: DeflateRaw | InflateRaw;
   /** True once the stream cannot be used again (error, end of stream, closed over the limit). */
   broken = false;
+  /** A compressor's level when changed after creation (see `setLevel` in sync-zlib.ts); -1: as created. */
+  level = -1;
   #chunks: Uint8Array[] = [];
   #length = 0;
   #limit = 0;
