@@ -67,6 +67,7 @@ const RECEIVED = 256;
 const AWAITING_PONG = 512;
 const CLOSED = 1024;
 const ENDED = 2048;
+const NO_DELAY = 4096;
 const CLOSE_TIMER = 8192;
 
 /** Messages the async iterator may hold before reading from the socket pauses. */
@@ -122,8 +123,8 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
     this.#conn = new Connection(new Handler(this), connectionOptions);
     const s = this.#socket;
     s.strataWebSocket = this;
-    // Any Duplex may carry a connection (handleUpgrade): only a TCP socket has Nagle.
-    if (typeof s.setNoDelay === 'function') s.setNoDelay(true);
+    // TCP_NODELAY is set by the first flush of frames (#flush), not here: a connection that
+    // never sends (idle, or closed right after the handshake) saves the setsockopt call.
     // Only a socket that has an inactivity timeout needs it cleared (setTimeout adds a
     // property to the socket even for 0).
     if ((s as { timeout?: number }).timeout) s.setTimeout(0);
@@ -366,6 +367,12 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
     }
     const n = out === null ? 0 : out.length;
     if (n > 0) {
+      if (!(this.#flags & NO_DELAY)) {
+        // Nagle off before the first frames leave (the 101 went out alone, so nothing waited
+        // for it). Any Duplex may carry a connection (handleUpgrade): only TCP has Nagle.
+        this.#flags |= NO_DELAY;
+        if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+      }
       const chunks = out!;
       let bytes = 0;
       for (let i = 0; i < n; i++) bytes += chunks[i]!.byteLength;

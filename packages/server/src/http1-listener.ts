@@ -157,7 +157,9 @@ export class Http1Listener {
         onConnection,
       );
     } else {
-      this.server = createNetServer({ noDelay: true }, onConnection);
+      // No TCP_NODELAY at accept: the connection sets it when it first sends frames
+      // (connection-io.ts), so a socket refused or closed after the handshake skips the call.
+      this.server = createNetServer(onConnection);
     }
     const timeout = options.handshakeTimeout;
     this.#sweep = setInterval(() => this.#expire(), Math.max(50, Math.min(1_000, timeout / 4)));
