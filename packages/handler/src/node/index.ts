@@ -24,7 +24,7 @@ import { createMessage } from '../core/message.js';
 import { nextPeerId } from '../core/peer-id.js';
 import { asRefusal, runUpgrade } from '../core/upgrade.js';
 import type { HandlerOptions, Hooks, MaybePromise, Peer, SendData, SendOptions } from '../types.js';
-import { NodePeer } from './peer.js';
+import { type AdapterState, NodePeer } from './peer.js';
 import { toOutgoing, toRejection, toRequest } from './request.js';
 
 export {
@@ -93,30 +93,22 @@ export interface NodeHandler<Context> {
 
 function onMessage(this: ServerWebSocket<NodePeer<unknown>>, data: Buffer, isBinary: boolean) {
   const peer = this.data;
-  runnerOf(peer).message(peer, createMessage(data, isBinary));
+  peer.adapter.runner.message(peer, createMessage(data, isBinary));
 }
 function onClose(this: ServerWebSocket<NodePeer<unknown>>, code: number, reason: string) {
   const peer = this.data;
-  const state = stateOf(peer);
+  const state = peer.adapter;
   state.peers.delete(peer);
   state.runner.close(peer, { code, reason });
 }
 function onError(this: ServerWebSocket<NodePeer<unknown>>, error: Error) {
   const peer = this.data;
-  runnerOf(peer).report(peer, error);
+  peer.adapter.runner.report(peer, error);
 }
 function onDrain(this: ServerWebSocket<NodePeer<unknown>>) {
   const peer = this.data;
-  runnerOf(peer).drain(peer);
+  peer.adapter.runner.drain(peer);
 }
-
-interface AdapterState {
-  readonly runner: HookRunner<unknown>;
-  readonly peers: Set<Peer<unknown>>;
-}
-const peerStates = new WeakMap<Peer<unknown>, AdapterState>();
-const stateOf = (peer: Peer<unknown>): AdapterState => peerStates.get(peer)!;
-const runnerOf = (peer: Peer<unknown>): HookRunner<unknown> => peerStates.get(peer)!.runner;
 
 /** What the `upgrade` hook decided for one request, read back when the server negotiates and connects. */
 interface Accepted {
@@ -248,9 +240,9 @@ export function createHandler<Context = unknown>(
       req,
       decided?.request,
       context,
+      state,
     );
     ws.data = peer;
-    peerStates.set(peer as Peer<unknown>, state);
     peers.add(peer as Peer<unknown>);
     ws.on('message', onMessage as never);
     ws.on('close', onClose as never);

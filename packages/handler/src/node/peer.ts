@@ -6,9 +6,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ServerWebSocket } from '@strata-ws/server';
+import type { HookRunner } from '../core/hooks.js';
 import { checkTopic } from '../core/topics.js';
 import type { Peer, PeerReadyState, SendData, SendOptions, SendStatus } from '../types.js';
 import { toRequest } from './request.js';
+
+/** @internal What a peer's events need from its adapter: the hooks' runner and the peers set. */
+export interface AdapterState {
+  readonly runner: HookRunner<unknown>;
+  readonly peers: Set<Peer<unknown>>;
+}
 
 /** One connection's peer on Node. */
 export class NodePeer<Context> implements Peer<Context> {
@@ -16,6 +23,8 @@ export class NodePeer<Context> implements Peer<Context> {
   context: Context;
   /** @internal the server's connection */
   readonly ws: ServerWebSocket<unknown>;
+  /** @internal the adapter's runner and peers (a field, not a map lookup, on the message path) */
+  readonly adapter: AdapterState;
   #req: IncomingMessage | undefined;
   #request: Request | undefined;
   #secure: boolean;
@@ -26,9 +35,11 @@ export class NodePeer<Context> implements Peer<Context> {
     req: IncomingMessage,
     request: Request | undefined,
     context: Context,
+    adapter: AdapterState,
   ) {
     this.id = id;
     this.ws = ws;
+    this.adapter = adapter;
     this.context = context;
     this.#request = request;
     this.#req = request === undefined ? req : undefined;
