@@ -90,10 +90,17 @@ class BunPeer<Context> implements Peer<Context> {
   }
 
   send(data: SendData, options?: SendOptions): SendStatus {
-    const payload = toPayload(data).data;
-    if (this.#ws.readyState !== 1) return 0;
+    // Strings and Uint8Arrays go to Bun as they are (the hot path); Bun answers 0 itself when
+    // the socket is not open.
+    const payload =
+      typeof data === 'string' || data instanceof Uint8Array ? data : toPayload(data).data;
     const sent = this.#ws.send(payload, options?.compress);
-    return this.#status(sent, payload.length);
+    // Bun answers -1 only when the message waits in its queue: only then can the queue be
+    // over highWaterMark.
+    if (sent !== -1) return sent === 0 ? 0 : Math.max(sent, 1);
+    if (this.#ws.getBufferedAmount() <= this.#highWaterMark) return Math.max(payload.length, 1);
+    this.wantDrain = true;
+    return -1;
   }
 
   subscribe(topic: string): void {
@@ -126,15 +133,6 @@ class BunPeer<Context> implements Peer<Context> {
 
   terminate(): void {
     if (this.#ws.readyState !== 3) this.#ws.terminate();
-  }
-
-  #status(sent: number, length: number): SendStatus {
-    if (sent === 0) return 0;
-    if (this.#ws.getBufferedAmount() > this.#highWaterMark) {
-      this.wantDrain = true;
-      return -1;
-    }
-    return Math.max(length, 1);
   }
 }
 
@@ -264,7 +262,9 @@ export function serveNative<Context>(
     peers: ws.peers,
     publish(topic, data, publishOptions) {
       checkTopic(topic);
-      server.publish(topic, toPayload(data).data, publishOptions?.compress);
+      const payload =
+        typeof data === 'string' || data instanceof Uint8Array ? data : toPayload(data).data;
+      server.publish(topic, payload, publishOptions?.compress);
     },
     async close() {
       for (const peer of [...ws.peers]) peer.close(1001);
