@@ -108,7 +108,7 @@ describe('context takeover (RFC 7692 §7.1.1, §7.2.1)', () => {
     });
   }
 
-  it('pooled mode: small messages still use the history (primed with its recent part)', async () => {
+  it('kept context: small messages use the history too', async () => {
     const sizes = { takeover: 0, fresh: 0 };
     for (const takeover of [true, false]) {
       const { sender, receiver } = pair({ serverNoContextTakeover: !takeover });
