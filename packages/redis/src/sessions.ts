@@ -292,6 +292,9 @@ export class RedisSessionStore implements SessionStore {
     for (let attempt = 0; attempt < 8; attempt++) {
       for (const [topic, from] of read) {
         let after = from;
+        if (attempt === 0 && from === '0-0' && (await this.#trimmedSinceCreated(topic))) {
+          return null; // the client saw nothing of it, and some of it is gone
+        }
         for (;;) {
           const page = await this.#adapter.readSince(topic, after, 500);
           if (page.gap) return null;
@@ -321,6 +324,26 @@ export class RedisSessionStore implements SessionStore {
       await Promise.all(waits);
     }
     return null;
+  }
+
+  /**
+   * Whether entries of `topic`'s stream were ever trimmed (`XINFO STREAM`'s `entries-added`
+   * against its `length`, Redis 7 / Valkey): a cursor `0-0` (the stream did not exist when the session subscribed)
+   * has no entry of its own to check a gap against.
+   */
+  async #trimmedSinceCreated(topic: string): Promise<boolean> {
+    let info: unknown;
+    try {
+      info = await this.#adapter.command(['XINFO', 'STREAM', this.#adapter.keyPrefix + topic]);
+    } catch {
+      return false; // no such stream: nothing was trimmed
+    }
+    if (!Array.isArray(info)) return false;
+    // Trimming does not move max-deleted-entry-id (XDEL does): compare what was ever added
+    // with what is left.
+    const added = info.indexOf('entries-added');
+    const length = info.indexOf('length');
+    return added >= 0 && length >= 0 && Number(info[added + 1]) > Number(info[length + 1]);
   }
 
   #newState(id: string, epoch: number): State {

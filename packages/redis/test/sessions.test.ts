@@ -246,6 +246,34 @@ describe('RedisSessionStore: a session resumes on another process', () => {
     c.ws.close();
   }, 60_000);
 
+  it('a topic the client saw nothing of, trimmed meanwhile by streamMaxLength: resync, not a silent gap', async () => {
+    const env = { PREFIX: 'trim:', STREAM_MAX: '50' }; // fresh, empty streams
+    const a = await peer('A5', env);
+    const b = await peer('B5', env);
+    const toA = await proxy(a.port);
+    const target = { port: toA.port };
+    const c = client(target);
+    sockets.push(c.ws);
+    await until('session on A5', () => (c.events.includes('session') ? true : undefined));
+    toA.freeze(); // the client sees nothing from now on
+    const publisher = await peer('T', { ...env, PUBLISH_EVERY: '1' });
+    await settle(1000); // ~1000 messages: streams of ~50-150 entries, the first ones trimmed
+    publisher.proc.child.kill('SIGUSR2');
+    await publisher.proc.line('published');
+    target.port = b.port;
+    toA.cut();
+    await until(
+      'resync on B5',
+      () => (c.events.includes('resync') ? true : undefined),
+      15_000,
+    ).catch((e) => {
+      throw new Error(`${e} events=${c.events} received=${c.received.length}`);
+    });
+    expect(c.events).toEqual(['session', 'resync']);
+    expect(c.received).toEqual([]);
+    c.ws.close();
+  }, 60_000);
+
   it('Redis frozen for longer than maxLogBytes of log: memory stays bounded, the session resyncs when it moves', async () => {
     const a = await peer('A4', { LOG_MAX: '4096' });
     const b = await peer('B4');
