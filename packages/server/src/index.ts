@@ -7,6 +7,8 @@
 export { PreparedMessage } from '@strata-ws/protocol';
 export type { PerMessageDeflateOptions } from './deflate.js';
 export type {
+  BusCountersView,
+  BusCountersViewSnapshot,
   CloseMessage,
   ErrorMessage,
   OpenMessage,
@@ -15,7 +17,7 @@ export type {
   TransportKind,
   UpgradeMessage,
 } from './diagnostics.js';
-export { ChannelName, ServerCounters } from './diagnostics.js';
+export { busCountersOf, ChannelName, ServerCounters } from './diagnostics.js';
 export type { Http2UpgradeRequest } from './http2.js';
 export { isWebSocketConnect } from './http2.js';
 export type { DualProtocolServer, DualProtocolServerOptions } from './http2-transport.js';

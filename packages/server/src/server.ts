@@ -24,13 +24,12 @@ import {
 } from '@strata-ws/handshake';
 import type { ConnectionOptions } from '@strata-ws/protocol';
 import { createDeflateSupport, type DeflateSupport } from './deflate.js';
-import { diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
-import { allocateBuffer, installNodeHost } from './host.js';
+import { busCountersOf, diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
+import { allocateBuffer, installNodeHost, nodeMasking } from './host.js';
 import { Http1Listener } from './http1-listener.js';
 import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { attachHttp2 } from './http2-attach.js';
 import { type ConnectionHost, ProfileCache } from './internal.js';
-import { serverMasking } from './native-masking.js';
 import {
   type ResolvedOptions,
   resolveOptions,
@@ -178,6 +177,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       adapter ?? new InProcessAdapter(),
     );
     this.#topics = topics;
+    // The adapter's bus counters (cluster, Redis), when it keeps some.
+    this.counters.bus = busCountersOf(topics.adapter);
     this.#host = {
       topics,
       counters,
@@ -200,7 +201,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       role: 'server' as const,
       allocate: allocateBuffer,
       // bufferutil's unmasking when it is installed (as ws), else the codec's JavaScript.
-      masking: serverMasking(),
+      masking: nodeMasking(),
       maxPayload: limits.maxPayload,
       maxMessageSize: limits.maxMessageSize,
       maxFragments: limits.maxFragments,

@@ -12,6 +12,7 @@ describe('export surface', () => {
       'ServerWebSocket',
       'TopicRegistry',
       'WebSocketServer',
+      'busCountersOf',
       'closeGracefully',
       'createDualProtocolServer',
       'defaultLimits',

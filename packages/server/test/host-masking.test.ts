@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { maskInto } from '@strata-ws/codec';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nodeMasking } from '../src/host.js';
 import type { WebSocketServer } from '../src/index.js';
-import { serverMasking } from '../src/native-masking.js';
 import { echo, openClient, startServer, stopServer } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +25,7 @@ describe('native unmasking from bufferutil (optional, as ws)', () => {
   });
 
   it.runIf(hasBufferUtil)('is used when installed and gives the codec JavaScript bytes', () => {
-    const masking = serverMasking();
+    const masking = nodeMasking();
     expect(masking).not.toBeNull();
     const source = new Uint8Array(1000).map((_, i) => (i * 31) & 0xff);
     for (const keyOffset of [0, 1, 2, 3]) {
@@ -43,8 +43,8 @@ describe('native unmasking from bufferutil (optional, as ws)', () => {
   it('is off with STRATA_NO_BUFFERUTIL=1', async () => {
     vi.stubEnv('STRATA_NO_BUFFERUTIL', '1');
     vi.resetModules();
-    const fresh = await import('../src/native-masking.js');
-    expect(fresh.serverMasking()).toBeNull();
+    const fresh = await import('../src/host.js');
+    expect(fresh.nodeMasking()).toBeNull();
   });
 
   it('echoes large messages split across reads byte for byte', async () => {
