@@ -20,6 +20,8 @@ import {
 import {
   type RunningServer,
   startBun,
+  startHandlerBun,
+  startHandlerDeno,
   startPython,
   startStrata,
   startStrataTls,
@@ -34,6 +36,8 @@ const SERVERS: [string, Starter][] = [
   ['ws', startWs],
   ['bun', startBun],
   ['python-websockets', startPython],
+  ['strata handler/bun', startHandlerBun],
+  ['strata handler/deno', startHandlerDeno],
 ];
 
 /** Everything the report shows. */

@@ -22,6 +22,14 @@ export function pythonAvailable(): boolean {
   );
 }
 
+/** The deno binary of the root devDependency, if installed. */
+export function denoPath(): string | null {
+  const path = fileURLToPath(new URL('../../../../node_modules/.bin/deno', import.meta.url));
+  return existsSync(path) && spawnSync(path, ['--version'], { timeout: 20_000 }).status === 0
+    ? path
+    : null;
+}
+
 /** The bun binary of the root devDependency, if installed. */
 export function bunPath(): string | null {
   const path = fileURLToPath(new URL('../../../../node_modules/.bin/bun', import.meta.url));
@@ -35,15 +43,22 @@ export interface Child {
   process: ChildProcess;
   /** The first stdout line that parses as JSON. */
   firstJson: Promise<Record<string, unknown>>;
+  /** The first match of `pattern` in stdout (rejects when the child exits first). */
+  stdoutMatch(pattern: RegExp): Promise<RegExpExecArray>;
   /** Resolves when the child exits. */
   exited: Promise<number | null>;
   stderr: () => string;
   kill(): void;
 }
 
-/** Starts a child that is killed after `deadlineMs`. */
-export function startChild(command: string, args: string[], deadlineMs: number): Child {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts a child (in `cwd`, default this process's) that is killed after `deadlineMs`. */
+export function startChild(
+  command: string,
+  args: string[],
+  deadlineMs: number,
+  cwd?: string,
+): Child {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd });
   let stderr = '';
   let stdout = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => {
@@ -74,9 +89,23 @@ export function startChild(command: string, args: string[], deadlineMs: number):
       resolve(code);
     });
   });
+  const stdoutMatch = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(stdout);
+        if (m) {
+          child.stdout?.off('data', check);
+          resolve(m);
+        }
+      };
+      child.stdout?.on('data', check);
+      check();
+      child.once('exit', () => reject(new Error(`exited: ${stderr.slice(-500)}`)));
+    });
   return {
     process: child,
     firstJson,
+    stdoutMatch,
     exited,
     stderr: () => stderr,
     kill: () => {

@@ -1,17 +1,19 @@
 /**
  * Servers under test, each an echo server on 127.0.0.1 with and without permessage-deflate:
- * Strata (own port, HTTP/2 cleartext beside it), `ws`, Bun (`Bun.serve`) and python3-websockets.
+ * Strata (own port, HTTP/2 cleartext beside it), `ws`, Bun (`Bun.serve`), python3-websockets,
+ * and Strata's engine on Bun and Deno through `@strata-ws/handler` (its echo-server fixtures).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from '@strata-ws/server';
 import { WebSocketServer as WsServer } from 'ws';
 import type { ServerTarget } from '../fuzz-client.js';
-import { bunPath, PYTHON, peerFile, pythonAvailable, startChild } from './process.js';
+import { bunPath, denoPath, PYTHON, peerFile, pythonAvailable, startChild } from './process.js';
 
 /** A started server and how to stop it. */
 export interface RunningServer {
@@ -117,6 +119,57 @@ export async function startBun(deflate: boolean): Promise<RunningServer | null> 
     [peerFile('bun-server.js'), deflate ? 'deflate' : 'none'],
     false,
   );
+}
+
+/** packages/handler, whose echo-server fixtures run Strata's engine on Bun and Deno. */
+const HANDLER_DIR = fileURLToPath(new URL('../../../../packages/handler/', import.meta.url));
+
+/** A handler fixture started by `command`; it prints `LISTENING <port>`. */
+async function startHandlerFixture(
+  name: string,
+  command: string,
+  args: string[],
+): Promise<RunningServer | null> {
+  if (!existsSync(join(HANDLER_DIR, args.find((a) => a.endsWith('.ts')) ?? ''))) return null;
+  const child = startChild(command, args, 1_500_000, HANDLER_DIR);
+  const [, port] = await child.stdoutMatch(/LISTENING (\d+)/);
+  return {
+    target: { name, host: '127.0.0.1', port: Number(port), origin: false },
+    stop: async () => {
+      child.kill();
+      await child.exited;
+    },
+  };
+}
+
+/**
+ * `@strata-ws/handler/bun` in its `strata` mode (Strata's engine over `Bun.listen`), from the
+ * handler's echo-server fixture, default limits.
+ */
+export async function startHandlerBun(deflate: boolean): Promise<RunningServer | null> {
+  const bun = bunPath();
+  if (!bun) return null;
+  return startHandlerFixture(`strata handler/bun${deflate ? '+deflate' : ''}`, bun, [
+    '--conditions=strata-source',
+    'test/bun/echo-server.ts',
+    'strata',
+    deflate ? 'deflate' : 'none',
+  ]);
+}
+
+/** `@strata-ws/handler/deno` in its `strata` mode (Strata's engine over `Deno.listen`). */
+export async function startHandlerDeno(deflate: boolean): Promise<RunningServer | null> {
+  const deno = denoPath();
+  if (!deno) return null;
+  return startHandlerFixture(`strata handler/deno${deflate ? '+deflate' : ''}`, deno, [
+    'run',
+    '-A',
+    '--conditions=strata-source',
+    '--sloppy-imports',
+    'test/deno/echo-server.ts',
+    'strata',
+    deflate ? 'deflate' : 'none',
+  ]);
 }
 
 /** python3-websockets' `serve` (its origins option is not set: Chromium's page origin varies). */
