@@ -4,6 +4,7 @@
  * cost one `hasSubscribers` check when nobody listens.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { BusCountersView, BusCountersViewSnapshot } from '@strata-ws/server';
 
 /** Names of the channels the bus adapters publish on. */
 export const BusChannelName: {
@@ -78,7 +79,7 @@ const stateChannel = diagnosticsChannel.channel(BusChannelName.state);
  * Counters of one bus adapter (plain integer fields: free to read and update). Latency is
  * kept as a sum, a count and a maximum; subscribe to `strata:bus:receive` for a histogram.
  */
-export class BusCounters {
+export class BusCounters implements BusCountersView {
   /** Messages handed to the bus (one per publish, whatever the number of processes). */
   published = 0;
   /** Envelope bytes handed to the bus. */
@@ -131,21 +132,12 @@ export class BusCounters {
   }
 }
 
-/** A copy of {@link BusCounters}' values. */
-export interface BusCountersSnapshot {
-  readonly published: number;
-  readonly publishedBytes: number;
-  readonly received: number;
-  readonly deliveries: number;
-  readonly ownDropped: number;
-  readonly droppedQueueFull: number;
-  readonly lost: number;
-  readonly malformed: number;
+/**
+ * A copy of {@link BusCounters}' values: the server's view of bus counters
+ * (`wss.counters.bus`, {@link BusCountersView}) plus `trimmed`.
+ */
+export interface BusCountersSnapshot extends Readonly<BusCountersViewSnapshot> {
   readonly trimmed: number;
-  readonly reconnects: number;
-  readonly queuedBytes: number;
-  readonly latencyMeanMs: number;
-  readonly latencyMaxMs: number;
 }
 
 /**

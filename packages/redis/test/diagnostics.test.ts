@@ -1,16 +1,19 @@
 // Observability: two servers in this process, each with its own RedisAdapter on a real
 // redis-server, and a real WebSocket client. The strata:bus:* diagnostics channels report the
 // publish, the receive (with latency, origin and local deliveries), a drop when a message does
-// not fit the byte bound, and the connection state; the counters agree.
+// not fit the byte bound, and the connection state; the counters agree, also as the servers'
+// own `wss.counters.bus`.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { BusChannelName } from '@strata-ws/cluster';
+import { createResumableServer } from '@strata-ws/reconnect/server';
 import { WebSocketServer } from '@strata-ws/server';
 import { until } from '@strata-ws/test-support/procs';
 import { RedisServer } from '@strata-ws/test-support/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RedisAdapter } from '../src/index.js';
+import { RedisSessionStore } from '../src/sessions.js';
 
 describe('diagnostics channels and counters', () => {
   let redis: RedisServer;
@@ -79,6 +82,11 @@ describe('diagnostics channels and counters', () => {
       expect(b.counters.snapshot()).toMatchObject({ published: 1, droppedQueueFull: 1 });
       expect(a.counters.snapshot()).toMatchObject({ received: 1, deliveries: 1, published: 0 });
       expect(a.counters.latencyMaxMs).toBeGreaterThanOrEqual(a.counters.latencyMeanMs);
+      // The servers' own counters carry their adapters' bus counters (live, in snapshots).
+      expect(wssB.counters.bus).toBe(b.counters);
+      expect(wssB.counters.snapshot().bus).toMatchObject({ published: 1, droppedQueueFull: 1 });
+      expect(wssA.counters.snapshot().bus).toMatchObject({ received: 1, deliveries: 1 });
+      expect(wssA.counters.snapshot().bus?.latencyMaxMs).toBe(a.counters.latencyMaxMs);
       client.terminate();
     } finally {
       await Promise.all([wssA.shutdown({ timeout: 500 }), wssB.shutdown({ timeout: 500 })]);
@@ -86,6 +94,27 @@ describe('diagnostics channels and counters', () => {
     expect(
       events.some((e) => e.channel === BusChannelName.state && e.message.state === 'closed'),
     ).toBe(true);
+  });
+
+  it('bus counters reach wss.counters through resumable sessions; none with the in-process adapter', async () => {
+    const plain = new WebSocketServer({ noServer: true });
+    expect(plain.counters.bus).toBeNull();
+    expect(plain.counters.snapshot().bus).toBeNull();
+    const adapter = new RedisAdapter({ url: redis.url, mode: 'streams', nodeId: 'node-s' });
+    const { wss } = createResumableServer({
+      port: 0,
+      host: '127.0.0.1',
+      resume: { adapter, store: new RedisSessionStore({ adapter }) },
+    });
+    try {
+      await once(wss, 'listening');
+      expect(wss.counters.bus).toBe(adapter.counters);
+      wss.publish('anything', 'x');
+      expect(wss.counters.snapshot().bus).toMatchObject({ published: 1 });
+    } finally {
+      await wss.shutdown({ timeout: 500 });
+      await plain.shutdown({ timeout: 100 });
+    }
   });
 
   it('sharded pub/sub (SPUBLISH/SSUBSCRIBE) crosses processes the same way', async () => {
