@@ -119,8 +119,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
   };
 
   it('process A is killed mid-stream: on B the client gets every missed message once, in order', async () => {
-    const a = await peer('A');
-    const b = await peer('B');
+    const [a, b] = await Promise.all([peer('A'), peer('B')]);
     const toA = await proxy(a.port);
     const target = { port: toA.port };
     const c = client(target);
@@ -167,8 +166,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
   }, 60_000);
 
   it('the client is moved from A to B and back; own and excluded publishes stay exactly once', async () => {
-    const a = await peer('A2');
-    const b = await peer('B2');
+    const [a, b] = await Promise.all([peer('A2'), peer('B2')]);
     const target = { port: a.port };
     const c = client(target);
     sockets.push(c.ws);
@@ -220,8 +218,8 @@ describe('RedisSessionStore: a session resumes on another process', () => {
   }, 60_000);
 
   it('a replay larger than maxReplayBytes is refused: the client is told to resync, then goes on live', async () => {
-    const a = await peer('A3');
-    const b = await peer('B3', { REPLAY_MAX: '2048' }); // ~25 messages of ~16 bytes (+64 each)
+    // B3 replays at most ~25 messages of ~16 bytes (+64 each).
+    const [a, b] = await Promise.all([peer('A3'), peer('B3', { REPLAY_MAX: '2048' })]);
     const toA = await proxy(a.port);
     const target = { port: toA.port };
     const c = client(target);
@@ -248,8 +246,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
 
   it('a topic the client saw nothing of, trimmed meanwhile by streamMaxLength: resync, not a silent gap', async () => {
     const env = { PREFIX: 'trim:', STREAM_MAX: '50' }; // fresh, empty streams
-    const a = await peer('A5', env);
-    const b = await peer('B5', env);
+    const [a, b] = await Promise.all([peer('A5', env), peer('B5', env)]);
     const toA = await proxy(a.port);
     const target = { port: toA.port };
     const c = client(target);
@@ -275,8 +272,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
   }, 60_000);
 
   it('Redis frozen for longer than maxLogBytes of log: memory stays bounded, the session resyncs when it moves', async () => {
-    const a = await peer('A4', { LOG_MAX: '4096' });
-    const b = await peer('B4');
+    const [a, b] = await Promise.all([peer('A4', { LOG_MAX: '4096' }), peer('B4')]);
     const target = { port: a.port };
     const c = client(target);
     sockets.push(c.ws);
