@@ -64,12 +64,29 @@ function wsParser(onMessage) {
   return (chunk) => receiver.write(chunk);
 }
 
-function strataParser(codec, engineOptions) {
+/** bufferutil as a per-parser host masking (what a Node host may inject through `masking`). */
+const bufferutil = require('bufferutil');
+const keyBytes = Buffer.alloc(4);
+function keyFor(maskKey, keyOffset) {
+  const shift = (keyOffset & 3) * 8;
+  keyBytes.writeUInt32BE(
+    shift === 0 ? maskKey : ((maskKey << shift) | (maskKey >>> (32 - shift))) >>> 0,
+  );
+  return keyBytes;
+}
+const nativeMasking = {
+  mask: (data, maskKey, keyOffset) => bufferutil.unmask(data, keyFor(maskKey, keyOffset)),
+  maskInto: (source, target, offset, maskKey, keyOffset) =>
+    bufferutil.mask(source, keyFor(maskKey, keyOffset), target, offset, source.length),
+};
+
+function strataParser(codec, engineOptions, host = {}) {
   return (onMessage) => {
     const parser = new codec.FrameParser({
       maxPayload: 0x7fffffff,
       unmask: engineOptions,
       retainChunks: engineOptions,
+      ...host,
     });
     const sink = engineOptions
       ? { frame: (_header, payload) => onMessage(payload) }
@@ -146,11 +163,11 @@ const table = [
 ];
 const jsonRows = [];
 
-function row(id, title, size, count, chunkSize, engineOptions) {
+function row(id, title, size, count, chunkSize, engineOptions, host) {
   if (!title.includes(only)) return;
   const contenders = [['ws', wsParser]];
-  if (before !== null) contenders.push(['before', strataParser(before, engineOptions)]);
-  contenders.push(['after', strataParser(current, engineOptions)]);
+  if (before !== null) contenders.push(['before', strataParser(before, engineOptions, host)]);
+  contenders.push(['after', strataParser(current, engineOptions, host)]);
   const loops = contenders.map(([name, make]) => {
     const loop = parseLoop(make, size, count, chunkSize);
     return { name, ...loop, batch: batchSize(loop.work), rates: [] };
@@ -216,6 +233,27 @@ row(
   4,
   65536,
   true,
+);
+// As the Node server's engine parses: its allocator (Buffer.allocUnsafe) for split payloads.
+const nodeAllocate = { allocate: (length) => Buffer.allocUnsafe(length) };
+row(
+  'codec-parse-64k-16k-chunks-node',
+  'parse 64 KiB masked, 16 KiB chunks (engine options, allocUnsafe)',
+  65536,
+  16,
+  16384,
+  true,
+  nodeAllocate,
+);
+// The ceiling with native unmasking (bufferutil, as ws) injected per parser.
+row(
+  'codec-parse-64k-native',
+  'parse 64 KiB masked, 1 frame per chunk (engine options, bufferutil masking)',
+  65536,
+  16,
+  0,
+  true,
+  { masking: nativeMasking },
 );
 row('codec-parse-64b', 'parse 64 B masked, 1 frame per chunk', 64, 64, 0, false);
 
