@@ -256,6 +256,7 @@ describe('dead networks and refusals', () => {
       port: 0,
       host: '127.0.0.1',
       heartbeatInterval: 0,
+      protocols: ['chat'], // the server selects a subprotocol only when configured
       resume: {},
       authenticate: (req) => {
         seenUrls.push(req.url ?? '');
