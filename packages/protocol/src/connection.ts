@@ -455,10 +455,11 @@ export class Connection {
     this.#writeFrame(true, 0, Opcode.Close, payload);
   }
 
-  /** Writes whole frames (a prepared message) to the output. */
-  #writeFrames(bytes: Uint8Array): void {
+  /** Writes a (server's) prepared message whose turn in the send order came. */
+  #writePrepared(message: PreparedMessage): void {
     // After the transport ended there is nowhere to write to.
-    if ((this.#flags & ENDED) === 0) (this.#output ?? this.#sender()).frames(bytes);
+    if ((this.#flags & ENDED) === 0)
+      (this.#output ?? this.#sender()).writePrepared(message, this.#ext);
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
@@ -558,8 +559,8 @@ export class Connection {
       protected writeFrame(fin: boolean, rsv: number, opcode: number, data: Uint8Array): void {
         this.#connection.#writeFrame(fin, rsv, opcode, data);
       }
-      protected writeFrames(bytes: Uint8Array): void {
-        this.#connection.#writeFrames(bytes);
+      protected writePrepared(message: PreparedMessage): void {
+        this.#connection.#writePrepared(message);
       }
       protected writeClose(payload: Uint8Array): void {
         this.#connection.#writeClose(payload);

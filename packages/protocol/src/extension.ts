@@ -45,8 +45,13 @@ export interface MessageExtension {
   /**
    * Optional, for prepared (broadcast) messages: non-zero when a payload from
    * {@link MessageExtension.encodeShared} is valid on this connection whatever it sent before
-   * (e.g. permessage-deflate with `server_no_context_takeover`). Extensions with equal keys
-   * must produce identical bytes from `encodeShared` (the frame is built once per key).
+   * (e.g. permessage-deflate, which a fresh-context payload suits with or without context
+   * takeover). Extensions with equal keys must produce identical bytes from `encodeShared`
+   * (the frame is built once per key). Read once per prepared send that wants compression, at
+   * the moment the message takes its place in this connection's send order, after every
+   * message sent before it was given to `encode` (never ahead of time, never cached across
+   * sends): an extension may treat the read as "a shared frame follows the messages already
+   * encoded".
    */
   readonly sharedEncodingKey?: number;
   /**

@@ -15,8 +15,12 @@
 import { CloseCode, Opcode, ProtocolError } from '@strata-ws/codec';
 import type { MessageExtension, TransformCallback } from './extension.js';
 import { HELD_FRAME_OVERHEAD } from './limits.js';
+import type { PreparedMessage } from './prepared.js';
 
-/** `PendingSend.opcode` of a prepared message: `data` is whole frames, written as they are. */
+/**
+ * `PendingSend.opcode` of a prepared message (`prepared`): its frame bytes are chosen when its
+ * turn comes (see `writePrepared`), written as they are.
+ */
 export const PREPARED_FRAMES = -1;
 
 /** A received frame held until an asynchronous decode before it completes. */
@@ -39,6 +43,8 @@ export interface PendingSend {
   /** Bitmask of extension indices still to apply. */
   encodeMask: number;
   data: Uint8Array;
+  /** The prepared message of a {@link PREPARED_FRAMES} send, else null. */
+  prepared: PreparedMessage | null;
   /** Length accepted from the caller (counted in `pendingLength`). */
   size: number;
   done: (() => void) | undefined;
@@ -105,7 +111,12 @@ export abstract class ExtensionPipeline {
   /** Fail the connection (a decode/encode error, or held input over twice the limit). */
   protected abstract fail(error: ProtocolError): void;
   protected abstract writeFrame(fin: boolean, rsv: number, opcode: number, data: Uint8Array): void;
-  protected abstract writeFrames(bytes: Uint8Array): void;
+  /**
+   * A prepared message's turn in the send order came: choose its frame bytes now (reading the
+   * extension's `sharedEncodingKey` only now, after every earlier message was encoded) and
+   * write them.
+   */
+  protected abstract writePrepared(message: PreparedMessage): void;
   protected abstract writeClose(payload: Uint8Array): void;
   /** Held frames were processed (the connection may finish an ended transport). */
   protected abstract drained(): void;
@@ -315,6 +326,7 @@ export abstract class ExtensionPipeline {
       rsv: 0,
       encodeMask: 0,
       data: payload,
+      prepared: null,
       size: 0,
       done: undefined,
     });
@@ -357,7 +369,7 @@ export abstract class ExtensionPipeline {
       if (item.opcode === Opcode.Close) {
         this.writeClose(item.data);
       } else if (item.opcode === PREPARED_FRAMES) {
-        this.writeFrames(item.data);
+        this.writePrepared(item.prepared!);
         item.done?.();
       } else {
         this.writeFrame(item.fin, item.rsv, item.opcode, item.data);

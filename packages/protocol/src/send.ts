@@ -19,6 +19,8 @@ import { type ExtensionPipeline, PREPARED_FRAMES } from './pipeline.js';
 import { DeferredPrepared, type PreparedMessage, sharedFrames } from './prepared.js';
 import { encodeText } from './text.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** Prepared messages waiting for a sender's fragmented message to end. */
 const deferredPrepared = new DeferredPrepared<Sender>();
 
@@ -92,7 +94,16 @@ export class Sender extends OutputQueue {
       done?.();
     } else {
       // An encode is running, sends wait behind one, or this one is to be encoded.
-      ext.queue({ opcode: frameOpcode, fin, rsv: 0, encodeMask, data, size: data.length, done });
+      ext.queue({
+        opcode: frameOpcode,
+        fin,
+        rsv: 0,
+        encodeMask,
+        data,
+        prepared: null,
+        size: data.length,
+        done,
+      });
     }
     if (this.#deferred && this.#txOpcode === 0) this.#sendDeferred(ext);
   }
@@ -128,29 +139,38 @@ export class Sender extends OutputQueue {
     ext: ExtensionPipeline | null,
     client: boolean,
   ): void {
-    const frames = sharedFrames(
-      message,
-      client,
-      ext === null ? 0 : ext.encodeMaskFor(message.data.length, message.isBinary, message.compress),
-      this.#settings.extensions,
-    );
-    if (frames === null) {
+    if (client) {
+      // A client masks every frame with a key of its own: the message goes as one of ours.
       const opcode = message.isBinary ? Opcode.Binary : Opcode.Text;
       this.send(opcode, message.data, { compress: message.compress, done }, ext);
     } else if (ext?.sendsWaiting) {
+      // Its bytes are chosen when its turn comes (`writePrepared`), after the sends before it.
       ext.queue({
         opcode: PREPARED_FRAMES,
         fin: true,
         rsv: 0,
         encodeMask: 0,
-        data: frames,
-        size: frames.length,
+        data: EMPTY,
+        prepared: message,
+        size: message.frame.length,
         done,
       });
     } else {
-      this.frames(frames);
+      this.writePrepared(message, ext);
       done?.();
     }
+  }
+
+  /**
+   * Writes a server's prepared message now, its turn in the send order having come: the shared
+   * compressed frame when compression is wanted and the extension can take it, else the plain
+   * frame. The extension's `sharedEncodingKey` is read here, once, at this moment: everything
+   * sent before was given to its encoder already (an extension may rely on that).
+   */
+  writePrepared(message: PreparedMessage, ext: ExtensionPipeline | null): void {
+    const encodeMask =
+      ext === null ? 0 : ext.encodeMaskFor(message.data.length, message.isBinary, message.compress);
+    this.frames(sharedFrames(message, false, encodeMask, this.#settings.extensions)!);
   }
 
   /** Our fragmented message ended: send the prepared messages that waited for it, in order. */

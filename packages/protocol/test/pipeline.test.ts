@@ -8,6 +8,7 @@ import type { MessageExtension, TransformCallback } from '@strata-ws/protocol';
 import { describe, expect, it } from 'vitest';
 import { HELD_FRAME_OVERHEAD } from '../src/limits.js';
 import { ExtensionPipeline, PREPARED_FRAMES } from '../src/pipeline.js';
+import { PreparedMessage } from '../src/prepared.js';
 
 /** An extension whose transforms wait in `pending` until `flush()` (upper-cases ASCII). */
 class ManualUpper implements MessageExtension {
@@ -75,8 +76,8 @@ class Recording extends ExtensionPipeline {
   protected writeFrame(fin: boolean, rsv: number, opcode: number, data: Uint8Array): void {
     this.log.push(`write ${opcode} ${fin} ${rsv} ${text(data)}`);
   }
-  protected writeFrames(data: Uint8Array): void {
-    this.log.push(`frames ${text(data)}`);
+  protected writePrepared(message: PreparedMessage): void {
+    this.log.push(`frames ${text(message.data)}`);
   }
   protected writeClose(payload: Uint8Array): void {
     this.log.push(`writeClose ${payload.length}`);
@@ -156,6 +157,7 @@ describe('ExtensionPipeline: sending', () => {
       rsv: 0,
       encodeMask: 1,
       data: bytes('hello'),
+      prepared: null,
       size: 5,
       done: undefined,
     });
@@ -166,6 +168,7 @@ describe('ExtensionPipeline: sending', () => {
       rsv: 0,
       encodeMask: 0,
       data: bytes('b'),
+      prepared: null,
       size: 1,
       done: undefined,
     });
@@ -174,7 +177,8 @@ describe('ExtensionPipeline: sending', () => {
       fin: true,
       rsv: 0,
       encodeMask: 0,
-      data: bytes('P'),
+      data: new Uint8Array(0),
+      prepared: new PreparedMessage(bytes('P'), true),
       size: 1,
       done: undefined,
     });
@@ -217,6 +221,7 @@ describe('ExtensionPipeline: sending', () => {
       rsv: 0,
       encodeMask: 1,
       data: bytes('x'),
+      prepared: null,
       size: 1,
       done: () => done++,
     });
@@ -229,6 +234,7 @@ describe('ExtensionPipeline: sending', () => {
       rsv: 0,
       encodeMask: 1,
       data: bytes('late'),
+      prepared: null,
       size: 4,
       done: undefined,
     });

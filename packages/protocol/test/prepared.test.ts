@@ -144,6 +144,39 @@ describe('PreparedMessage', () => {
     ]);
   });
 
+  it('behind queued compressions, the shared key is read when its turn comes: after every earlier encode, before later ones', () => {
+    // An extension with context takeover may reset its kept context on the encode that follows
+    // a read of the key (deflate does): the read must not come before earlier queued messages
+    // were given to encode().
+    const log: string[] = [];
+    const ext = new ManualReverse();
+    const encode = ext.encode.bind(ext);
+    ext.encode = (data, callback) => {
+      log.push(`encode ${text(data)}`);
+      encode(data, callback);
+    };
+    Object.defineProperty(ext, 'sharedEncodingKey', {
+      get: () => {
+        log.push('key');
+        return 9;
+      },
+    });
+    const { conn, out } = server({ extensions: [ext] });
+    conn.sendText('m1'); // its encode is in flight
+    conn.sendText('m2'); // queued behind it
+    conn.sendPrepared(new PreparedMessage(utf8('shared'), false, true));
+    conn.sendText('m3');
+    expect(log).toEqual(['encode m1']);
+    while (ext.pending.length > 0) ext.flush();
+    expect(log).toEqual(['encode m1', 'encode m2', 'key', 'encode m3']);
+    expect(out().map((f) => [f.rsv, text(f.payload)])).toEqual([
+      [0x40, '1m'],
+      [0x40, '2m'],
+      [0x40, 'derahs'],
+      [0x40, '3m'],
+    ]);
+  });
+
   it('a shared compressed frame is built once per key and written with RSV1', () => {
     const message = new PreparedMessage(utf8('abcdef'), false, true);
     const extA = new ManualReverse(7);
