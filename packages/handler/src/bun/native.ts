@@ -147,6 +147,8 @@ export interface BunWebSocket<Context> {
   readonly websocket: BunWebSocketHandler<NativeData<Context>>;
   /** The open peers. */
   readonly peers: ReadonlySet<Peer<Context>>;
+  /** The `closeTimeout` option (ms), for a graceful close. */
+  readonly closeTimeout: number;
 }
 
 /**
@@ -170,6 +172,7 @@ export function bunWebSocket<Context = unknown>(
 
   return {
     peers,
+    closeTimeout: profile.closeTimeout,
     async upgrade(request, server) {
       const outcome = await withTimeout(
         runUpgrade(hooks, request, offeredProtocols(request), {
@@ -254,7 +257,6 @@ export function serveNative<Context>(
     },
     websocket: ws.websocket,
   });
-  const closeTimeout = options.closeTimeout ?? 5000;
   return {
     mode: 'native',
     port: server.port,
@@ -268,7 +270,7 @@ export function serveNative<Context>(
     },
     async close() {
       for (const peer of [...ws.peers]) peer.close(1001);
-      await waitForPeers(ws.peers, closeTimeout);
+      await waitForPeers(ws.peers, ws.closeTimeout);
       await server.stop(true);
     },
   };

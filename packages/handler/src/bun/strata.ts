@@ -182,7 +182,7 @@ export function serveStrata<Context>(
     async close() {
       engine.closeAll();
       listener.stop(false);
-      await waitForPeers(engine.peers, options.closeTimeout ?? 5000);
+      await waitForPeers(engine.peers, engine.profile.closeTimeout);
       engine.terminateAll();
       listener.stop(true);
       engine.dispose();

@@ -2,6 +2,7 @@
 // both modes: each mode's fixture (`fixture.ts`) runs in its own Bun process, driven from
 // Node by real clients. Skipped cases are the measured differences of native mode (README).
 
+import { defineAdapterCases } from '../runtimes/adapter-cases.js';
 import { BUN, startRuntime } from '../runtimes/process.js';
 import { defineBehaviourSuite } from '../suite/cases.js';
 
@@ -24,3 +25,9 @@ defineBehaviourSuite('bun (native mode)', start('native'), {
       'Bun closes a message over maxPayloadLength with 1009 on the wire, but its close handler reports 1006 to the close hook (README: What differs in native mode)',
   },
 });
+
+for (const mode of ['strata', 'native'] as const) {
+  defineAdapterCases(`bun (${mode} mode)`, () =>
+    startRuntime(BUN, ['--conditions=strata-source', 'test/bun/fixture.ts', mode]),
+  );
+}

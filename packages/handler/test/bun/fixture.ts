@@ -15,3 +15,10 @@ const handler = createHandler(behaviourHooks, {
 });
 console.log(`LISTENING ${handler.port}`);
 process.on('SIGTERM', () => process.exit(0));
+// For the adapter's own cases (bun.test.ts): a server-wide publish, and a graceful close.
+process.on('SIGUSR2', () => handler.publish('news', `server news to ${handler.peers.size} peers`));
+process.on('SIGINT', async () => {
+  await handler.close();
+  console.log('CLOSED');
+  process.exit(0);
+});

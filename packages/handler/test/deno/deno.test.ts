@@ -2,6 +2,7 @@
 // both modes: each mode's fixture (`fixture.ts`) runs in its own Deno process, driven from
 // Node by real clients. Skipped cases are the measured differences of native mode (README).
 
+import { defineAdapterCases } from '../runtimes/adapter-cases.js';
 import { DENO, startRuntime } from '../runtimes/process.js';
 import { defineBehaviourSuite } from '../suite/cases.js';
 
@@ -29,3 +30,18 @@ defineBehaviourSuite('deno (native mode)', start('native'), {
       "Deno's WebSocket cannot drop the TCP connection: terminate() sends a 1001 close frame (the close hook still gets 1006 at once) (README: What differs in native mode)",
   },
 });
+
+for (const mode of ['strata', 'native'] as const) {
+  defineAdapterCases(`deno (${mode} mode)`, () =>
+    startRuntime(DENO, [
+      'run',
+      '--allow-net',
+      '--allow-read',
+      '--allow-env',
+      '--conditions=strata-source',
+      '--sloppy-imports',
+      'test/deno/fixture.ts',
+      mode,
+    ]),
+  );
+}

@@ -21,3 +21,12 @@ const handler = createHandler(behaviourHooks, {
 });
 console.log(`LISTENING ${await handler.ready}`);
 Deno.addSignalListener('SIGTERM', () => Deno.exit(0));
+// For the adapter's own cases (deno.test.ts): a server-wide publish, and a graceful close.
+Deno.addSignalListener('SIGUSR2', () =>
+  handler.publish('news', `server news to ${handler.peers.size} peers`),
+);
+Deno.addSignalListener('SIGINT', async () => {
+  await handler.close();
+  console.log('CLOSED');
+  Deno.exit(0);
+});
