@@ -457,10 +457,13 @@ export class RedisSessionStore implements SessionStore {
       adapter.command(['XADD', state.logKey, `${no}-1`, 'd', json]).catch(fail);
       state.chunks.push({ no, bytes: json.length + 32 });
       state.logBytes += json.length + 32;
+      // Over the bound: trim to three quarters of it (one XTRIM per quarter of the bound).
       let trimmed = false;
-      while (state.logBytes > this.#maxLogBytes && state.chunks.length > 1) {
-        state.logBytes -= state.chunks.shift()!.bytes;
-        trimmed = true;
+      if (state.logBytes > this.#maxLogBytes) {
+        while (state.logBytes > (this.#maxLogBytes * 3) / 4 && state.chunks.length > 1) {
+          state.logBytes -= state.chunks.shift()!.bytes;
+          trimmed = true;
+        }
       }
       if (trimmed) {
         adapter.command(['XTRIM', state.logKey, 'MINID', `${state.chunks[0]!.no}-0`]).catch(fail);

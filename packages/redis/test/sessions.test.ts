@@ -244,6 +244,25 @@ describe('RedisSessionStore: a session resumes on another process', () => {
     c.ws.close();
   }, 60_000);
 
+  it('a client behind the part of the log trimmed by maxLogBytes: resync', async () => {
+    const [a, b] = await Promise.all([peer('A6', { LOG_MAX: '4096' }), peer('B6')]);
+    const toA = await proxy(a.port);
+    const target = { port: toA.port };
+    const c = client(target);
+    sockets.push(c.ws);
+    await until('session on A6', () => (c.events.includes('session') ? true : undefined));
+    const publisher = await peer('U', { PUBLISH_EVERY: '2' });
+    await until('messages on A6', () => (c.received.length > 20 ? true : undefined));
+    toA.freeze();
+    await settle(600); // ~300 numbered and logged meanwhile: far more than 4 KiB of log
+    target.port = b.port;
+    toA.cut();
+    await until('resync on B6', () => (c.events.includes('resync') ? true : undefined), 15_000);
+    publisher.proc.child.kill('SIGUSR2');
+    expect(c.events).toEqual(['session', 'resync']);
+    c.ws.close();
+  }, 60_000);
+
   it('a topic the client saw nothing of, trimmed meanwhile by streamMaxLength: resync, not a silent gap', async () => {
     const env = { PREFIX: 'trim:', STREAM_MAX: '50' }; // fresh, empty streams
     const [a, b] = await Promise.all([peer('A5', env), peer('B5', env)]);
