@@ -8,7 +8,11 @@
 // Usage (after `npx turbo run build`; wrap in `flock /tmp/bench.lock` on a shared machine):
 //   node apps/bench/src/ws-api-bench.js [--only echo64,big,rtt,handshake] [--rounds 7]
 //        [--seconds 2] [--base ws=server-ws.js] [--candidate ws-api=ws-api-echo-server.js]
+//        [--json] [--quick] [--loadgen node|bun]
 // (--candidate/--base take name=path, e.g. an earlier build for before/after figures.)
+// --json prints one last line {"rows": [...]} for apps/bench's runner; --quick: 3 rounds of 1 s.
+// --loadgen bun runs the same loadgen.js with Bun, whose sockets cost the client about half
+// the CPU (handshakes: with a Node generator on the same 2 cores the generator is the bound).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -21,36 +25,48 @@ function opt(name, fallback) {
   return i >= 0 ? argv[i + 1] : fallback;
 }
 const only = opt('only', 'echo64,big,rtt,handshake').split(',');
-const rounds = Number(opt('rounds', '7'));
-const seconds = opt('seconds', '2');
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const rounds = Number(opt('rounds', quick ? '3' : '7'));
+const seconds = opt('seconds', quick ? '1' : '2');
 const parseServer = (spec) => {
   const [name, path] = spec.split('=');
   return { name, path: isAbsolute(path) ? path : join(here, path) };
 };
+const loadgenRuntime = opt('loadgen', 'node');
+const BUN = join(here, '../../../node_modules/.bin/bun');
 const base = parseServer(opt('base', 'ws=server-ws.js'));
 const candidate = parseServer(opt('candidate', 'ws-api=ws-api-echo-server.js'));
 
 const SCENARIOS = {
   echo64: {
     title: '64 B echo, 50 connections x 100 in flight (msgs/s)',
+    unit: 'msgs/s',
+    goal: 5,
     load: ['--mode', 'echo', '--connections', '50', '--inflight', '100', '--size', '64'],
     metric: (r) => r.messagesPerSecond,
     ops: (r) => r.totalMessages,
   },
   big: {
     title: '1 MiB echo, 4 connections x 2 in flight (MB/s)',
+    unit: 'MB/s',
+    goal: 1,
     load: ['--mode', 'echo', '--connections', '4', '--inflight', '2', '--size', String(1 << 20)],
     metric: (r) => r.megabytesPerSecond,
     ops: (r) => r.totalMessages,
   },
   rtt: {
     title: '64 B round trips, 1 connection, 1 in flight (round trips/s)',
+    unit: 'round trips/s',
+    goal: 1,
     load: ['--mode', 'echo', '--connections', '1', '--inflight', '1', '--size', '64'],
     metric: (r) => r.messagesPerSecond,
     ops: (r) => r.totalMessages,
   },
   handshake: {
     title: 'handshakes/s, 2000 connections, 50 at a time',
+    unit: 'handshakes/s',
+    goal: 1,
     load: ['--mode', 'handshake', '--connections', '2000', '--concurrency', '50'],
     metric: (r) => r.handshakesPerSecond,
     ops: (r) => r.connections,
@@ -87,7 +103,7 @@ function stopServer(server) {
 function runLoad(port, loadArgs) {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
+      loadgenRuntime === 'bun' ? BUN : process.execPath,
       [join(here, 'loadgen.js'), '--port', String(port), '--seconds', seconds, ...loadArgs],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -122,6 +138,7 @@ async function round(server, scenario) {
 process.stdout.write(
   `node ${process.version}; ${candidate.name} vs ${base.name}; ${rounds} interleaved rounds of ${seconds} s\n`,
 );
+const rows = [];
 for (const key of only) {
   const scenario = SCENARIOS[key];
   if (!scenario) throw new Error(`unknown scenario ${key}`);
@@ -148,6 +165,19 @@ for (const key of only) {
       values.cpuB = [...(values.cpuB ?? []), rb.cpuUs];
     }
     const f = (x) => x.toFixed(2);
+    const ratio = median(ratios);
+    rows.push({
+      id: `ws-api-${key}`,
+      title: `ws API (@strata-ws/ws vs ws): ${scenario.title}`,
+      unit: scenario.unit,
+      higherIsBetter: true,
+      values: { strata: median(values.b), ws: median(values.a) },
+      ratio: Math.round(ratio * 100) / 100,
+      cpuRatio: Math.round(median(cpuRatios) * 100) / 100,
+      goal: `>= ${scenario.goal}x ws`,
+      goalMet: ratio >= scenario.goal,
+      how: `${rounds} rounds of ${seconds} s, both servers side by side, load alternating; median of per-round ratios`,
+    });
     process.stdout.write(
       `${scenario.title}\n` +
         `  ${base.name} ${median(values.a)} (${f(median(values.cpuA))} us CPU/op) | ` +
@@ -160,3 +190,4 @@ for (const key of only) {
     await stopServer(b);
   }
 }
+if (json) process.stdout.write(`${JSON.stringify({ rows })}\n`);

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   HandshakeError,
@@ -23,8 +23,10 @@ import {
   PerMessageDeflateServer,
 } from '@strata-ws/permessage-deflate/node';
 import type { MessageExtension } from '@strata-ws/protocol';
+import { installNodeHost } from '@strata-ws/server/host';
+import { Http1Listener } from '@strata-ws/server/http1';
 import { deflateEngineOptions, type PerMessageDeflateOptions } from './client.js';
-import { installNodeHost, WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
+import { WS_DEFAULT_MAX_PAYLOAD } from './constants.js';
 import { claimSocket } from './transport.js';
 import { wsLimits } from './util.js';
 import { WebSocket } from './websocket.js';
@@ -179,7 +181,9 @@ export class WebSocketServer extends EventEmitter {
   readonly options: ResolvedServerOptions;
   /** The connected clients (undefined with `clientTracking: false`). */
   clients!: Set<WebSocket>;
-  #server: http.Server | null = null;
+  #server: NetServer | null = null;
+  /** The own-port listener (`port` mode). */
+  #listener: Http1Listener | null = null;
   #removeListeners: (() => void) | null = null;
   #state = RUNNING;
   #shouldEmitClose = false;
@@ -226,16 +230,25 @@ export class WebSocketServer extends EventEmitter {
     this.options = opts;
     this.#pmd = deflateServer(opts.perMessageDeflate);
     this.#negotiation = { extensions: this.#pmd === null ? [] : [this.#pmd] };
-    let server: http.Server | null = null;
-    if (opts.port != null) {
-      server = http.createServer((_req, res) => {
-        const body = http.STATUS_CODES[426] as string;
-        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
-        res.end(body);
+    const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+      this.handleUpgrade(req, socket, head, (ws) => {
+        this.emit('connection', ws, req);
       });
+    };
+    let server: NetServer | null = null;
+    if (opts.port != null) {
+      // Own port: Strata's listener reads each request head itself (no node:http parser or
+      // per-socket http state; plain requests get 426, as from ws), with node:http's limits:
+      // its default header size, and its 60 s for the head (where ws has none of its own).
+      const listener = new Http1Listener(
+        { tls: undefined, maxHeaderSize: http.maxHeaderSize, handshakeTimeout: 60_000 },
+        onUpgrade,
+      );
+      this.#listener = listener;
+      server = listener.server;
       server.listen(opts.port, opts.host, opts.backlog ?? undefined, callback);
     } else if (opts.server != null) {
-      server = opts.server as http.Server;
+      server = opts.server as NetServer;
     }
     if (server !== null) {
       this.#server = server;
@@ -245,14 +258,9 @@ export class WebSocketServer extends EventEmitter {
       const onError = (error: Error): void => {
         this.emit('error', error);
       };
-      const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-        this.handleUpgrade(req, socket, head, (ws) => {
-          this.emit('connection', ws, req);
-        });
-      };
       server.on('listening', onListening);
       server.on('error', onError);
-      server.on('upgrade', onUpgrade);
+      if (this.#listener === null) server.on('upgrade', onUpgrade);
       this.#removeListeners = () => {
         server.removeListener('listening', onListening);
         server.removeListener('error', onError);
@@ -323,8 +331,9 @@ export class WebSocketServer extends EventEmitter {
       if (this.clients !== undefined && this.clients.size > 0) this.#shouldEmitClose = true;
       else process.nextTick(emitClose, this);
     } else {
-      const server = this.#server as http.Server;
+      const server = this.#server as NetServer;
       this.#detach();
+      this.#listener?.close();
       server.close(() => emitClose(this));
     }
   }

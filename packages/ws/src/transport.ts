@@ -14,7 +14,8 @@ import {
   type ConnectionOptions,
   type MessageExtension,
 } from '@strata-ws/protocol';
-import { allocateBuffer, CLOSE_TIMEOUT_MS, EMPTY_BUFFER, nodeMasking } from './constants.js';
+import { allocateBuffer, nodeMasking } from '@strata-ws/server/host';
+import { CLOSE_TIMEOUT_MS, EMPTY_BUFFER } from './constants.js';
 import {
   noop,
   notOpen,
