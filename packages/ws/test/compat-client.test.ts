@@ -2,6 +2,7 @@
  * Compatibility cases for the `WebSocket` client and socket API, written from `ws`'s
  * documentation (doc/ws.md) and run against `ws` itself and against `@strata-ws/ws`.
  */
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
@@ -411,6 +412,89 @@ describe.each(implementations)('WebSocket client (%s)', (_name, m) => {
     await done;
     client.send('12345');
     expect(client.bufferedAmount).toBe(5);
+    await shut(wss);
+  });
+
+  it('agent: the handshake request goes through the given http.Agent', async () => {
+    const { wss, url } = await listen(m);
+    const agent = new http.Agent({ keepAlive: false });
+    let created = 0;
+    const createConnection = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
+      created++;
+      return createConnection(...args);
+    }) as typeof agent.createConnection;
+    const client = new m.WebSocket(url, { agent });
+    await next(client, 'open');
+    expect(created).toBe(1);
+    const done = closed(client);
+    client.close();
+    await done;
+    agent.destroy();
+    await shut(wss);
+  });
+
+  it('maxPayload (client): a larger message fails with 1009 and WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', async () => {
+    const { wss, url } = await listen(m);
+    const client = new m.WebSocket(url, { maxPayload: 16 });
+    const [server] = await next<[WsSocket]>(wss, 'connection');
+    await next(client, 'open');
+    const serverClosed = closed(server);
+    const clientClosed = closed(client);
+    const errored = next<[Error & { code?: string }]>(client, 'error');
+    server.send(Buffer.alloc(17));
+    const [error] = await errored;
+    expect(error.code).toBe('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+    expect((await serverClosed).code).toBe(1009);
+    expect((await clientClosed).code).toBe(1006);
+    await shut(wss);
+  });
+
+  it('allowSynchronousEvents and skipUTF8Validation are accepted; valid messages arrive in order', async () => {
+    const { wss, url } = await listen(m);
+    const client = new m.WebSocket(url, {
+      allowSynchronousEvents: false,
+      skipUTF8Validation: true,
+    });
+    const [server] = await next<[WsSocket]>(wss, 'connection');
+    await next(client, 'open');
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      client.on('message', (data: Buffer, isBinary: boolean) => {
+        got.push(`${isBinary}:${data.toString()}`);
+        if (got.length === 3) resolve();
+      });
+    });
+    server.send('a');
+    server.send(Buffer.from('b'));
+    server.send('é');
+    await all;
+    expect(got).toEqual(['false:a', 'true:b', 'false:é']);
+    await shut(wss);
+  });
+
+  it('onmessage and onerror attributes receive the shim events', async () => {
+    const { wss, url } = await listen(m);
+    const client = new m.WebSocket(url);
+    const [server] = await next<[WsSocket]>(wss, 'connection');
+    await next(client, 'open');
+    const message = new Promise<{ type: string; data: unknown }>((resolve) => {
+      client.onmessage = (e) => resolve({ type: e.type, data: e.data });
+    });
+    expect(typeof client.onmessage).toBe('function');
+    server.send('hi');
+    const got = await message;
+    expect(got.type).toBe('message');
+    expect(got.data).toBe('hi');
+    const error = new Promise<{ type: string; message: string }>((resolve) => {
+      client.onerror = (e) => resolve({ type: e.type, message: e.message });
+    });
+    // an unmasked server frame is not allowed for a client's peer: make the server send one raw
+    const raw = (server as unknown as { _socket: net.Socket })._socket;
+    raw.write(Buffer.from([0x81, 0x81, 0, 0, 0, 0, 0x61]));
+    const err = await error;
+    expect(err.type).toBe('error');
+    expect(err.message.length).toBeGreaterThan(0);
     await shut(wss);
   });
 });

@@ -255,6 +255,7 @@ describe.each(implementations)('WebSocketServer (%s)', (_name, m) => {
     const { wss, port } = await listen(m);
     const answer = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(answer.startsWith('HTTP/1.1 426 Upgrade Required')).toBe(true);
+    expect(answer.endsWith('\r\n\r\nUpgrade Required')).toBe(true);
     await shut(wss);
   });
 
@@ -477,6 +478,17 @@ describe.each(implementations)('WebSocketServer (%s)', (_name, m) => {
     const [payload] = await next<[Buffer]>(client, 'pong');
     expect(payload.toString()).toBe('manual');
     client.close();
+    await shut(wss);
+  });
+
+  it('backlog is passed to listen and kept in options', async () => {
+    const { wss, url } = await listen(m, { backlog: 8 });
+    expect(wss.options.backlog).toBe(8);
+    const client = new m.WebSocket(url);
+    await next(client, 'open');
+    const done = closed(client);
+    client.close();
+    await done;
     await shut(wss);
   });
 });
