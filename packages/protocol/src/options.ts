@@ -28,9 +28,11 @@ export interface ConnectionOptions extends LimitOptions {
   echoCloseReason?: boolean;
   /**
    * Allocates the output's buffers (the shared slab small frames are written into, and a
-   * large masked frame's own buffer); every byte is written before use. Default
+   * large masked frame's own buffer) and the input's (payloads split across reads, messages
+   * reassembled from fragments); every byte is written before use. Default
    * `new Uint8Array`. A Node facade passes Node's `allocUnsafe`, so taken chunks are Buffers
-   * that sockets write without converting them.
+   * that sockets write without converting them, and large received payloads are not
+   * zero-filled before they are copied in.
    */
   allocate?: (length: number) => Uint8Array;
   /** Answer pings with a pong carrying the same payload. Default `true`. */
