@@ -4,7 +4,7 @@
 // messages in flight; reported: echoes per second (wall) and client CPU µs per echo, and
 // Strata's ratios to the faster of the two others.
 //
-// Usage: node src/client.js [--quick]    (build first: npx turbo run build)
+// Usage: node src/client.js [--quick] [--rounds N] [--json]   (build first: npx turbo run build)
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 1 : 3;
+const roundsAt = process.argv.indexOf('--rounds');
+const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : quick ? 1 : 3;
 
 const CASES = [
   { size: 64, kind: 'text', count: quick ? 50_000 : 200_000, window: 64 },
