@@ -118,13 +118,19 @@ describe('RedisSessionStore: a session resumes on another process', () => {
     return started;
   };
 
-  it('process A is killed mid-stream: on B the client gets every missed message once, in order', async () => {
-    const [a, b] = await Promise.all([peer('A'), peer('B')]);
-    const toA = await proxy(a.port);
-    const target = { port: toA.port };
+  /** A resuming client with a session on `a`, through a proxy (`viaProxy`) or directly. */
+  const sessionOn = async (a: Peer, viaProxy: boolean) => {
+    const toA = viaProxy ? await proxy(a.port) : null;
+    const target = { port: toA?.port ?? a.port };
     const c = client(target);
     sockets.push(c.ws);
-    await until('session on A', () => (c.events.includes('session') ? true : undefined));
+    await until('a session', () => (c.events.includes('session') ? true : undefined));
+    return { toA: toA!, target, c };
+  };
+
+  it('process A is killed mid-stream: on B the client gets every missed message once, in order', async () => {
+    const [a, b] = await Promise.all([peer('A'), peer('B')]);
+    const { toA, target, c } = await sessionOn(a, true);
     const publisher = await peer('P', { PUBLISH_EVERY: '2' });
     await until('messages on A', () => (c.received.length > 100 ? true : undefined));
     // A goes on numbering and sending what the client will never see, then dies.
@@ -167,10 +173,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
 
   it('the client is moved from A to B and back; own and excluded publishes stay exactly once', async () => {
     const [a, b] = await Promise.all([peer('A2'), peer('B2')]);
-    const target = { port: a.port };
-    const c = client(target);
-    sockets.push(c.ws);
-    await until('session on A2', () => (c.events.includes('session') ? true : undefined));
+    const { target, c } = await sessionOn(a, false);
     const publisher = await peer('Q', { PUBLISH_EVERY: '3' });
     // Publishes from the session's own connection: one it receives, one it is excluded from.
     const sent: string[] = [];
@@ -220,11 +223,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
   it('a replay larger than maxReplayBytes is refused: the client is told to resync, then goes on live', async () => {
     // B3 replays at most ~25 messages of ~16 bytes (+64 each).
     const [a, b] = await Promise.all([peer('A3'), peer('B3', { REPLAY_MAX: '2048' })]);
-    const toA = await proxy(a.port);
-    const target = { port: toA.port };
-    const c = client(target);
-    sockets.push(c.ws);
-    await until('session on A3', () => (c.events.includes('session') ? true : undefined));
+    const { toA, target, c } = await sessionOn(a, true);
     const publisher = await peer('R', { PUBLISH_EVERY: '2' });
     await until('messages on A3', () => (c.received.length > 20 ? true : undefined));
     toA.freeze();
@@ -246,11 +245,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
 
   it('a client behind the part of the log trimmed by maxLogBytes: resync', async () => {
     const [a, b] = await Promise.all([peer('A6', { LOG_MAX: '4096' }), peer('B6')]);
-    const toA = await proxy(a.port);
-    const target = { port: toA.port };
-    const c = client(target);
-    sockets.push(c.ws);
-    await until('session on A6', () => (c.events.includes('session') ? true : undefined));
+    const { toA, target, c } = await sessionOn(a, true);
     const publisher = await peer('U', { PUBLISH_EVERY: '2' });
     await until('messages on A6', () => (c.received.length > 20 ? true : undefined));
     toA.freeze();
@@ -266,11 +261,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
   it('a topic the client saw nothing of, trimmed meanwhile by streamMaxLength: resync, not a silent gap', async () => {
     const env = { PREFIX: 'trim:', STREAM_MAX: '50' }; // fresh, empty streams
     const [a, b] = await Promise.all([peer('A5', env), peer('B5', env)]);
-    const toA = await proxy(a.port);
-    const target = { port: toA.port };
-    const c = client(target);
-    sockets.push(c.ws);
-    await until('session on A5', () => (c.events.includes('session') ? true : undefined));
+    const { toA, target, c } = await sessionOn(a, true);
     toA.freeze(); // the client sees nothing from now on
     const publisher = await peer('T', { ...env, PUBLISH_EVERY: '1' });
     await settle(1000); // ~1000 messages: streams of ~50-150 entries, the first ones trimmed
@@ -292,10 +283,7 @@ describe('RedisSessionStore: a session resumes on another process', () => {
 
   it('Redis frozen for longer than maxLogBytes of log: memory stays bounded, the session resyncs when it moves', async () => {
     const [a, b] = await Promise.all([peer('A4', { LOG_MAX: '4096' }), peer('B4')]);
-    const target = { port: a.port };
-    const c = client(target);
-    sockets.push(c.ws);
-    await until('session on A4', () => (c.events.includes('session') ? true : undefined));
+    const { target, c } = await sessionOn(a, false);
     c.ws.send(JSON.stringify({ pub: 'feed', text: 'local:feed:1' }));
     await until('first', () => (c.received.length === 1 ? true : undefined));
     redis.freeze(true); // SIGSTOP: connections stay up, nothing is answered (a restart would lose the data)
