@@ -9,7 +9,8 @@
 //    compressed message and deflates its reply. Reported: messages/s (inflate + deflate each),
 //    process CPU time per message (all threads), and the ratios to ws. Implementations:
 //    ws (defaults: level 6, server context takeover), ws at level 1, Strata's defaults
-//    (pooled, level 1, server_no_context_takeover), Strata at level 6, dedicated, all-sync.
+//    (pooled, server context takeover with a kept compressor from the process-wide budget,
+//    level 6 adaptive), Strata with `level: 6` (fresh contexts), dedicated, all-sync.
 // 2. Memory: 1,000 server-side extension instances with default options, each after one
 //    message in and one out, kept alive. Each implementation runs in its own child process
 //    (node --expose-gc) so neither pollutes the other; reported: RSS, external and
