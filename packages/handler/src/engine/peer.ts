@@ -303,7 +303,10 @@ export class EnginePeer<Context = unknown> implements Peer<Context> {
 
   #engineHandler(): ConnectionHandler {
     return {
-      onMessage: (data, isBinary) => this.#host.hooks.message(this, createMessage(data, isBinary)),
+      onMessage: (data, isBinary) => {
+        // A message inflated after the transport closed is not delivered after `close`.
+        if (!(this.#flags & CLOSED)) this.#host.hooks.message(this, createMessage(data, isBinary));
+      },
       onPing: () => {},
       onPong: () => {},
       onClose: (code, reason) => {
