@@ -66,6 +66,33 @@ describe('permessage-deflate defaults on a real server', () => {
     client.close();
   });
 
+  it('own messages and shared broadcast frames interleaved on a takeover connection decode in order', async () => {
+    const { url, wss } = await start({ perMessageDeflate: { threshold: 0 } });
+    const connected = once(wss, 'connection');
+    const client = new WebSocket(url, { perMessageDeflate: true }); // keeps its window
+    await once(client, 'open');
+    const [server] = (await connected) as [import('./index.js').ServerWebSocket];
+    server.subscribe('news');
+    const received: string[] = [];
+    client.on('message', (data: Buffer) => received.push(data.toString()));
+    const expected: string[] = [];
+    // In one tick: own messages (queued behind compressions in flight) and publishes between
+    // them, large enough to go through the thread pool sometimes.
+    for (let i = 0; i < 40; i++) {
+      const own = `own ${i} ${message(i)}${i % 5 === 0 ? 'x'.repeat(40_000) : ''}`;
+      server.send(own);
+      expected.push(own);
+      if (i % 3 === 0) {
+        const shared = `shared ${i} ${message(i)}`; // i % 3 === 0: the 2 KB form
+        wss.publish('news', shared, { compress: true });
+        expected.push(shared);
+      }
+    }
+    while (received.length < expected.length) await once(client, 'message');
+    expect(received).toEqual(expected);
+    client.close();
+  });
+
   it('refuses a bad contextBudget at construction, naming it', () => {
     expect(
       () => new WebSocketServer({ noServer: true, perMessageDeflate: { contextBudget: -1 } }),
