@@ -101,7 +101,11 @@ export class OutputLimitError extends Error {
 export function setLevel(stream: DeflateRaw, level: number): boolean {
   const handle = (stream as unknown as StreamInternals)._handle;
   if (typeof handle?.params !== 'function') return false;
-  handle.params(level, constants.Z_DEFAULT_STRATEGY);
+  try {
+    handle.params(level, constants.Z_DEFAULT_STRATEGY);
+  } catch {
+    return false; // keep the level it has: any level gives a valid stream
+  }
   return true;
 }
 
