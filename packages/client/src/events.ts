@@ -107,8 +107,13 @@ export function toBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Received bytes as an `ArrayBuffer` of their own. */
-export function toArrayBuffer(data: Uint8Array): ArrayBuffer {
+/**
+ * Received bytes as an `ArrayBuffer` of their own.
+ * @param engineOwned - the bytes come straight from the engine (no extension in between), so
+ *   a Buffer spanning its whole ArrayBuffer is a message the engine allocated for itself
+ *   (`Buffer.allocUnsafe` of 4 KiB or more is never pooled) and can be handed over too.
+ */
+export function toArrayBuffer(data: Uint8Array, engineOwned = false): ArrayBuffer {
   const buffer = data.buffer;
   // A message assembled into its own buffer can be handed over as is; a view of a larger
   // (received or pooled) buffer is copied out.
@@ -116,7 +121,7 @@ export function toArrayBuffer(data: Uint8Array): ArrayBuffer {
     data.byteOffset === 0 &&
     data.byteLength === buffer.byteLength &&
     !isSharedArrayBuffer(buffer) &&
-    !Buffer.isBuffer(data)
+    (!Buffer.isBuffer(data) || (engineOwned && data.byteLength >= 4096))
   ) {
     return buffer as ArrayBuffer;
   }

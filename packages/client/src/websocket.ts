@@ -483,7 +483,8 @@ export class WebSocket extends EventTarget {
         if (!task.flag) {
           value = toBuffer(data).toString('utf8');
         } else if (this.#binaryType === 'arraybuffer') {
-          value = toArrayBuffer(data);
+          // Without extensions the bytes are the engine's own (no copy for a large message).
+          value = toArrayBuffer(data, this.#extensions === '');
         } else {
           value = new Blob([data]);
         }

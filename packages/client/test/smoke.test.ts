@@ -30,6 +30,38 @@ describe('smoke', () => {
   });
 });
 
+describe('binary messages as ArrayBuffers', () => {
+  it('each large and small message is its own ArrayBuffer with its own bytes (no aliasing)', async () => {
+    const peer = await startWsServer({ perMessageDeflate: false });
+    cleanup = peer.close;
+    peer.server.on('connection', (socket) => {
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+    });
+    const ws = new WebSocket(peer.url);
+    ws.binaryType = 'arraybuffer';
+    await nextEvent(ws, 'open');
+    const sizes = [300_000, 300_000, 5000, 100, 70_000, 100];
+    const received: ArrayBuffer[] = [];
+    const all = new Promise<void>((resolve) => {
+      ws.onmessage = (e: MessageEvent) => {
+        received.push(e.data as ArrayBuffer);
+        if (received.length === sizes.length) resolve();
+      };
+    });
+    sizes.forEach((n, i) => ws.send(new Uint8Array(n).fill(i + 1)));
+    await all;
+    // Checked only after every message arrived: a buffer reused for a later message would show.
+    sizes.forEach((n, i) => {
+      const bytes = new Uint8Array(received[i]!);
+      expect(bytes.length).toBe(n);
+      expect(bytes.every((b) => b === i + 1)).toBe(true);
+    });
+    expect(new Set(received).size).toBe(sizes.length);
+    ws.close();
+    await nextEvent(ws, 'close');
+  });
+});
+
 describe('smoke with compression', () => {
   it('negotiates permessage-deflate with ws and echoes large messages', async () => {
     const peer = await startWsServer({ perMessageDeflate: { threshold: 0 } });
