@@ -48,7 +48,7 @@ describe('binary messages as ArrayBuffers', () => {
         if (received.length === sizes.length) resolve();
       };
     });
-    sizes.forEach((n, i) => ws.send(new Uint8Array(n).fill(i + 1)));
+    for (const [i, n] of sizes.entries()) ws.send(new Uint8Array(n).fill(i + 1));
     await all;
     // Checked only after every message arrived: a buffer reused for a later message would show.
     sizes.forEach((n, i) => {
