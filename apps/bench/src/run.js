@@ -329,7 +329,7 @@ async function receiveSection() {
 // is still interleaved); the deflate rows run in full outside --quick (they include Bun then).
 const EXTERNAL = [
   { file: 'deflate-echo.js', args: [], owner: 'permessage-deflate' },
-  { file: 'codec.js', args: [], owner: 'codec', quick: true },
+  { file: 'codec-parse-before-after.js', args: [], owner: 'codec', quick: true },
   { file: 'engine.js', args: [], owner: 'protocol engine', quick: true },
   { file: 'ws-api-bench.js', args: [], owner: '@strata-ws/ws', quick: true },
   { file: 'handler-node.js', args: [], owner: 'handler', quick: true },
