@@ -40,6 +40,9 @@ export {
 export {
   type AuthenticateHook,
   type BackpressurePolicy,
+  type BusCountersView,
+  type BusCountersViewSnapshot,
+  busCountersOf,
   ChannelName,
   type ClosableConnection,
   type CloseMessage,

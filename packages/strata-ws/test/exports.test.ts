@@ -28,6 +28,7 @@ describe('export surface', () => {
       'WebSocketError',
       'WebSocketServer',
       'WebSocketStream',
+      'busCountersOf',
       'closeGracefully',
       'createDualProtocolServer',
       'defaultLimits',
