@@ -1,6 +1,7 @@
 // Where the time of a compressed 16 KiB echo goes, in process, without sockets: CPU per message
 // (best of 7 runs, process.cpuUsage: all threads) of Strata's engine compressing with a kept
-// context at levels 1..6 (the sizes it sends, against level 6 = ws's output), and of inflating
+// context with its defaults and at fixed levels 1..6 (the sizes it sends, against level 6 =
+// ws's output; in-process averages include each sequence's first message), and of inflating
 // the client's fresh-context message. Shows the floor zlib itself sets for each row of
 // deflate-echo.js: no server can go below "inflate + deflate at the level that meets the bytes
 // goal", whatever its framing costs.
@@ -59,10 +60,15 @@ async function cost(seq, options, op) {
 
 console.log(`node ${process.version}: CPU per 16 KiB message, best of 7 (engine, synchronous)`);
 for (const [name, seq] of Object.entries(shapes)) {
-  const l6 = await cost(seq, { takeoverLevel: 6 }, 'encode');
+  const l6 = await cost(seq, { takeoverLevel: 6, adaptiveLevel: false }, 'encode');
   const parts = [];
+  const byDefault = await cost(seq, {}, 'encode');
+  parts.push(
+    `default ${byDefault.us.toFixed(0)} us ${byDefault.bytes.toFixed(0)} B (${(byDefault.bytes / l6.bytes).toFixed(2)}x)`,
+  );
   for (const level of [1, 3, 4, 5, 6]) {
-    const r = level === 6 ? l6 : await cost(seq, { takeoverLevel: level }, 'encode');
+    const r =
+      level === 6 ? l6 : await cost(seq, { takeoverLevel: level, adaptiveLevel: false }, 'encode');
     parts.push(
       `L${level} ${r.us.toFixed(0)} us ${r.bytes.toFixed(0)} B (${(r.bytes / l6.bytes).toFixed(2)}x)`,
     );
