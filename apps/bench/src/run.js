@@ -24,7 +24,7 @@ const opt = (name, fallback) => {
 };
 if (argv.includes('--help')) {
   console.log(
-    'npm run bench [-- --quick] [--rounds N] [--only server,broadcast,client,connections,receive,external] [--no-build] [--out FILE] [--lock-once]',
+    'npm run bench [-- --quick] [--rounds N] [--only server,broadcast,client,connections,receive,external] [--externals a.js,b.js] [--no-build] [--out FILE] [--lock-once]',
   );
   process.exit(0);
 }
@@ -338,12 +338,16 @@ const EXTERNAL = [
 
 async function externalSections() {
   const sections = [];
+  const chosen = opt('externals', '')
+    .split(',')
+    .filter(Boolean);
   for (const { file, args: extra, owner, quick: alwaysQuick } of EXTERNAL) {
     const path = join(here, file);
     if (!existsSync(path)) continue;
+    if (chosen.length > 0 && !chosen.includes(file)) continue;
     const args = [path, ...extra, '--json'];
     if (quick || alwaysQuick) args.push('--quick');
-    const result = await runScript(args, quick ? 900 : 2400);
+    const result = await runScript(args, quick ? 300 : 2400);
     const json = lastJson(result.stdout);
     const section = {
       name: `${owner}: ${basename(file)}`,
