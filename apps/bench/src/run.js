@@ -338,9 +338,7 @@ const EXTERNAL = [
 
 async function externalSections() {
   const sections = [];
-  const chosen = opt('externals', '')
-    .split(',')
-    .filter(Boolean);
+  const chosen = opt('externals', '').split(',').filter(Boolean);
   for (const { file, args: extra, owner, quick: alwaysQuick } of EXTERNAL) {
     const path = join(here, file);
     if (!existsSync(path)) continue;
