@@ -283,6 +283,10 @@ export class EnginePeer<Context = unknown> implements Peer<Context> {
         this.#host.profile.closeTimeout,
       );
     }
+    // The queue may be back under highWaterMark without the transport ever reporting a drain:
+    // a send counted while its message waited for compression, then the (smaller) frames went
+    // to the kernel at once. Reading must not stay paused waiting for a drain that never comes.
+    if (this.#flags & (PAUSE_BACKPRESSURE | WANT_DRAIN)) this.drained();
   }
 
   #end(): void {

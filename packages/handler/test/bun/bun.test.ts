@@ -2,7 +2,7 @@
 // both modes: each mode's fixture (`fixture.ts`) runs in its own Bun process, driven from
 // Node by real clients. Skipped cases are the measured differences of native mode (README).
 
-import { defineAdapterCases } from '../runtimes/adapter-cases.js';
+import { defineAdapterCases, defineCompressionCase } from '../runtimes/adapter-cases.js';
 import { BUN, startRuntime } from '../runtimes/process.js';
 import { defineBehaviourSuite } from '../suite/cases.js';
 
@@ -31,3 +31,7 @@ for (const mode of ['strata', 'native'] as const) {
     startRuntime(BUN, ['--conditions=strata-source', 'test/bun/fixture.ts', mode]),
   );
 }
+
+defineCompressionCase('bun (strata mode)', () =>
+  startRuntime(BUN, ['--conditions=strata-source', 'test/bun/echo-server.ts', 'strata', 'deflate']),
+);

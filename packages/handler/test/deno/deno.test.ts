@@ -2,7 +2,7 @@
 // both modes: each mode's fixture (`fixture.ts`) runs in its own Deno process, driven from
 // Node by real clients. Skipped cases are the measured differences of native mode (README).
 
-import { defineAdapterCases } from '../runtimes/adapter-cases.js';
+import { defineAdapterCases, defineCompressionCase } from '../runtimes/adapter-cases.js';
 import { DENO, startRuntime } from '../runtimes/process.js';
 import { defineBehaviourSuite } from '../suite/cases.js';
 
@@ -45,3 +45,17 @@ for (const mode of ['strata', 'native'] as const) {
     ]),
   );
 }
+
+defineCompressionCase('deno (strata mode)', () =>
+  startRuntime(DENO, [
+    'run',
+    '--allow-net',
+    '--allow-read',
+    '--allow-env',
+    '--conditions=strata-source',
+    '--sloppy-imports',
+    'test/deno/echo-server.ts',
+    'strata',
+    'deflate',
+  ]),
+);

@@ -3,6 +3,7 @@
  * every subscriber (signalled with SIGUSR2 to the fixture) and `handler.close()` (SIGINT: every
  * peer gets 1001, the process reports `CLOSED` and exits), in each mode.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -38,6 +39,41 @@ export function defineAdapterCases(name: string, start: () => Promise<RuntimeSer
         expect(await Promise.all(closes)).toEqual([1001, 1001]);
         await exited;
         expect(server.output()).toContain('CLOSED');
+      } finally {
+        await server.stop();
+      }
+    }, 20_000);
+  });
+}
+
+/**
+ * permessage-deflate in `strata` mode (`echo-server.ts ... deflate`): three 1 MiB messages of
+ * random bytes echoed compressed, then the closing handshake completes. (A regression: a send
+ * counted over `highWaterMark` while it waited for compression paused reading until a drain
+ * the runtime never reported, so the close frame was never read.)
+ */
+export function defineCompressionCase(name: string, start: () => Promise<RuntimeServer>): void {
+  describe(`${name}: permessage-deflate`, () => {
+    it('echoes 1 MiB compressed messages and completes the closing handshake', async () => {
+      const server = await start();
+      try {
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: true });
+        await once(ws, 'open');
+        expect(ws.extensions).toContain('permessage-deflate');
+        const sent = [0, 1, 2].map(() => randomBytes(1 << 20));
+        const got: Buffer[] = [];
+        ws.on('message', (data) => got.push(data as Buffer));
+        for (const message of sent) ws.send(message);
+        while (got.length < 3) await new Promise((r) => setTimeout(r, 10));
+        expect(got.map((m) => m.equals(sent[got.indexOf(m)] as Buffer))).toEqual([
+          true,
+          true,
+          true,
+        ]);
+        const closed = once(ws, 'close');
+        ws.close(1000);
+        const [code] = await closed;
+        expect(code).toBe(1000);
       } finally {
         await server.stop();
       }
