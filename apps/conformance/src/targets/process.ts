@@ -22,9 +22,12 @@ export function pythonAvailable(): boolean {
   );
 }
 
-/** The deno binary of the root devDependency, if installed. */
+/**
+ * The deno binary of the root devDependency, if installed: the executable itself, not
+ * `.bin/deno` (a node script that spawns it, which a kill would leave running).
+ */
 export function denoPath(): string | null {
-  const path = fileURLToPath(new URL('../../../../node_modules/.bin/deno', import.meta.url));
+  const path = fileURLToPath(new URL('../../../../node_modules/deno/deno', import.meta.url));
   return existsSync(path) && spawnSync(path, ['--version'], { timeout: 20_000 }).status === 0
     ? path
     : null;
