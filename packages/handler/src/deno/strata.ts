@@ -169,12 +169,7 @@ export function serveStrata<Context>(
   const engine = new EngineServer(
     hooks,
     options,
-    // 'dedicated': one zlib stream per direction. The pooled mode primes a fresh inflater with
-    // the peer's last window as a dictionary, which Deno's node:zlib does not honour for raw
-    // inflate ("invalid distance too far back" on the second message with context takeover).
-    {
-      createDeflate: (agreement) => createPerMessageDeflate(agreement, { memoryMode: 'dedicated' }),
-    },
+    { createDeflate: createPerMessageDeflate },
     ownOptions,
   );
   const listener = deno().listen({ hostname: host, port, transport: 'tcp' });
