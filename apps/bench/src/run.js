@@ -49,8 +49,33 @@ const hasFlock = (() => {
 // script on a machine where many benchmarks queue); the scripts then run unwrapped.
 const lockedOnce = process.env.STRATA_BENCH_LOCKED === '1';
 
+// --replay LOG: take each script's output from the log of an earlier run.js (its stderr,
+// where every script's output is echoed after a "$ node <script> ..." line) instead of running
+// it: to rewrite RESULTS.md from measurements already taken.
+const replay = new Map();
+if (opt('replay', '')) {
+  let current = null;
+  for (const line of readFileSync(opt('replay', ''), 'utf8').split('\n')) {
+    const m = /^\$ node (?:\S*\/)?([\w.-]+\.js)\b/.exec(line);
+    if (m) {
+      current = m[1];
+      replay.set(current, '');
+    } else if (current !== null) {
+      replay.set(current, `${replay.get(current)}${line}\n`);
+    }
+  }
+}
+
 /** Runs a script (under the bench lock); resolves with its stdout, stderr and exit code. */
 function runScript(args, timeoutSeconds) {
+  if (replay.size > 0) {
+    const saved = replay.get(basename(args[0]));
+    return Promise.resolve(
+      saved === undefined
+        ? { stdout: '', stderr: '', code: 1, timedOut: false }
+        : { stdout: saved, stderr: '', code: 0, timedOut: false },
+    );
+  }
   const wrap = hasFlock && !lockedOnce;
   const command = wrap ? 'flock' : process.execPath;
   const full = wrap ? ['/tmp/bench.lock', process.execPath, ...args] : args;
@@ -80,7 +105,7 @@ function lastJson(stdout) {
   const lines = stdout.trim().split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i].trim();
-    if (!line.startsWith('{')) continue;
+    if (!line.startsWith('{') && !line.startsWith('[')) continue;
     try {
       return JSON.parse(line);
     } catch {}
@@ -91,7 +116,7 @@ function lastJson(stdout) {
 /** The script's text output without its JSON line (for the report's raw output). */
 function textOf(result) {
   const lines = result.stdout.trimEnd().split('\n');
-  return lines.filter((l) => !l.trim().startsWith('{"')).join('\n');
+  return lines.filter((l) => !/^(\{"|\[\{)/.test(l.trim())).join('\n');
 }
 
 const goalCheck = (value, min) => (typeof value === 'number' ? value >= min : null);
@@ -452,6 +477,11 @@ async function main() {
     notes: [
       'Ratios are judged interleaved: the servers (or clients) of a scenario run one after the other in alternating rounds under the same load generator, and the ratio is the median of the per-round ratios. Absolute rates depend on the machine and on whatever else runs on it; ratios much less.',
       'A machine shared with other work (see the load average) blurs every figure; small differences (±10%) are noise there.',
+      ...(replay.size > 0
+        ? [
+            `These figures were replayed from the log of an earlier run (\`--replay ${basename(opt('replay', ''))}\`): the date, commit and load average above are those of the rewrite, not of the measurements.`,
+          ]
+        : []),
     ],
     sections,
   };
