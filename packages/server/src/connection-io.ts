@@ -70,13 +70,6 @@ const ENDED = 2048;
 const NO_DELAY = 4096;
 const CLOSE_TIMER = 8192;
 
-/**
- * Output of several chunks up to this many bytes leaves as one buffer (copied) rather than a
- * corked `writev` of the chunks: node:stream's write costs more per chunk than copying a few
- * KiB (measured with apps/bench/src/publish-cpu.js and broadcast.js).
- */
-const GATHER_LIMIT = 16 * 1024;
-
 /** Messages the async iterator may hold before reading from the socket pauses. */
 const ITERATOR_QUEUE_LIMIT = 64;
 
@@ -390,16 +383,6 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
           : (error?: Error | null) => invokeCallbacks(callbacks, error);
       if (n === 1) {
         socket.write(chunks[0]!, done);
-      } else if (bytes <= GATHER_LIMIT) {
-        // Several small chunks (frames queued by reference, e.g. published messages): one
-        // copy into one buffer costs less than node:stream's per-chunk write, cork and writev.
-        const one = Buffer.allocUnsafe(bytes);
-        let at = 0;
-        for (let i = 0; i < n; i++) {
-          one.set(chunks[i]!, at);
-          at += chunks[i]!.byteLength;
-        }
-        socket.write(one, done);
       } else {
         socket.cork();
         for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
