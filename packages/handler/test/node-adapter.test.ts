@@ -39,6 +39,7 @@ describe('refusals', () => {
         if (request.url.endsWith('/big')) {
           return new Response('x'.repeat(100_000), { status: 413 });
         }
+        if (request.url.endsWith('/json')) return Response.json({ retry: 5 }, { status: 429 });
         const headers = new Headers({ 'www-authenticate': 'Bearer' });
         headers.append('set-cookie', 'a=1');
         headers.append('set-cookie', 'b=2');
@@ -50,6 +51,11 @@ describe('refusals', () => {
     expect(answer.headers['www-authenticate']).toBe('Bearer');
     expect(answer.headers['set-cookie']).toEqual(['a=1', 'b=2']);
     expect(answer.body).toBe('sign in');
+    expect(answer.headers['content-type']).toBe('text/plain;charset=UTF-8'); // the Response's own
+    const json = await refusedUpgrade(`${url}/json`);
+    expect(json.status).toBe(429);
+    expect(json.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(json.body)).toEqual({ retry: 5 });
     const big = await refusedUpgrade(`${url}/big`);
     expect(big.status).toBe(413);
     expect(big.body.length).toBe(64 * 1024);

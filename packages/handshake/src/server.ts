@@ -512,14 +512,17 @@ export function responseHeadersH2(
 export interface RejectionOptions {
   /** The body text (UTF-8); default: the error's message, or the status text. */
   message?: string;
-  /** Extra headers, e.g. `WWW-Authenticate`. */
+  /**
+   * Extra headers, e.g. `WWW-Authenticate`. A `Content-Type` here replaces the default
+   * `text/plain; charset=utf-8`; a `Content-Length` is ignored (the body's own length is written).
+   */
   headers?: HeadersInit;
 }
 
 function rejectionParts(
   rejection: HandshakeError | number,
   options: RejectionOptions | undefined,
-): { status: number; body: Uint8Array; headers: Array<[string, string]> } {
+): { status: number; body: Uint8Array; headers: Array<[string, string]>; contentType: string } {
   const status = typeof rejection === 'number' ? rejection : rejection.status || 400;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     throw new RangeError(`Not a rejection status: ${status}`);
@@ -528,9 +531,15 @@ function rejectionParts(
     options?.message ?? (typeof rejection === 'number' ? statusText(status) : rejection.message);
   const body = utf8Encode(message);
   const headers: Array<[string, string]> = [];
+  let contentType = 'text/plain; charset=utf-8';
   if (typeof rejection !== 'number') for (const [n, v] of rejection.headers) headers.push([n, v]);
-  for (const h of headerListFrom(options?.headers)) headers.push(h);
-  return { status, body, headers };
+  for (const [n, v] of headerListFrom(options?.headers)) {
+    const name = n.toLowerCase();
+    // The body's type may be given (e.g. a JSON refusal); its length is always the body's own.
+    if (name === 'content-type') contentType = v;
+    else if (name !== 'content-length') headers.push([n, v]);
+  }
+  return { status, body, headers, contentType };
 }
 
 /**
@@ -543,10 +552,10 @@ export function serializeRejection(
   rejection: HandshakeError | number,
   options?: RejectionOptions,
 ): Uint8Array {
-  const { status, body, headers } = rejectionParts(rejection, options);
+  const { status, body, headers, contentType } = rejectionParts(rejection, options);
   const list: Array<[string, string]> = [['Connection', 'close']];
   if (status === 426) list.push(['Upgrade', 'websocket']);
-  list.push(['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(body.length)]);
+  list.push(['Content-Type', contentType], ['Content-Length', String(body.length)]);
   for (const h of headers) list.push(h);
   return serializeHead(`HTTP/1.1 ${status} ${statusText(status)}`, list, body);
 }
@@ -556,10 +565,10 @@ export function rejectionH2(
   rejection: HandshakeError | number,
   options?: RejectionOptions,
 ): { headers: Array<[string, string]>; body: Uint8Array } {
-  const { status, body, headers } = rejectionParts(rejection, options);
+  const { status, body, headers, contentType } = rejectionParts(rejection, options);
   const list: Array<[string, string]> = [
     [':status', String(status)],
-    ['content-type', 'text/plain; charset=utf-8'],
+    ['content-type', contentType],
     ['content-length', String(body.length)],
   ];
   for (const [n, v] of headers) list.push([n.toLowerCase(), v]);

@@ -4,6 +4,7 @@ import {
   acceptUpgrade,
   type ExtensionParams,
   negotiateUpgrade,
+  rejectionH2,
   type ServerExtensionNegotiator,
   serializeRejection,
   serializeSwitchingProtocols,
@@ -294,5 +295,23 @@ describe('responses as bytes', () => {
     expect(out).toContain('Content-Length: 7\r\n\r\nnope \u00c3\u00a9');
     expect(() => serializeRejection(101)).toThrow(RangeError);
     expect(text(serializeRejection(599))).toMatch(/^HTTP\/1\.1 599 Unknown\r\n/);
+  });
+
+  it('a given Content-Type replaces the default (one field), a given Content-Length is ignored', () => {
+    const headers = {
+      'content-type': 'application/json',
+      'Content-Length': '999',
+      'X-Why': 'quota',
+    };
+    const out = text(serializeRejection(429, { message: '{"retry":5}', headers }));
+    expect(out).toBe(
+      'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 11\r\nX-Why: quota\r\n\r\n{"retry":5}',
+    );
+    expect(rejectionH2(429, { message: '{"retry":5}', headers }).headers).toEqual([
+      [':status', '429'],
+      ['content-type', 'application/json'],
+      ['content-length', '11'],
+      ['x-why', 'quota'],
+    ]);
   });
 });

@@ -78,14 +78,12 @@ async function readBounded(response: Response, limit: number): Promise<Uint8Arra
 /**
  * A refusal `Response` as `@strata-ws/server`'s `{ reject }`: its status (400-599), its headers
  * except the framing ones, its body (UTF-8, at most {@link MAX_REFUSAL_BODY} bytes; an empty
- * body stays empty). The server writes `Content-Type: text/plain; charset=utf-8` itself, so a
- * `content-type` of the `Response` is not sent (see the README's "Differences").
+ * body stays empty). Its `content-type` replaces the server's default `text/plain`.
  */
 export async function toRejection(response: Response): Promise<UpgradeRejection> {
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of response.headers) {
-    if (FRAMING.has(name) || name === 'content-type') continue;
-    if (name === 'set-cookie') continue;
+    if (FRAMING.has(name) || name === 'set-cookie') continue;
     headers[name] = value;
   }
   const cookies = response.headers.getSetCookie();
