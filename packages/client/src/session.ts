@@ -22,10 +22,10 @@ import {
   serializeUpgradeRequest,
   validateHandshakeResponse,
 } from '@strata-ws/handshake';
+import { installNodeHost, nodeMasking } from '@strata-ws/node-host';
 import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
 import { openSocket, readResponseHead } from './connect.js';
 import { buildExtensions, clientNegotiators } from './extensions.js';
-import { installNodeHost, nodeMasking } from './host.js';
 import { openHttp2Stream } from './http2.js';
 import type { NormalizedOptions } from './options.js';
 import {

@@ -9,10 +9,10 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { encodeFrame, Opcode, processMaskImplementation } from '@strata-ws/codec';
+import { nodeMasking } from '@strata-ws/node-host';
 import { Connection, type ConnectionHandler } from '@strata-ws/protocol';
 import { WebSocketServer } from '@strata-ws/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeMasking } from '../src/host.js';
 import { WebSocket } from '../src/index.js';
 import { nextEvent } from './helpers.js';
 

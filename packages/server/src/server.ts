@@ -22,10 +22,10 @@ import {
   validateExtendedConnect,
   validateUpgradeRequest,
 } from '@strata-ws/handshake';
+import { allocateBuffer, installNodeHost, nodeMasking } from '@strata-ws/node-host';
 import type { ConnectionOptions } from '@strata-ws/protocol';
 import { createDeflateSupport, type DeflateSupport } from './deflate.js';
 import { busCountersOf, diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
-import { allocateBuffer, installNodeHost, nodeMasking } from './host.js';
 import { Http1Listener } from './http1-listener.js';
 import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { attachHttp2 } from './http2-attach.js';

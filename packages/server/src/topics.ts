@@ -7,8 +7,9 @@
  * order with its other sends, coalesces its writes per tick and applies its backpressure
  * policy, so a slow subscriber is treated like any other slow peer.
  */
+
+import { allocateBuffer } from '@strata-ws/node-host';
 import { PreparedMessage, type PreparedMessageOptions } from '@strata-ws/protocol';
-import { allocateBuffer } from './host.js';
 
 /**
  * Frames of published messages are Node Buffers: a socket takes a Buffer as it is, while a

@@ -1,7 +1,7 @@
 /**
  * Shared constants of the `ws` API surface (ready states, defaults `ws` documents). The Node
  * host hooks (native UTF-8 validation, SHA-1, bufferutil masking, the Buffer allocator) are
- * `@strata-ws/server/host`'s, shared with the server.
+ * `@strata-ws/node-host`'s, shared with the server and the client.
  */
 
 /** `readyState` names, indexed by value, as `ws` prints them in its errors. */

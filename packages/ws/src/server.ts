@@ -18,12 +18,12 @@ import {
   type ValidatedUpgradeRequest,
   validateUpgradeRequest,
 } from '@strata-ws/handshake';
+import { installNodeHost } from '@strata-ws/node-host';
 import {
   createPerMessageDeflate,
   PerMessageDeflateServer,
 } from '@strata-ws/permessage-deflate/node';
 import type { MessageExtension } from '@strata-ws/protocol';
-import { installNodeHost } from '@strata-ws/server/host';
 import { Http1Listener } from '@strata-ws/server/http1';
 import { deflateEngineOptions, type PerMessageDeflateOptions } from './client.js';
 import { WS_DEFAULT_MAX_PAYLOAD } from './constants.js';

@@ -8,13 +8,13 @@
  */
 import type { Duplex } from 'node:stream';
 import type { ProtocolError } from '@strata-ws/codec';
+import { allocateBuffer, nodeMasking } from '@strata-ws/node-host';
 import {
   Connection,
   type ConnectionHandler,
   type ConnectionOptions,
   type MessageExtension,
 } from '@strata-ws/protocol';
-import { allocateBuffer, nodeMasking } from '@strata-ws/server/host';
 import { CLOSE_TIMEOUT_MS, EMPTY_BUFFER } from './constants.js';
 import {
   noop,

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex, DuplexOptions } from 'node:stream';
-import { installNodeHost } from '@strata-ws/server/host';
+import { installNodeHost } from '@strata-ws/node-host';
 import { abortClient, type ClientOptions, failClient, initAsClient } from './client.js';
 import { BINARY_TYPES, EMPTY_BUFFER } from './constants.js';
 import {

@@ -1,6 +1,6 @@
 /**
- * The Node host capabilities Strata's Node packages hand the portable layers, chosen in one
- * place (the server uses them, and `@strata-ws/ws` imports them through the `./host` subpath):
+ * The Node host capabilities Strata's Node packages (server, client, `@strata-ws/ws`) hand the
+ * portable layers, chosen in this one place:
  * - per process: native UTF-8 validation and SHA-1 (process-wide seams of the codec and the
  *   handshake), {@link installNodeHost};
  * - per connection: native masking from the optional `bufferutil` package, the way `ws` uses
