@@ -127,6 +127,10 @@ describe('chart', () => {
 
   it('is one SVG with a Strata and a Bun bar per charted row', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    // An accessible name first (biome's a11y rule, screen readers).
+    expect(svg.split('\n')[1]).toBe(
+      '<title id="chart-title">Times better than ws (log scale): Strata and Bun against ws</title>',
+    );
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg.match(/class="strata"/g)).toHaveLength(2);
     expect(svg.match(/class="bun"/g)).toHaveLength(2);

@@ -162,7 +162,8 @@ export function renderRatioChart(
   const maxLog = Math.max(2, Math.ceil(Math.log2(Math.max(...all, 1))));
   const x = (value) => plotLeft + ((Math.log2(value) - minLog) / (maxLog - minLog)) * plotWidth;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12" role="img" aria-labelledby="chart-title">`,
+    `<title id="chart-title">${escapeXml(title)}: Strata and Bun against ws</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<rect x="${plotLeft}" y="30" width="10" height="10" fill="#2563eb"/><text x="${plotLeft + 14}" y="39">Strata</text>`,
