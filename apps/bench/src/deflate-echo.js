@@ -7,6 +7,7 @@
 //   npx turbo run build && flock /tmp/bench.lock node apps/bench/src/deflate-echo.js \
 //     [--seconds 4] [--rounds 5] [--shapes same,varied,chat] [--connections 1000] [--no-bun]
 //     [--no-memory] [--json] [--quick] [--variants 'name={json options};name2={...}']
+//     [--trees name=/path/to/apps/bench/src[,name2=...]]
 //
 // Traffic shapes (the client offers `permessage-deflate; client_no_context_takeover;
 // client_max_window_bits`, as the load generator of issue 14 does, and sends every message
@@ -16,7 +17,9 @@
 //   chat   — ~200 B chat messages from 64 variants, cycled.
 // Servers use their library's defaults except `threshold: 0` (both; ws's and Strata's default
 // of 1024 would send chat messages uncompressed). `--variants` adds Strata servers with other
-// perMessageDeflate options to the same interleaved rounds (e.g. `l5={"takeoverLevel":5}`). Echo: 10 connections x 10 in flight.
+// perMessageDeflate options to the same interleaved rounds (e.g. `l5={"takeoverLevel":5}`).
+// `--trees` replaces this checkout's Strata server by one per named checkout, each started from
+// that tree's own deflate-echo-server.js (its own built packages): before/after in one run. Echo: 10 connections x 10 in flight.
 // Reported per shape: echoed messages/s, server CPU per message (all threads, /proc), and the
 // compressed reply payload bytes per message as received on the wire. Connection 0 inflates
 // its first 400 replies with the window they imply (context takeover) and checks them byte for
@@ -257,7 +260,16 @@ function procStat(pid) {
 
 const BUN = join(here, '../../../node_modules/.bin/bun');
 
+/** --trees: name → the apps/bench/src directory of another checkout (before/after figures). */
+const trees = new Map(
+  (process.argv[process.argv.indexOf('--trees') + 1] ?? '')
+    .split(',')
+    .filter((entry) => process.argv.includes('--trees') && entry.includes('='))
+    .map((entry) => entry.split('=')),
+);
+
 function startServer(which, { plain = false, threshold, extra } = {}) {
+  const tree = trees.get(which);
   return new Promise((resolve, reject) => {
     const args =
       which === 'bun'
@@ -266,8 +278,8 @@ function startServer(which, { plain = false, threshold, extra } = {}) {
             process.execPath,
             [
               '--expose-gc',
-              join(here, 'deflate-echo-server.js'),
-              which,
+              join(tree ?? here, 'deflate-echo-server.js'),
+              tree === undefined ? which : 'strata',
               plain ? 'plain' : 'deflate',
               ...(threshold === undefined ? [] : [String(threshold)]),
               ...(extra === undefined ? [] : [JSON.stringify(extra)]),
@@ -394,7 +406,13 @@ async function main() {
   );
   const withBun = !argv.includes('--no-bun') && !quick;
   const log = json ? (...a) => console.error(...a) : (...a) => console.log(...a);
-  const servers = ['ws', 'strata', ...Object.keys(variants), ...(withBun ? ['bun'] : [])];
+  const servers = [
+    'ws',
+    ...(trees.size === 0 ? ['strata'] : []),
+    ...trees.keys(),
+    ...Object.keys(variants),
+    ...(withBun ? ['bun'] : []),
+  ];
   log(
     `compressed echo, node ${process.version}, offer "${OFFER}", defaults + threshold 0` +
       `${strataExtra ? `, strata ${strataExtra}` : ''}; ${rounds} interleaved rounds of ${seconds}s, 10 connections x 10 in flight`,
@@ -404,7 +422,7 @@ async function main() {
     const running = {};
     for (const s of servers) {
       try {
-        running[s] = await startServer(s.startsWith('strata') ? 'strata' : s, {
+        running[s] = await startServer(s.startsWith('strata') && !trees.has(s) ? 'strata' : s, {
           threshold: 0,
           extra:
             variants[s] ?? (s === 'strata' && strataExtra ? JSON.parse(strataExtra) : undefined),
@@ -421,7 +439,8 @@ async function main() {
       for (const s of order) per[s].push(await echo(running[s], shape, seconds));
     }
     for (const s of names) running[s].child.kill('SIGTERM');
-    const ratio = (s, key) => median(per[s].map((x, i) => x[key] / per.ws[i][key]));
+    const ratio = (s, key) =>
+      per[s] === undefined ? Number.NaN : median(per[s].map((x, i) => x[key] / per.ws[i][key]));
     log(`${shape}: ${TITLES[shape]}`);
     for (const s of names) {
       const rates = per[s].map((x) => x.messagesPerSecond);
