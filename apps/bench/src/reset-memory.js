@@ -2,15 +2,14 @@
 // reset mid-frame grew the server by ~38 MB; goal <= 30 MB and no growth that stays after
 // a GC).
 //
-// The server (@strata-ws/server on its own port, or --server path/to/module.js exporting the
-// same `start()` shape) runs in a child process with --expose-gc and reports
+// The server (@strata-ws/server on its own port, or with --server bare a node:net floor) runs in a child process with --expose-gc and reports
 // process.memoryUsage() after a full GC on request. This process opens N raw TCP clients in
 // batches; each sends an upgrade, then the first part of a masked binary frame (header
 // announcing --frame bytes, --sent bytes of it), then every socket is reset (RST, not FIN).
 // Reported: RSS and heapUsed growth at the peak (all connections mid-frame) and after the
 // resets and a full GC, relative to the server's baseline after a warm-up round.
 //
-//   node apps/bench/src/reset-memory.js [--n 10000] [--frame 65536] [--sent 16384]
+//   node apps/bench/src/reset-memory.js [--n 10000] [--frame 65536] [--sent 16384] [--server strata|bare]
 import { fork } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -22,20 +21,57 @@ function option(name, fallback) {
 const N = Number(option('n', '10000'));
 const FRAME = Number(option('frame', '65536'));
 const SENT = Number(option('sent', '16384'));
+// `strata` (default) or `bare`: a node:net server that answers the upgrade with a 101 and then
+// only reads and discards, the floor any node:net WebSocket server starts from.
+const SERVER = option('server', 'strata');
 
-if (process.argv[2] === '--child') {
+async function startStrata() {
   const { WebSocketServer } = await import('@strata-ws/server');
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', heartbeatInterval: 0 });
   wss.on('connection', (ws) => ws.on('error', () => {}));
-  wss.on('listening', () => process.send({ port: wss.address().port }));
+  await new Promise((resolve) => wss.on('listening', resolve));
+  return { clients: () => wss.clients.size, address: () => wss.address() };
+}
+
+async function startBare() {
+  const { createServer } = await import('node:net');
+  const { createHash } = await import('node:crypto');
+  const open = new Set();
+  const server = createServer((socket) => {
+    open.add(socket);
+    let head = '';
+    const discard = () => {};
+    const onHead = (chunk) => {
+      head += chunk.toString('latin1');
+      const key = /sec-websocket-key:[ \t]*([A-Za-z0-9+/=]+)/i.exec(head);
+      if (!head.includes('\r\n\r\n') || !key) return;
+      socket.off('data', onHead).on('data', discard);
+      const accept = createHash('sha1')
+        .update(`${key[1]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+        .digest('base64');
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
+      head = '';
+    };
+    socket.on('data', onHead).on('error', () => {});
+    socket.once('close', () => open.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { clients: () => open.size, address: () => server.address() };
+}
+
+if (process.argv[2] === '--child') {
+  const { clients, address } = SERVER === 'bare' ? await startBare() : await startStrata();
+  process.send({ port: address().port });
   process.on('message', (m) => {
     if (m === 'memory') {
       for (let i = 0; i < 4; i++) globalThis.gc();
-      process.send({ memory: process.memoryUsage(), clients: wss.clients.size });
+      process.send({ memory: process.memoryUsage(), clients: clients() });
     }
   });
 } else {
-  const child = fork(fileURLToPath(import.meta.url), ['--child'], {
+  const child = fork(fileURLToPath(import.meta.url), ['--child', '--server', SERVER], {
     execArgv: ['--expose-gc'],
   });
   const next = () => new Promise((resolve) => child.once('message', resolve));
