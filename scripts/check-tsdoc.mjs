@@ -74,19 +74,19 @@ function commentHolder(decl) {
 }
 
 /**
- * Whether a `/** ... *\/` comment ends right before `node`: the last comment before it, with no
- * blank line between (a file's opening comment, followed by a blank line, documents the file,
- * not its first declaration).
+ * Whether a `/** ... *\/` comment stands right before `node`: no blank line between them (other
+ * comments, e.g. a `// biome-ignore` line, may), so a file's opening comment followed by a blank
+ * line documents the file, not its first declaration.
  */
 function hasDocComment(node) {
   const sourceFile = node.getSourceFile();
   const text = sourceFile.getFullText();
   const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
-  const last = ranges.at(-1);
-  if (last === undefined || last.kind !== ts.SyntaxKind.MultiLineCommentTrivia) return false;
-  if (!text.startsWith('/**', last.pos)) return false;
-  const gap = text.slice(last.end, node.getStart(sourceFile));
-  return (gap.match(/\n/g) ?? []).length <= 1;
+  const doc = ranges.findLast(
+    (r) => r.kind === ts.SyntaxKind.MultiLineCommentTrivia && text.startsWith('/**', r.pos),
+  );
+  if (doc === undefined) return false;
+  return !/\n[ \t]*\r?\n/.test(text.slice(doc.end, node.getStart(sourceFile)));
 }
 
 /** Whether an exported symbol is documented; `where` says which declaration to fix if not. */

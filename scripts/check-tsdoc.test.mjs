@@ -61,6 +61,7 @@ const documentedFiles = {
     '/** A class. */',
     'export class Thing {}',
     '/** An enum-like type. */',
+    '// biome-ignore lint/style/useNamingConvention: a directive between doc and declaration',
     "export type Kind = 'a' | 'b';",
     '',
   ].join('\n'),
@@ -99,10 +100,10 @@ describe('check-tsdoc', () => {
     assert.deepEqual(
       result.missing.map((m) => `${m.subpath} ${m.name} ${m.at}`).sort(),
       [
-        '. Plain packages/a/src/index.ts:17',
+        '. Plain packages/a/src/index.ts:18',
         '. Shape packages/a/src/inner.ts:4',
-        '. bare packages/a/src/index.ts:15',
-        '. ns2 packages/a/src/index.ts:18',
+        '. bare packages/a/src/index.ts:16',
+        '. ns2 packages/a/src/index.ts:19',
         './extra extra packages/a/src/extra.js:1',
       ].sort(),
     );
