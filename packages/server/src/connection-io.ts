@@ -5,7 +5,8 @@
  * backpressure (pausing reads, `drain`, the `maxBufferedAmount` policy), the close timer,
  * heartbeat and idle checks, and the per-connection listener idiom (one handler object per
  * connection whose methods call a static table; socket listeners are shared functions).
- * The public API on top of it is `ServerWebSocket` (`websocket.ts`).
+ * The public API on top of it (and its events) is `ServerWebSocket` (`websocket.ts`); the
+ * end of a connection (close code, close timer, iterator) is `ClosingState` (`closing.ts`).
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -16,13 +17,13 @@ import {
   type SendOptions as EngineSendOptions,
   type PreparedMessage,
 } from '@strata-ws/protocol';
+import { ClosingState } from './closing.js';
 import type { ConnectionInternals, ConnectionProfile } from './internal.js';
 import {
   asBuffer,
   Handler,
   invokeCallbacks,
   notOpenError,
-  onCloseTimeout,
   onSocketClose,
   onSocketData,
   onSocketDrain,
@@ -32,27 +33,9 @@ import {
 } from './listeners.js';
 import { MessageIterator, type WebSocketMessage } from './message-iterator.js';
 import { ignoreSocketError, type OwnedSocket } from './socket-events.js';
-
-/** `readyState` values, as in the browser API (a server-side socket is never CONNECTING). */
-export type ReadyState = 0 | 1 | 2 | 3;
+import type { ReadyState, ServerWebSocketEvents } from './websocket.js';
 
 export type { SendCallback } from './listeners.js';
-
-/** Events of a `ServerWebSocket` (listener argument lists). */
-export interface ServerWebSocketEvents {
-  /** A message: `data` is a Buffer (UTF-8 bytes for text), `isBinary` tells which kind. */
-  message: [data: Buffer, isBinary: boolean];
-  /** A ping arrived (with `autoPong` the pong is already queued). */
-  ping: [data: Buffer];
-  /** A pong arrived. */
-  pong: [data: Buffer];
-  /** The socket closed; `code` is the peer's close code (1005 empty, 1006 none), or ours on failure. */
-  close: [code: number, reason: string];
-  /** The peer broke the protocol (emitted only when a listener exists; `close` follows). */
-  error: [error: Error];
-  /** The outgoing queue emptied after `send` returned false (or reading was paused for it). */
-  drain: [];
-}
 
 const IN_RECEIVE = 1;
 const NEED_FLUSH = 2;
@@ -419,9 +402,7 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
   #armCloseTimer(): void {
     if (this.#flags & (CLOSE_TIMER | CLOSED)) return;
     this.#flags |= CLOSE_TIMER;
-    const timer = setTimeout(onCloseTimeout, this.#profile.host.limits.closeTimeout, this);
-    timer.unref();
-    this.#closingState().timer = timer;
+    this.#closingState().armTimer(this, this.#profile.host.limits.closeTimeout);
   }
 
   #updatePause(): void {
@@ -501,15 +482,9 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
     let code: number = CloseCode.AbnormalClosure;
     let reason = '';
     if (closing !== null) {
-      if (closing.timer !== null) {
-        clearTimeout(closing.timer);
-        closing.timer = null;
-      }
+      closing.finish();
       code = closing.code;
       reason = closing.reason;
-      const iterator = closing.iterator;
-      closing.iterator = null;
-      iterator?.end();
     }
     const callbacks = this.#callbacks;
     this.#callbacks = null;
@@ -543,17 +518,16 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
   }
 
   #engineClose(code: number, reason: string): void {
-    const closing = this.#closingState();
-    closing.code = code;
-    closing.reason = reason;
+    this.#closingState().setOutcome(code, reason);
     this.#armCloseTimer();
   }
 
   #engineFail(error: ProtocolError): void {
-    const closing = this.#closingState();
-    closing.code = error.closeCode;
     // The reason the close frame carried (the codec's rule: none for 1011).
-    closing.reason = failureCloseReason(error.closeCode, error.message);
+    this.#closingState().setOutcome(
+      error.closeCode,
+      failureCloseReason(error.closeCode, error.message),
+    );
     this.#armCloseTimer();
     this.#profile.host.connectionFailed(this, error);
     if (this.listenerCount('error') > 0) this.emit('error', error);
@@ -598,13 +572,4 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
       },
     });
   }
-}
-
-/** The end of a connection: the close code and reason to report, the close timer; the iterator. */
-class ClosingState {
-  /** The peer's close code, or ours on failure; 1006 while none is known. */
-  code: number = CloseCode.AbnormalClosure;
-  reason = '';
-  timer: NodeJS.Timeout | null = null;
-  iterator: MessageIterator | null = null;
 }

@@ -1,9 +1,10 @@
 /**
- * `WebSocketServer`: where connections come from (its own port, an http/https server, an
- * http2 server, or `handleUpgrade` from any framework), the upgrade flow from request to
- * adopted connection, the server-wide timers (heartbeat, idle sweep), topics and shutdown.
- * The decision and refusal rules are in `upgrade.ts`, HTTP/2 attachment in
- * `http2-attach.ts`, a connection's life in `websocket.ts` / `connection-io.ts`.
+ * `WebSocketServer`: its options, where connections come from (its own port, an
+ * http/https server, an http2 server, or `handleUpgrade` from any framework), what its
+ * connections share (limits, counters, the clock), the server-wide timers (heartbeat, idle
+ * sweep), topics, and its lifetime (`close`, `shutdown`). The upgrade flow from request to
+ * adopted connection is in `upgrade-flow.ts` (its rules in `upgrade.ts`), HTTP/2 attachment
+ * in `http2-attach.ts`, a connection's life in `websocket.ts` / `connection-io.ts`.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
@@ -14,32 +15,14 @@ import type {
   ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { CloseCode } from '@strata-ws/codec';
-import {
-  HandshakeError,
-  type ValidatedUpgradeRequest,
-  validateExtendedConnect,
-  validateUpgradeRequest,
-} from '@strata-ws/handshake';
-import { allocateBuffer, installNodeHost, nodeMasking } from '@strata-ws/node-host';
-import type { ConnectionOptions } from '@strata-ws/protocol';
-import { createDeflateSupport, type DeflateSupport } from './deflate.js';
+import { installNodeHost } from '@strata-ws/node-host';
 import { busCountersOf, diagnostics, ServerCounters, type TransportKind } from './diagnostics.js';
 import { Http1Listener } from './http1-listener.js';
-import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { attachHttp2 } from './http2-attach.js';
-import { type ConnectionHost, ProfileCache } from './internal.js';
-import {
-  type ResolvedOptions,
-  resolveOptions,
-  type UpgradeDecision,
-  type WebSocketServerOptions,
-} from './options.js';
-
-import { PendingHandshakes } from './pending.js';
+import type { ConnectionHost } from './internal.js';
+import { type ResolvedOptions, resolveOptions, type WebSocketServerOptions } from './options.js';
 import { closeGracefully, type ShutdownOptions, type ShutdownResult } from './shutdown.js';
-import { claimSocket, ignoreSocketError } from './socket-events.js';
 import { Sweeps } from './sweeps.js';
 import {
   InProcessAdapter,
@@ -48,22 +31,9 @@ import {
   TopicRegistry,
   type TopicSubscriber,
 } from './topics.js';
-import {
-  decide,
-  extraAfterListeners,
-  isSettled,
-  type Negotiated,
-  negotiate,
-  type OriginChecker,
-  originChecker,
-  pathOf,
-  type RefusalReporter,
-  refuse,
-  refuseRaw,
-  responseLines,
-  serializeResponse,
-} from './upgrade.js';
-import { ServerWebSocket } from './websocket.js';
+import { pathOf, refuseRaw } from './upgrade.js';
+import { UpgradeFlow } from './upgrade-flow.js';
+import type { ServerWebSocket } from './websocket.js';
 
 /** Events of a {@link WebSocketServer} (listener argument lists). */
 export interface WebSocketServerEvents<Data> {
@@ -110,30 +80,15 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
   /** The options with defaults applied. */
   readonly options: ResolvedOptions;
 
-  readonly #userOptions: WebSocketServerOptions<Data>;
   readonly #server: NetServer | null;
   readonly #ownsServer: boolean;
   readonly #clients = new Set<ServerWebSocket<Data>>();
-  readonly #pending: PendingHandshakes;
-  readonly #host: ConnectionHost;
-  readonly #profiles: ProfileCache;
-  readonly #baseConnectionOptions: ConnectionOptions;
-  readonly #deflate: DeflateSupport | null;
-  readonly #originCheck: OriginChecker;
+  readonly #flow: UpgradeFlow<Data>;
   readonly #topics: TopicRegistry<ServerWebSocket<unknown>>;
   /** Counters a user can read: connections, handshakes refused, messages, bytes. */
   readonly counters: ServerCounters = new ServerCounters();
   #http2: Http2Server | Http2SecureServer | null = null;
   #detachHttp2: (() => void) | null = null;
-  /** Counts, reports and emits refused handshakes (see `upgrade.ts`'s `refuse`). */
-  readonly #reporter: RefusalReporter = {
-    refused: (request, socket, status, error, h2) => {
-      this.counters.handshakesRefused++;
-      diagnostics.refused(request, h2 ? 'h2' : 'http/1.1', status, error.message);
-      if (this.listenerCount('wsClientError') > 0)
-        this.emit('wsClientError', error, socket, request);
-    },
-  };
   /** The transport of a server that owns its port (null when attached or `noServer`). */
   #listener: Http1Listener | null = null;
   /** `'connection'` emitter handed to `handleUpgrade` (one function, not one per upgrade). */
@@ -163,10 +118,8 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         'exactly one of the "port", "server" (and/or "http2") and "noServer" options must be set',
       );
     }
-    this.#userOptions = options;
     const limits = resolveOptions(options as WebSocketServerOptions<unknown>);
     this.options = limits;
-    this.#pending = new PendingHandshakes(limits.handshakeTimeout);
     const server = this;
     const sweeps = new Sweeps(limits, this.#clients);
     this.#sweeps = sweeps;
@@ -179,7 +132,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#topics = topics;
     // The adapter's bus counters (cluster, Redis), when it keeps some.
     this.counters.bus = busCountersOf(topics.adapter);
-    this.#host = {
+    const host: ConnectionHost = {
       topics,
       counters,
       limits,
@@ -196,22 +149,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
         diagnostics.error(ws, error);
       },
     };
-    this.#profiles = new ProfileCache(this.#host);
-    this.#baseConnectionOptions = Object.freeze({
-      role: 'server' as const,
-      allocate: allocateBuffer,
-      // bufferutil's unmasking when it is installed (as ws), else the codec's JavaScript.
-      masking: nodeMasking(),
-      maxPayload: limits.maxPayload,
-      maxMessageSize: limits.maxMessageSize,
-      maxFragments: limits.maxFragments,
-      autoPong: limits.autoPong,
-      maxBufferedInput: limits.maxBufferedInput,
-    });
-    this.#deflate = options.perMessageDeflate
-      ? createDeflateSupport(options.perMessageDeflate === true ? {} : options.perMessageDeflate)
-      : null;
-    this.#originCheck = originChecker(options.origins);
+    this.#flow = new UpgradeFlow(this, options, limits, host, this.#clients);
 
     if (options.port !== undefined) {
       // Own port: sockets are read by Strata up to the request head (no node:http; see
@@ -378,52 +316,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     head: Buffer,
     callback: UpgradeCallback<Data>,
   ): void {
-    claimSocket(socket);
-    diagnostics.upgrade(request, 'http/1.1');
-    // Nothing to report from the socket until it is a connection ('close' tells the end);
-    // a listener keeps an ECONNRESET from becoming an uncaught exception.
-    if (socket.listenerCount('error') === 0) socket.on('error', ignoreSocketError);
-    if (this.#closed) {
-      refuse(this.#reporter, request, socket, CLOSING());
-      return;
-    }
-    if (!socket.readable || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    let validated: ValidatedUpgradeRequest;
-    let decision: UpgradeDecision<Data> | PromiseLike<UpgradeDecision<Data>>;
-    try {
-      validated = validateUpgradeRequest(
-        {
-          method: request.method ?? '',
-          httpVersion: request.httpVersion,
-          url: request.url,
-          headers: request.headers,
-        },
-        { checkOrigin: this.#originCheck(request) },
-      );
-      decision = decide(this.#userOptions, request, {
-        origin: validated.origin,
-        secure: (socket as TLSSocket).encrypted === true,
-        protocols: validated.protocols,
-      });
-    } catch (error) {
-      refuse(this.#reporter, request, socket, error);
-      return;
-    }
-    if (isSettled(decision)) {
-      // Synchronous hooks (or none): no timer, no closure, straight to the 101.
-      this.#complete(request, socket, undefined, head, validated, decision, callback);
-      return;
-    }
-    this.#pending.wait(
-      socket,
-      undefined,
-      decision,
-      (result) => this.#complete(request, socket, undefined, head, validated, result, callback),
-      (error) => refuse(this.#reporter, request, socket, error ?? TIMEOUT()),
-    );
+    this.#flow.upgrade(request, socket, head, callback);
   }
 
   /**
@@ -438,39 +331,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     headers: IncomingHttpHeaders,
     callback: UpgradeCallback<Data>,
   ): void {
-    const request = http2Request(stream, headers);
-    diagnostics.upgrade(request, 'h2');
-    const socket = streamAsSocket(stream);
-    socket.on('error', ignoreSocketError);
-    if (this.#closed) {
-      refuse(this.#reporter, request, socket, CLOSING(), stream);
-      return;
-    }
-    if (stream.destroyed || stream.closed) return;
-    let validated: ValidatedUpgradeRequest;
-    let decision: UpgradeDecision<Data> | PromiseLike<UpgradeDecision<Data>>;
-    try {
-      validated = validateExtendedConnect(headers, { checkOrigin: this.#originCheck(request) });
-      decision = decide(this.#userOptions, request, {
-        origin: validated.origin,
-        secure: isSecureStream(stream),
-        protocols: validated.protocols,
-      });
-    } catch (error) {
-      refuse(this.#reporter, request, socket, error, stream);
-      return;
-    }
-    if (isSettled(decision)) {
-      this.#complete(request, socket, stream, EMPTY_HEAD, validated, decision, callback);
-      return;
-    }
-    this.#pending.wait(
-      socket,
-      stream,
-      decision,
-      (result) => this.#complete(request, socket, stream, EMPTY_HEAD, validated, result, callback),
-      (error) => refuse(this.#reporter, request, socket, error ?? TIMEOUT(), stream),
-    );
+    this.#flow.http2Stream(stream, headers, callback);
   }
 
   /**
@@ -487,7 +348,7 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
     this.#closed = true;
     this.#sweeps.stop();
     this.#listener?.close();
-    this.#pending.destroyAll();
+    this.#flow.stop();
     const server = this.#server;
     if (server !== null) {
       if (this.#onUpgrade !== null) server.off('upgrade', this.#onUpgrade);
@@ -506,102 +367,6 @@ export class WebSocketServer<Data = unknown> extends EventEmitter<WebSocketServe
       process.nextTick(done);
     }
   }
-
-  /**
-   * The end of a decided upgrade: negotiation (a refusal answers the request), the
-   * `headers` event, the response, then the connection and the callback. Once the response
-   * is written nothing is answered in HTTP any more: an exception after it (the user's
-   * callback) propagates and the socket is left to its connection.
-   */
-  #complete(
-    request: IncomingMessage,
-    socket: Socket,
-    stream: ServerHttp2Stream | undefined,
-    head: Buffer,
-    validated: ValidatedUpgradeRequest,
-    decision: UpgradeDecision<Data>,
-    callback: UpgradeCallback<Data>,
-  ): void {
-    let negotiated: Negotiated<Data>;
-    try {
-      negotiated = negotiate(
-        this.#userOptions,
-        this.#deflate,
-        this.#baseConnectionOptions,
-        request,
-        validated,
-        decision,
-      );
-    } catch (error) {
-      refuse(this.#reporter, request, socket, error, stream);
-      return;
-    }
-    let extra = negotiated.extra;
-    if (this.listenerCount('headers') > 0) {
-      const given = responseLines(negotiated);
-      const lines = given.slice();
-      try {
-        this.emit('headers', lines, request);
-        extra = extraAfterListeners(negotiated, given, lines);
-      } catch (error) {
-        // The user's exception: no HTTP answer (as in `ws`), no connection.
-        socket.destroy();
-        throw error;
-      }
-    }
-    let response: Uint8Array | Record<string, string | string[]>;
-    try {
-      response = serializeResponse(negotiated.handshake, extra);
-    } catch (error) {
-      refuse(this.#reporter, request, socket, error, stream);
-      return;
-    }
-    if (stream === undefined) {
-      socket.write(response as Uint8Array);
-      if (head.length > 0) socket.unshift(head);
-    } else {
-      stream.respond(response as Record<string, string | string[]>);
-    }
-    const ws = this.#adopt(socket, request, negotiated, stream === undefined ? 'http/1.1' : 'h2');
-    callback(ws, request);
-  }
-
-  /** Runs a connection on a transport whose handshake response was sent. */
-  #adopt(
-    socket: Socket,
-    request: IncomingMessage,
-    negotiated: Negotiated<Data>,
-    transport: TransportKind,
-  ): ServerWebSocket<Data> {
-    const ws = new ServerWebSocket<Data>(
-      socket,
-      this.#profiles.get(
-        transport,
-        negotiated.protocol,
-        negotiated.extensionsHeader,
-        negotiated.sharedWindowBits,
-      ),
-      negotiated.connectionOptions,
-      negotiated.data,
-    );
-    this.#clients.add(ws);
-    const counters = this.counters;
-    counters.connectionsOpen++;
-    counters.connectionsTotal++;
-    if (transport === 'h2') counters.connectionsHttp2++;
-    else counters.connectionsHttp1++;
-    diagnostics.open(ws, request, transport, negotiated.protocol, negotiated.extensionsHeader);
-    return ws;
-  }
 }
 
 const EMPTY_SET: ReadonlySet<never> = new Set<never>();
-const EMPTY_HEAD: Buffer = Buffer.alloc(0);
-
-/** The answer to a handshake whose hook did not decide within `handshakeTimeout`. */
-const TIMEOUT = (): HandshakeError =>
-  new HandshakeError('request-head', 'Handshake timeout', { status: 408 });
-
-/** The answer to an upgrade that arrives while the server closes. */
-const CLOSING = (): HandshakeError =>
-  new HandshakeError('request-head', 'Server closing', { status: 503 });

@@ -1,20 +1,40 @@
 /**
- * `ServerWebSocket`: the public API of one accepted connection — sending, control frames,
- * closing, pausing, the message iterator, topics and the negotiated properties. Argument
+ * `ServerWebSocket`: the public API of one accepted connection — its events and
+ * `readyState` values, sending, control frames, closing, pausing, the message iterator,
+ * topics and the negotiated properties. Argument
  * handling and documentation live here; the socket, the engine and the write path are its
  * base class's (`connection-io.ts`).
  */
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, PreparedMessage } from '@strata-ws/protocol';
-import { ConnectionIO, type ReadyState, type SendCallback } from './connection-io.js';
+import { ConnectionIO, type SendCallback } from './connection-io.js';
 import type { TransportKind } from './diagnostics.js';
 import type { ConnectionProfile } from './internal.js';
 import type { WebSocketMessage } from './message-iterator.js';
 import type { ConnectionPublishOptions } from './topics.js';
 
-export type { ReadyState, SendCallback, ServerWebSocketEvents } from './connection-io.js';
+export type { SendCallback } from './connection-io.js';
 export { connectionInternals } from './connection-io.js';
 export type { WebSocketMessage } from './message-iterator.js';
+
+/** `readyState` values, as in the browser API (a server-side socket is never CONNECTING). */
+export type ReadyState = 0 | 1 | 2 | 3;
+
+/** Events of a `ServerWebSocket` (listener argument lists). */
+export interface ServerWebSocketEvents {
+  /** A message: `data` is a Buffer (UTF-8 bytes for text), `isBinary` tells which kind. */
+  message: [data: Buffer, isBinary: boolean];
+  /** A ping arrived (with `autoPong` the pong is already queued). */
+  ping: [data: Buffer];
+  /** A pong arrived. */
+  pong: [data: Buffer];
+  /** The socket closed; `code` is the peer's close code (1005 empty, 1006 none), or ours on failure. */
+  close: [code: number, reason: string];
+  /** The peer broke the protocol (emitted only when a listener exists; `close` follows). */
+  error: [error: Error];
+  /** The outgoing queue emptied after `send` returned false (or reading was paused for it). */
+  drain: [];
+}
 
 /** Data accepted by {@link ServerWebSocket.send}. */
 export type SendData = string | ArrayBuffer | ArrayBufferView;
