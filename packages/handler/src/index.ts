@@ -6,6 +6,7 @@
  * adapters share.
  */
 
+export type { ConnectionHooks } from './core/hooks.js';
 export type {
   CloseDetails,
   HandlerOptions,

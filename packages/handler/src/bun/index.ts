@@ -12,7 +12,15 @@ import { BUN_OPTIONS, type BunHandler, type BunHandlerOptions } from './options.
 import { serveStrata } from './strata.js';
 
 export type { AdapterMode, RuntimeHandler } from '../engine/runtime.js';
-export { type BunWebSocket, bunWebSocket } from './native.js';
+export {
+  type BunAppFetch,
+  type BunAppWebSocket,
+  type BunWebSocket,
+  type BunWebSocketOptions,
+  bunWebSocket,
+  type NativeData,
+  peerOf,
+} from './native.js';
 export type { BunHandler, BunHandlerOptions } from './options.js';
 
 /**

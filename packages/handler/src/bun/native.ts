@@ -3,7 +3,10 @@
  * The `upgrade` hook runs in `fetch` before `server.upgrade`; the peer wraps Bun's
  * `ServerWebSocket` (topics are Bun's publish/subscribe, backpressure Bun's buffered amount
  * read against `highWaterMark`). The options are mapped onto Bun's where Bun has one; what Bun
- * cannot do is listed, measured, in the README ("What differs in native mode").
+ * cannot do is listed, measured, in the README ("What differs in native mode"). An app written
+ * for `Bun.serve` (e.g. Hono with `hono/bun`'s `upgradeWebSocket` and `websocket`) runs through
+ * the hooks too: its `fetch` gets a server whose `upgrade` upgrades with the hook's answer, and
+ * its `websocket` handlers run after the hooks on the same `ServerWebSocket`.
  */
 import { encodeClosePayload } from '@strata-ws/codec';
 import { resolveLimits } from '@strata-ws/protocol';
@@ -12,7 +15,7 @@ import { createMessage } from '../core/message.js';
 import { nextPeerId } from '../core/peer-id.js';
 import { toPayload } from '../core/send.js';
 import { checkTopic } from '../core/topics.js';
-import { offeredProtocols, runUpgrade } from '../core/upgrade.js';
+import { offeredProtocols, runUpgrade, type UpgradeOutcome } from '../core/upgrade.js';
 import { resolveEngineProfile } from '../engine/options.js';
 import { checkListen, waitForPeers, withTimeout } from '../engine/runtime.js';
 import type {
@@ -32,14 +35,47 @@ import {
 } from './bun-api.js';
 import type { BunHandler, BunHandlerOptions } from './options.js';
 
-/** What each Bun connection carries from `fetch` to `open` (Bun's `ws.data`). */
-interface NativeData<Context> {
+/** What each Bun connection carries from `fetch` to `open`, in Bun's `ws.data` under {@link SLOT}. */
+interface NativeRecord<Context> {
   readonly id: string;
   readonly request: Request;
   readonly context: Context;
   readonly protocol: string;
+  /** The server that upgraded it (publishes for a peer that is already closing). */
+  readonly server: BunServer;
   peer: BunPeer<Context> | null;
 }
+
+/**
+ * The key of the handler's record in Bun's `ws.data`: the data object is the app's own when an
+ * app upgraded (Hono keeps its events there), so the handler's part sits under a symbol.
+ */
+const SLOT: unique symbol = Symbol('@strata-ws/handler/bun');
+
+/** Bun's `ws.data` of a connection the handler upgraded. */
+export interface NativeData<Context> {
+  [SLOT]: NativeRecord<Context>;
+  [key: string]: unknown;
+}
+
+/**
+ * The `websocket` handlers of an app written for `Bun.serve` (e.g. Hono's `websocket` from
+ * `hono/bun`): run after the hooks, on the same `ServerWebSocket` (its `data` is the object the
+ * app passed to `server.upgrade`).
+ */
+export interface BunAppWebSocket {
+  // `never`: the app's handlers are typed for the app's own `data` (which they are given).
+  open?(ws: BunServerWebSocket<never>): unknown;
+  message?(ws: BunServerWebSocket<never>, message: string | Uint8Array): unknown;
+  close?(ws: BunServerWebSocket<never>, code: number, reason: string): unknown;
+  drain?(ws: BunServerWebSocket<never>): unknown;
+}
+
+/** An app's `fetch` for `Bun.serve` (the second argument is the server, as Bun passes it). */
+export type BunAppFetch = (
+  request: Request,
+  server: BunServer,
+) => Response | undefined | Promise<Response | undefined>;
 
 /** Bun's largest `maxPayloadLength` we pass (a 32-bit size). */
 const BUN_MAX_PAYLOAD = 2 ** 31 - 1;
@@ -55,15 +91,16 @@ class BunPeer<Context> implements Peer<Context> {
   readonly #ws: BunServerWebSocket<NativeData<Context>>;
   readonly #topics = new Set<string>();
   readonly #highWaterMark: number;
+  readonly #server: BunServer;
   /** A send answered -1: call `drain` when Bun's queue is back under `highWaterMark`. */
   wantDrain = false;
 
   constructor(
     ws: BunServerWebSocket<NativeData<Context>>,
+    data: NativeRecord<Context>,
     highWaterMark: number,
     deflate: boolean,
   ) {
-    const data = ws.data;
     this.id = data.id;
     this.request = data.request;
     this.remoteAddress = ws.remoteAddress || undefined;
@@ -73,6 +110,7 @@ class BunPeer<Context> implements Peer<Context> {
     const offered = data.request.headers.get('sec-websocket-extensions') ?? '';
     this.extensions = deflate && /permessage-deflate/i.test(offered) ? 'permessage-deflate' : '';
     this.#ws = ws;
+    this.#server = data.server;
     this.#highWaterMark = highWaterMark;
   }
 
@@ -121,8 +159,11 @@ class BunPeer<Context> implements Peer<Context> {
 
   publish(topic: string, data: SendData, options?: SendOptions): void {
     checkTopic(topic);
-    if (this.#ws.readyState !== 1) return;
-    this.#ws.publish(topic, toPayload(data).data, options?.compress);
+    const payload = toPayload(data).data;
+    // Bun's ws.publish does nothing once the socket closes (e.g. a "left" from the close hook):
+    // the server's publish reaches the others (this peer is unsubscribed by then).
+    if (this.#ws.readyState === 1) this.#ws.publish(topic, payload, options?.compress);
+    else this.#server.publish(topic, payload, options?.compress);
   }
 
   close(code = 1000, reason = ''): void {
@@ -143,6 +184,17 @@ export interface BunWebSocket<Context> {
    * from `fetch`), or to the refusal `Response`.
    */
   upgrade(request: Request, server: BunServer): Promise<Response | undefined>;
+  /**
+   * Runs the `upgrade` hook, then the app's `fetch` with a server whose `upgrade(request,
+   * { data, headers })` upgrades with the hook's answer (context, subprotocol, headers); the
+   * app's `data` object becomes `ws.data`. Resolves to `undefined` once upgraded, else to the
+   * hook's refusal or the app's own response (e.g. its 404).
+   */
+  upgradeThrough(
+    request: Request,
+    server: BunServer,
+    fetch: BunAppFetch,
+  ): Promise<Response | undefined>;
   /** Bun's `websocket` option. */
   readonly websocket: BunWebSocketHandler<NativeData<Context>>;
   /** The open peers. */
@@ -151,49 +203,124 @@ export interface BunWebSocket<Context> {
   readonly closeTimeout: number;
 }
 
+/** Options of {@link bunWebSocket}: the shared options, and the app's own `websocket` handlers. */
+export interface BunWebSocketOptions extends HandlerOptions {
+  /** The app's `Bun.serve` `websocket` handlers (e.g. Hono's), run after the hooks. */
+  websocket?: BunAppWebSocket | undefined;
+}
+
+function checkAppWebSocket(app: BunAppWebSocket | undefined): BunAppWebSocket | undefined {
+  if (app === undefined) return undefined;
+  if (typeof app !== 'object' || app === null) {
+    throw new TypeError(`websocket must be an object of Bun websocket handlers, got ${typeof app}`);
+  }
+  for (const name of ['open', 'message', 'close', 'drain'] as const) {
+    if (app[name] !== undefined && typeof app[name] !== 'function') {
+      throw new TypeError(`websocket.${name} must be a function, got ${typeof app[name]}`);
+    }
+  }
+  return app;
+}
+
 /**
  * The hooks as the two pieces of your own `Bun.serve({ fetch, websocket })` (for frameworks
  * that own the server, e.g. Hono): call `upgrade(request, server)` from `fetch` for upgrade
- * requests and pass `websocket` as is.
+ * requests (or `upgradeThrough` to let the app's router upgrade) and pass `websocket` as is.
  *
  * @throws TypeError / RangeError naming a bad option
  */
 export function bunWebSocket<Context = unknown>(
   hooks: Hooks<Context>,
-  options: HandlerOptions = {},
+  options: BunWebSocketOptions = {},
   ownOptions: readonly string[] = [],
 ): BunWebSocket<Context> {
-  const profile = resolveEngineProfile(options, ownOptions);
+  const profile = resolveEngineProfile(options, [...ownOptions, 'websocket']);
+  const app = checkAppWebSocket(options.websocket);
   const runner = new HookRunner(hooks);
   const peers = new Set<BunPeer<Context>>();
   const limits = resolveLimits(options, { role: 'server' });
   const maxPayloadLength = Math.min(limits.maxMessageSize, limits.maxPayload, BUN_MAX_PAYLOAD);
   const heartbeatSeconds = Math.ceil((profile.heartbeatInterval * 2) / 1000);
+  const highWaterMark = profile.highWaterMark;
+
+  const accept = (request: Request): Promise<UpgradeOutcome<Context>> =>
+    withTimeout(
+      runUpgrade(hooks, request, offeredProtocols(request), {
+        protocols: profile.protocols,
+        onError: profile.onError,
+      }),
+      profile.handshakeTimeout,
+    );
+
+  /** Upgrades `request` on `server` with the hook's answer; `data` is the app's object, if any. */
+  const upgradeWith = (
+    server: BunServer,
+    request: Request,
+    outcome: UpgradeOutcome<Context> & { kind: 'accept' },
+    appData: object | undefined,
+    appHeaders: ConstructorParameters<typeof Headers>[0],
+  ): boolean => {
+    const headers = new Headers(appHeaders);
+    outcome.headers.forEach((value, name) => {
+      headers.set(name, value);
+    });
+    // Without the header Bun agrees the client's first subprotocol; empty, it agrees none.
+    headers.set('sec-websocket-protocol', outcome.protocol);
+    const record: NativeRecord<Context> = {
+      id: nextPeerId(),
+      request,
+      context: outcome.context,
+      protocol: outcome.protocol,
+      server,
+      peer: null,
+    };
+    const data = (appData ?? {}) as NativeData<Context>;
+    data[SLOT] = record;
+    return server.upgrade(request, { data, headers });
+  };
 
   return {
     peers,
     closeTimeout: profile.closeTimeout,
     async upgrade(request, server) {
-      const outcome = await withTimeout(
-        runUpgrade(hooks, request, offeredProtocols(request), {
-          protocols: profile.protocols,
-          onError: profile.onError,
-        }),
-        profile.handshakeTimeout,
-      );
+      const outcome = await accept(request);
       if (outcome.kind === 'refuse') return outcome.response;
-      const headers = new Headers(outcome.headers);
-      // Without the header Bun agrees the client's first subprotocol; empty, it agrees none.
-      headers.set('sec-websocket-protocol', outcome.protocol);
-      const data: NativeData<Context> = {
-        id: nextPeerId(),
-        request,
-        context: outcome.context,
-        protocol: outcome.protocol,
-        peer: null,
-      };
-      if (server.upgrade(request, { data, headers })) return undefined;
+      if (upgradeWith(server, request, outcome, undefined, undefined)) return undefined;
       return new Response('Not a valid WebSocket upgrade', { status: 400 });
+    },
+    async upgradeThrough(request, server, fetch) {
+      const outcome = await accept(request);
+      if (outcome.kind === 'refuse') return outcome.response;
+      let upgraded = false;
+      const through: BunServer = {
+        get port() {
+          return server.port;
+        },
+        get hostname() {
+          return server.hostname;
+        },
+        upgrade(req, upgradeOptions) {
+          if (upgraded || req !== request) return false;
+          const appData: unknown = upgradeOptions?.data;
+          if (appData !== undefined && (typeof appData !== 'object' || appData === null)) {
+            throw new TypeError('server.upgrade: data must be an object under @strata-ws/handler');
+          }
+          upgraded = upgradeWith(
+            server,
+            request,
+            outcome,
+            appData as object | undefined,
+            upgradeOptions?.headers,
+          );
+          return upgraded;
+        },
+        publish: (topic, data, compress) => server.publish(topic, data, compress),
+        requestIP: (req) => server.requestIP(req),
+        stop: (closeActive) => server.stop(closeActive),
+      };
+      const response = await fetch(request, through);
+      if (upgraded) return undefined;
+      return response ?? new Response('Not Found', { status: 404 });
     },
     websocket: {
       maxPayloadLength,
@@ -205,32 +332,68 @@ export function bunWebSocket<Context = unknown>(
       perMessageDeflate: profile.perMessageDeflate,
       publishToSelf: false,
       open(ws) {
-        const peer = new BunPeer(ws, profile.highWaterMark, profile.perMessageDeflate);
-        ws.data.peer = peer;
+        const record = ws.data[SLOT];
+        const peer = new BunPeer(ws, record, highWaterMark, profile.perMessageDeflate);
+        record.peer = peer;
         peers.add(peer);
         runner.open(peer);
+        if (app?.open !== undefined)
+          runApp(runner, peer, () => app.open?.(ws as BunServerWebSocket<never>));
       },
       message(ws, message) {
-        const peer = ws.data.peer;
+        const peer = ws.data[SLOT].peer;
         if (peer === null) return;
-        const isBinary = typeof message !== 'string';
-        runner.message(peer, createMessage(message, isBinary));
+        if (runner.hooks.message !== undefined) {
+          runner.message(peer, createMessage(message, typeof message !== 'string'));
+        }
+        if (app?.message !== undefined)
+          runApp(runner, peer, () => app.message?.(ws as BunServerWebSocket<never>, message));
       },
       drain(ws) {
-        const peer = ws.data.peer;
-        if (peer === null || !peer.wantDrain) return;
-        if (ws.getBufferedAmount() > profile.highWaterMark) return;
+        const peer = ws.data[SLOT].peer;
+        if (peer === null) return;
+        if (app?.drain !== undefined)
+          runApp(runner, peer, () => app.drain?.(ws as BunServerWebSocket<never>));
+        if (!peer.wantDrain || ws.getBufferedAmount() > highWaterMark) return;
         peer.wantDrain = false;
         runner.drain(peer);
       },
       close(ws, code, reason) {
-        const peer = ws.data.peer;
+        const peer = ws.data[SLOT].peer;
         if (peer === null) return;
         peers.delete(peer);
         runner.close(peer, { code, reason });
+        if (app?.close !== undefined)
+          runApp(runner, peer, () => app.close?.(ws as BunServerWebSocket<never>, code, reason));
       },
     },
   };
+}
+
+/** Runs an app handler; what it throws (or rejects with) goes to the `error` hook. */
+function runApp<Context>(
+  runner: HookRunner<Context>,
+  peer: Peer<Context>,
+  fn: () => unknown,
+): void {
+  try {
+    const result = fn();
+    if (result instanceof Promise) result.catch((error: unknown) => runner.fail(peer, error));
+  } catch (error) {
+    runner.fail(peer, error);
+  }
+}
+
+/**
+ * The peer of a connection this adapter upgraded, from Bun's `ServerWebSocket` (e.g. `ws.raw`
+ * in a Hono `upgradeWebSocket` handler), or `undefined` for another connection.
+ */
+export function peerOf<Context = unknown>(ws: unknown): Peer<Context> | undefined {
+  if (typeof ws !== 'object' || ws === null) return undefined;
+  const data = (ws as { data?: unknown }).data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const record = (data as Partial<NativeData<Context>>)[SLOT];
+  return record?.peer ?? undefined;
 }
 
 /** `Bun.serve` with the hooks (native mode). */
@@ -245,14 +408,18 @@ export function serveNative<Context>(
     throw new TypeError('fetch must be a function');
   }
   const ws = bunWebSocket(hooks, options, ownOptions);
+  // With the app's own websocket handlers, its router decides which requests upgrade.
+  const through = options.websocket !== undefined ? fallback : undefined;
   const server = bun().serve<NativeData<Context>>({
     port,
     hostname: host,
     fetch(request, srv) {
       if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
-        return ws.upgrade(request, srv);
+        return through !== undefined
+          ? ws.upgradeThrough(request, srv, through)
+          : ws.upgrade(request, srv);
       }
-      if (fallback !== undefined) return fallback(request);
+      if (fallback !== undefined) return fallback(request, srv);
       return new Response('Upgrade Required', { status: 426, headers: { upgrade: 'websocket' } });
     },
     websocket: ws.websocket,

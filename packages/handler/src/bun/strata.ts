@@ -138,6 +138,11 @@ export function serveStrata<Context>(
   ownOptions: readonly string[],
 ): BunHandler<Context> {
   const { port, host } = checkListen(options.port, options.host);
+  if (options.websocket !== undefined) {
+    throw new TypeError(
+      "websocket: an app's own Bun websocket handlers need mode: 'native' (the strata listener speaks only the WebSocket upgrade, no HTTP routes)",
+    );
+  }
   const engine = new EngineServer(
     hooks,
     options,

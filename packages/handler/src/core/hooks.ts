@@ -129,3 +129,34 @@ function isPromise(value: unknown): value is Promise<unknown> {
     typeof (value as { catch?: unknown }).catch === 'function'
   );
 }
+
+/** Hooks of one connection, beside the handler's (no `upgrade`: the connection is upgrading). */
+export type ConnectionHooks<Context> = Omit<Hooks<Context>, 'upgrade'>;
+
+/**
+ * The handler's hooks followed by one connection's own (e.g. the events a framework's route
+ * gave for this upgrade): each named hook runs the handler's first, then the connection's.
+ */
+export function withConnectionHooks<Context>(
+  base: Hooks<Context>,
+  extra: ConnectionHooks<Context>,
+): Hooks<Context> {
+  const merged: Hooks<Context> = { ...base };
+  for (const name of ['open', 'message', 'close', 'error', 'drain'] as const) {
+    const first = base[name] as ((...args: unknown[]) => unknown) | undefined;
+    const second = extra[name] as ((...args: unknown[]) => unknown) | undefined;
+    if (second === undefined) continue;
+    if (typeof second !== 'function') {
+      throw new TypeError(`connection hooks.${name} must be a function, got ${typeof second}`);
+    }
+    (merged as Record<string, unknown>)[name] =
+      first === undefined
+        ? (...args: unknown[]) => second.apply(extra, args)
+        : (...args: unknown[]) => {
+            const a = first.apply(base, args);
+            const b = second.apply(extra, args);
+            return isPromise(a) || isPromise(b) ? Promise.all([a, b]).then(() => {}) : undefined;
+          };
+  }
+  return merged;
+}

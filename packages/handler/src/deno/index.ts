@@ -12,7 +12,7 @@ import { DENO_OPTIONS, type DenoHandler, type DenoHandlerOptions } from './optio
 import { serveStrata } from './strata.js';
 
 export type { AdapterMode, RuntimeHandler } from '../engine/runtime.js';
-export { type DenoUpgrade, denoUpgrade } from './native.js';
+export { type DenoConnectionOptions, type DenoUpgrade, denoUpgrade } from './native.js';
 export type { DenoHandler, DenoHandlerOptions } from './options.js';
 
 /**

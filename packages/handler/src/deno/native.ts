@@ -5,7 +5,7 @@
  * are added there, Deno has none of its own). What Deno cannot do is listed, measured, in the
  * README ("What differs in native mode").
  */
-import { HookRunner } from '../core/hooks.js';
+import { type ConnectionHooks, HookRunner, withConnectionHooks } from '../core/hooks.js';
 import { nextPeerId } from '../core/peer-id.js';
 import { LocalTopics } from '../core/topics.js';
 import { offeredProtocols, runUpgrade } from '../core/upgrade.js';
@@ -16,13 +16,25 @@ import type { HandlerOptions, Hooks, Peer } from '../types.js';
 import { type DenoServeHandlerInfo, deno } from './deno-api.js';
 import type { DenoHandlerOptions } from './options.js';
 
+/** One upgrade's own part (see {@link DenoUpgrade.upgrade}). */
+export interface DenoConnectionOptions<Context> {
+  /** Hooks of this connection only, run after the handler's. */
+  readonly hooks?: ConnectionHooks<Context> | undefined;
+}
+
 /** What {@link denoUpgrade} returns. */
 export interface DenoUpgrade<Context> {
   /**
    * Runs the `upgrade` hook and, when it accepts, `Deno.upgradeWebSocket`: resolves to the
    * response to return from the `Deno.serve` handler (the 101, or the refusal).
+   * `connection.hooks` run after the handler's for this connection only (e.g. the events a
+   * Hono route gave for this upgrade).
    */
-  upgrade(request: Request, info?: DenoServeHandlerInfo): Promise<Response>;
+  upgrade(
+    request: Request,
+    info?: DenoServeHandlerInfo,
+    connection?: DenoConnectionOptions<Context>,
+  ): Promise<Response>;
   /** The open peers. */
   readonly peers: ReadonlySet<Peer<Context>>;
   /** Sends to every subscriber of `topic`; returns how many peers it went to. */
@@ -52,7 +64,9 @@ export function denoUpgrade<Context = unknown>(
     runner: new HookRunner(hooks),
     profile,
     topics: new LocalTopics(),
-    release: (peer) => peers.delete(peer),
+    release: (peer) => {
+      peers.delete(peer);
+    },
   };
   // Deno closes a connection that answers no ping within idleTimeout seconds (0: off).
   const idleTimeout = Math.ceil(profile.heartbeatInterval / 1000);
@@ -60,7 +74,7 @@ export function denoUpgrade<Context = unknown>(
   return {
     peers,
     publish: (topic, data) => publishTo(host.topics, topic, data, undefined),
-    async upgrade(request, info) {
+    async upgrade(request, info, connection) {
       // Deno forgets the request's address once the handler has awaited: read it first.
       const remoteAddress = info?.remoteAddr.hostname;
       // Its headers too (only the upgrade itself still works with the original afterwards):
@@ -90,7 +104,12 @@ export function denoUpgrade<Context = unknown>(
       });
       if (outcome.protocol !== '') response.headers.set('sec-websocket-protocol', outcome.protocol);
       socket.binaryType = 'arraybuffer';
-      const peer = new WebSocketPeer<Context>(socket, host, {
+      const own = connection?.hooks;
+      const peerHost =
+        own === undefined
+          ? host
+          : { ...host, runner: new HookRunner(withConnectionHooks(hooks, own)) };
+      const peer = new WebSocketPeer<Context>(socket, peerHost, {
         id: nextPeerId(),
         request: head,
         remoteAddress,
