@@ -1,8 +1,8 @@
 // The Durable Object of the hibernation case (hibernation.test.ts): the shared suite's hooks on
 // `defineDurableObject`, in a subclass that numbers its instances (module state survives an
 // eviction, the object's does not) and answers `GET /instance` with what this instance saw.
-import { defineDurableObject } from '@strata-ws/handler/workers';
-import { behaviourHooks, SUITE_OPTIONS } from '../suite/hooks.js';
+import { defineDurableObject, type HandlerDurableObjectClass } from '@strata-ws/handler/workers';
+import { behaviourHooks, SUITE_OPTIONS, type SuiteContext } from '../suite/hooks.js';
 
 interface Namespace {
   idFromName(name: string): unknown;
@@ -11,13 +11,18 @@ interface Namespace {
 
 let instances = 0;
 
-const Base = defineDurableObject(behaviourHooks, SUITE_OPTIONS);
+const Base: HandlerDurableObjectClass<SuiteContext> = defineDurableObject(
+  behaviourHooks,
+  SUITE_OPTIONS,
+);
 
 export class Room extends Base {
-  readonly serial = ++instances;
+  readonly serial: number = ++instances;
   messagesHere = 0;
 
-  override webSocketMessage(...args: Parameters<InstanceType<typeof Base>['webSocketMessage']>) {
+  override webSocketMessage(
+    ...args: Parameters<InstanceType<typeof Base>['webSocketMessage']>
+  ): void {
     this.messagesHere++;
     super.webSocketMessage(...args);
   }
@@ -34,8 +39,10 @@ export class Room extends Base {
   }
 }
 
-export default {
+const worker: { fetch(request: Request, env: { ROOM: Namespace }): Promise<Response> } = {
   fetch(request: Request, env: { ROOM: Namespace }): Promise<Response> {
     return env.ROOM.get(env.ROOM.idFromName('room')).fetch(request);
   },
 };
+
+export default worker;
