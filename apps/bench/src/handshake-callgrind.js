@@ -1,10 +1,14 @@
 // Handshake cost in instructions, repeatable on a loaded machine: each server script runs in
 // a child under `valgrind --tool=callgrind` with instrumentation off; this process (not
-// measured) performs --warmup handshakes with a raw node:net client, switches the counting
+// measured) performs --warmup handshakes with a raw node:net client, has the server run a
+// full GC (SIGUSR2, as every server of server-bench.js answers it; the window then starts on
+// a clean heap, so whether a major GC falls inside it does not vary), switches the counting
 // on (`callgrind_control -i on`), performs --n handshakes (upgrade request, read the 101,
 // half-close, wait for the server to close its side), switches it off and stops the server.
-// The server's counted instructions (all its threads) divided by --n is the cost of one
-// handshake, request to closed connection. Servers are run interleaved, --runs times each.
+// The server's counted instructions divided by --n is the cost of one handshake, request to
+// closed connection: "main" counts the main thread (JavaScript, ICs, the GC's main-thread
+// part), "all" adds V8's and libuv's helper threads (concurrent compilation, which varies
+// from run to run, parallel GC). Servers are run interleaved, --runs times each.
 //
 // Usage (after `npx turbo run build` in each tree):
 //   node apps/bench/src/handshake-callgrind.js \
@@ -14,7 +18,7 @@
 // the first server). Keep the output files to annotate: callgrind_annotate FILE.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -97,8 +101,10 @@ async function measure(server, run) {
     [
       '--tool=callgrind',
       '--instr-atstart=no',
+      '--separate-threads=yes',
       `--callgrind-out-file=${file}`,
       process.execPath,
+      '--expose-gc',
       ...nodeFlags,
       server.path,
       '0',
@@ -110,17 +116,29 @@ async function measure(server, run) {
     stderr += d;
   });
   const exited = new Promise((r) => child.on('exit', r));
-  const port = await new Promise((resolvePort, reject) => {
-    let text = '';
-    child.stdout.on('data', (d) => {
-      text += d;
-      const m = /listening (\d+)/.exec(text);
-      if (m) resolvePort(Number(m[1]));
+  let stdout = '';
+  const waitFor = (re) =>
+    new Promise((resolveLine, reject) => {
+      const check = () => {
+        const m = re.exec(stdout);
+        if (m === null) return false;
+        child.stdout.off('data', onData);
+        resolveLine(m);
+        return true;
+      };
+      const onData = (d) => {
+        stdout += d;
+        check();
+      };
+      if (!check()) child.stdout.on('data', onData);
+      child.on('exit', () => reject(new Error(`server exited: ${stderr.slice(-2000)}`)));
     });
-    child.on('exit', () => reject(new Error(`server exited: ${stderr.slice(-2000)}`)));
-  });
+  const port = Number((await waitFor(/listening (\d+)/))[1]);
   await handshakes(port, warmup);
   await sleep(500);
+  child.kill('SIGUSR2');
+  await waitFor(/mem \{/);
+  await sleep(200);
   control(child.pid, '-i', 'on');
   const start = process.hrtime.bigint();
   await handshakes(port, n);
@@ -130,18 +148,26 @@ async function measure(server, run) {
   control(child.pid, '-i', 'off');
   child.kill('SIGTERM');
   await exited;
-  const text = readFileSync(file, 'utf8');
-  const m = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
-  if (!m) throw new Error(`no totals in ${file}`);
-  const instructions = Number(m[1]);
-  return { server: server.name, run, instructions, perHandshake: instructions / n, seconds, file };
+  // One file per thread: FILE-01 is the main thread.
+  const base = file.slice(out.length + 1);
+  let all = 0;
+  let main = 0;
+  for (const name of readdirSync(out).filter((f) => f.startsWith(`${base}-`))) {
+    const text = readFileSync(join(out, name), 'utf8');
+    const m = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
+    if (!m) throw new Error(`no totals in ${name}`);
+    all += Number(m[1]);
+    if (name === `${base}-01`) main = Number(m[1]);
+  }
+  return { server: server.name, run, main: main / n, all: all / n, seconds, file: `${file}-01` };
 }
 
-const results = Object.fromEntries(servers.map((s) => [s.name, []]));
+const results = Object.fromEntries(servers.map((s) => [s.name, { main: [], all: [] }]));
 for (let run = 0; run < runs; run++) {
   for (const server of servers) {
     const r = await measure(server, run);
-    results[server.name].push(r.perHandshake);
+    results[server.name].main.push(r.main);
+    results[server.name].all.push(r.all);
     process.stdout.write(`${JSON.stringify(r)}\n`);
   }
 }
@@ -149,14 +175,17 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const first = median(results[servers[0].name]);
 process.stdout.write(
   `instructions per handshake (median of ${runs}; n=${n}, warmup=${warmup}, concurrency=${concurrency})\n`,
 );
-for (const s of servers) {
-  const m = median(results[s.name]);
-  process.stdout.write(
-    `  ${s.name.padEnd(12)} ${Math.round(m).toLocaleString('en').padStart(12)}  ` +
-      `${(m / first).toFixed(3)}x ${servers[0].name}  runs: ${results[s.name].map((x) => Math.round(x)).join(' ')}\n`,
-  );
+for (const kind of ['main', 'all']) {
+  const first = median(results[servers[0].name][kind]);
+  for (const s of servers) {
+    const xs = results[s.name][kind];
+    const m = median(xs);
+    process.stdout.write(
+      `  ${kind.padEnd(5)} ${s.name.padEnd(12)} ${Math.round(m).toLocaleString('en').padStart(10)}  ` +
+        `${(m / first).toFixed(3)}x ${servers[0].name}  runs: ${xs.map((x) => Math.round(x)).join(' ')}\n`,
+    );
+  }
 }

@@ -55,10 +55,15 @@ const MAX_PROFILES = 64;
 export class ProfileCache {
   readonly #host: ConnectionHost;
   readonly #profiles = new Map<string, ConnectionProfile>();
+  /** The profiles of a plain negotiation (no subprotocol, no extension), by transport. */
+  readonly #plainHttp1: ConnectionProfile;
+  readonly #plainH2: ConnectionProfile;
 
   /** @param host - the server the profiles' connections belong to */
   constructor(host: ConnectionHost) {
     this.#host = host;
+    this.#plainHttp1 = this.#make('http/1.1', '', '', 0);
+    this.#plainH2 = this.#make('h2', '', '', 0);
   }
 
   /** The profile of a negotiation (made and cached on first use). */
@@ -68,18 +73,30 @@ export class ProfileCache {
     extensions: string,
     sharedDeflateWindowBits: number,
   ): ConnectionProfile {
+    // The usual handshake negotiates nothing: no key to build, no map to search.
+    if (protocol === '' && extensions === '' && sharedDeflateWindowBits === 0)
+      return transport === 'h2' ? this.#plainH2 : this.#plainHttp1;
     const key = `${transport}\n${sharedDeflateWindowBits}\n${protocol}\n${extensions}`;
     let profile = this.#profiles.get(key);
     if (profile === undefined) {
-      profile = Object.freeze({
-        host: this.#host,
-        transport,
-        protocol,
-        extensions,
-        sharedDeflateWindowBits,
-      });
+      profile = this.#make(transport, protocol, extensions, sharedDeflateWindowBits);
       if (this.#profiles.size < MAX_PROFILES) this.#profiles.set(key, profile);
     }
     return profile;
+  }
+
+  #make(
+    transport: TransportKind,
+    protocol: string,
+    extensions: string,
+    sharedDeflateWindowBits: number,
+  ): ConnectionProfile {
+    return Object.freeze({
+      host: this.#host,
+      transport,
+      protocol,
+      extensions,
+      sharedDeflateWindowBits,
+    });
   }
 }

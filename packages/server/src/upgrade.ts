@@ -42,10 +42,13 @@ export class Refusal extends Error {
   }
 }
 
+/** The extra headers of an upgrade that adds none (shared: read and copied, never changed). */
+const NO_HEADERS: Array<[string, string]> = [];
+
 /** Header pairs from an `OutgoingHttpHeaders` object (arrays become repeated fields). */
 export function headerInit(headers: OutgoingHttpHeaders | undefined): Array<[string, string]> {
+  if (headers === undefined) return NO_HEADERS;
   const list: Array<[string, string]> = [];
-  if (headers === undefined) return list;
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined) continue;
@@ -254,7 +257,8 @@ export function serializeResponse(
   handshake: ServerHandshake,
   extra: Array<[string, string]>,
 ): Uint8Array | Record<string, string | string[]> {
-  if (handshake.request.httpVersion === 1) return serializeSwitchingProtocols(handshake, extra);
+  if (handshake.request.httpVersion === 1)
+    return serializeSwitchingProtocols(handshake, extra.length === 0 ? undefined : extra);
   return headerObject(responseHeadersH2(handshake, extra));
 }
 
