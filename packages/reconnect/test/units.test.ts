@@ -40,6 +40,9 @@ describe('options', () => {
     [{ jitter: 'half' }, TypeError, 'jitter'],
     [{ clock: {} }, TypeError, 'clock'],
     [{ resume: 1 }, TypeError, 'resume'],
+    [{ retryOnNetworkChange: 'no' }, TypeError, 'retryOnNetworkChange'],
+    [{ random: 0.5 }, TypeError, 'random'],
+    [{ maxEnqueuedBytes: Number.POSITIVE_INFINITY }, RangeError, 'maxEnqueuedBytes'],
   ])('%j throws %o naming the option', (options, type, name) => {
     const make = () =>
       new ReconnectingWebSocket('ws://127.0.0.1:1/', undefined, {
