@@ -12,6 +12,11 @@
 // Run under the machine-wide benchmark lock:
 //   flock /tmp/bench.lock node apps/bench/src/handler-runtimes.js [--runtimes bun,deno]
 //     [--jobs echo,broadcast] [--rounds 5] [--seconds 3] [--clients 200] [--burst 10] [--json]
+//     [--modes native,strata] [--before DIR]
+// --modes keeps only these adapter modes (the runtime's own server is always measured);
+// --before DIR adds the adapters of another checkout (a `git worktree` of an earlier commit
+// whose node_modules/@strata-ws/* point into it) as `<mode>@before`, in the same rounds.
+
 // Servers run the TypeScript sources (`--conditions=strata-source`); no build needed.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,6 +37,8 @@ const rounds = Number(option('rounds', '5'));
 const seconds = Number(option('seconds', '3'));
 const clients = Number(option('clients', '200'));
 const burst = Number(option('burst', '10'));
+const modes = option('modes', 'native,strata').split(',');
+const before = option('before', '');
 
 const BUN = join(root, 'node_modules/.bin/bun');
 // The binary itself (the npm launcher script would hide the server's CPU time and signals).
@@ -45,19 +52,35 @@ const DENO_RUN = ['run', '-A', '--conditions=strata-source', '--sloppy-imports']
 
 /** Per runtime and job: server name -> [command, args]; the first one is the reference. */
 function servers(runtime, job) {
+  const trees =
+    before === ''
+      ? [['', here]]
+      : [
+          ['', here],
+          ['@before', join(before, 'apps/bench/src')],
+        ];
+  const table = {};
   if (runtime === 'bun') {
-    const adapter = (mode) => [
+    table['Bun.serve'] = [
       BUN,
-      ['--conditions=strata-source', join(here, 'handler-bun-server.js'), job, mode],
+      [join(here, job === 'echo' ? 'bun-echo.js' : 'broadcast-server-bun.js')],
     ];
-    return {
-      'Bun.serve': [BUN, [join(here, job === 'echo' ? 'bun-echo.js' : 'broadcast-server-bun.js')]],
-      native: adapter('native'),
-      strata: adapter('strata'),
-    };
+    for (const mode of modes) {
+      for (const [suffix, dir] of trees) {
+        table[mode + suffix] = [
+          BUN,
+          ['--conditions=strata-source', join(dir, 'handler-bun-server.js'), job, mode],
+        ];
+      }
+    }
+    return table;
   }
-  const deno = (mode) => [DENO, [...DENO_RUN, join(here, 'handler-deno-server.js'), job, mode]];
-  return { 'Deno.serve': deno('raw'), native: deno('native'), strata: deno('strata') };
+  const deno = (dir, mode) => [DENO, [...DENO_RUN, join(dir, 'handler-deno-server.js'), job, mode]];
+  table['Deno.serve'] = deno(here, 'raw');
+  for (const mode of modes) {
+    for (const [suffix, dir] of trees) table[mode + suffix] = deno(dir, mode);
+  }
+  return table;
 }
 
 /** CPU seconds (user + system) a process used so far, from /proc. */
@@ -230,7 +253,7 @@ for (const runtime of runtimes) {
     );
     for (const r of rows) {
       console.log(
-        `${r.name.padEnd(12)} ${String(Math.round(r.rate)).padStart(14)}   ${r.ratio.toFixed(2).padStart(5)}x   ${r.cpuRatio.toFixed(2).padStart(22)}x   ${r.ratios.join(' ')}`,
+        `${r.name.padEnd(15)} ${String(Math.round(r.rate)).padStart(14)}   ${r.ratio.toFixed(2).padStart(5)}x   ${r.cpuRatio.toFixed(2).padStart(22)}x   ${r.ratios.join(' ')}`,
       );
     }
   }

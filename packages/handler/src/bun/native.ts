@@ -132,10 +132,11 @@ class BunPeer<Context> implements Peer<Context> {
     // the socket is not open.
     const payload =
       typeof data === 'string' || data instanceof Uint8Array ? data : toPayload(data).data;
-    const sent = this.#ws.send(payload, options?.compress);
-    // Bun answers -1 only when the message waits in its queue: only then can the queue be
-    // over highWaterMark.
-    if (sent !== -1) return sent === 0 ? 0 : Math.max(sent, 1);
+    const sent =
+      options === undefined ? this.#ws.send(payload) : this.#ws.send(payload, options.compress);
+    // Bun answers the bytes it sent (> 0), 0 when dropped, and -1 only when the message waits
+    // in its queue: only then can the queue be over highWaterMark.
+    if (sent >= 0) return sent;
     if (this.#ws.getBufferedAmount() <= this.#highWaterMark) return Math.max(payload.length, 1);
     this.wantDrain = true;
     return -1;
@@ -242,6 +243,9 @@ export function bunWebSocket<Context = unknown>(
   const maxPayloadLength = Math.min(limits.maxMessageSize, limits.maxPayload, BUN_MAX_PAYLOAD);
   const heartbeatSeconds = Math.ceil((profile.heartbeatInterval * 2) / 1000);
   const highWaterMark = profile.highWaterMark;
+  // Read once: the per-message path checks two constants.
+  const hasMessageHook = hooks.message !== undefined;
+  const appMessage = app?.message;
 
   const accept = (request: Request): Promise<UpgradeOutcome<Context>> =>
     withTimeout(
@@ -343,11 +347,13 @@ export function bunWebSocket<Context = unknown>(
       message(ws, message) {
         const peer = ws.data[SLOT].peer;
         if (peer === null) return;
-        if (runner.hooks.message !== undefined) {
+        if (hasMessageHook)
           runner.message(peer, createMessage(message, typeof message !== 'string'));
+        if (appMessage !== undefined) {
+          runApp(runner, peer, () =>
+            appMessage.call(app, ws as BunServerWebSocket<never>, message),
+          );
         }
-        if (app?.message !== undefined)
-          runApp(runner, peer, () => app.message?.(ws as BunServerWebSocket<never>, message));
       },
       drain(ws) {
         const peer = ws.data[SLOT].peer;

@@ -64,6 +64,13 @@ export class WebSocketPeer<Context = unknown> implements Peer<Context> {
   readonly #host: WebPeerHost<Context>;
   #closed = false;
   #drainTimer: ReturnType<typeof setInterval> | undefined;
+  // The profile's per-message numbers, copied once (read on every message and send).
+  readonly #maxMessageSize: number;
+  readonly #maxBufferedAmount: number;
+  readonly #highWaterMark: number;
+  readonly #runner: HookRunner<Context>;
+  /** `bufferedAmount` as read right after the last send (an upper bound of it until the next). */
+  #lastBuffered = 0;
 
   constructor(socket: WebSocketLike, host: WebPeerHost<Context>, init: WebPeerInit<Context>) {
     this.id = init.id;
@@ -74,6 +81,10 @@ export class WebSocketPeer<Context = unknown> implements Peer<Context> {
     this.extensions = init.extensions;
     this.#socket = socket;
     this.#host = host;
+    this.#runner = host.runner;
+    this.#maxMessageSize = host.profile.limits.maxMessageSize;
+    this.#maxBufferedAmount = host.profile.maxBufferedAmount;
+    this.#highWaterMark = host.profile.highWaterMark;
   }
 
   get readyState(): PeerReadyState {
@@ -91,20 +102,30 @@ export class WebSocketPeer<Context = unknown> implements Peer<Context> {
   }
 
   send(data: SendData, _options?: SendOptions): SendStatus {
-    return this.sendPayload(toPayload(data).data);
+    // Strings and Uint8Arrays as they are (the hot path); the rest through toPayload.
+    return this.sendPayload(
+      typeof data === 'string' || data instanceof Uint8Array ? data : toPayload(data).data,
+    );
   }
 
   /** Sends an already converted payload (a publish converts once for every subscriber). */
   sendPayload(payload: string | Uint8Array): SendStatus {
-    if (this.readyState !== 1) return 0;
-    const profile = this.#host.profile;
-    if (this.bufferedAmount >= profile.maxBufferedAmount) {
-      if (profile.backpressurePolicy === 'close')
+    const socket = this.#socket;
+    if (this.#closed || socket.readyState !== 1) return 0;
+    // The queue only grows by our own sends and shrinks on its own: while the amount read after
+    // the last send is under the bound, it still is (one getter call per send, not two).
+    if (
+      this.#lastBuffered >= this.#maxBufferedAmount &&
+      (socket.bufferedAmount ?? 0) >= this.#maxBufferedAmount
+    ) {
+      if (this.#host.profile.backpressurePolicy === 'close')
         this.close(CloseCode.PolicyViolation, 'Send queue full');
       return 0;
     }
-    this.#socket.send(payload);
-    if (this.bufferedAmount <= profile.highWaterMark) return Math.max(payload.length, 1);
+    socket.send(payload);
+    const buffered = socket.bufferedAmount ?? 0;
+    this.#lastBuffered = buffered;
+    if (buffered <= this.#highWaterMark) return payload.length || 1;
     this.#watchDrain();
     return -1;
   }
@@ -156,7 +177,7 @@ export class WebSocketPeer<Context = unknown> implements Peer<Context> {
   /** A message arrived (text as a string, binary as bytes). */
   received(data: string | Uint8Array, isBinary: boolean): void {
     if (this.#closed) return;
-    const limit = this.#host.profile.limits.maxMessageSize;
+    const limit = this.#maxMessageSize;
     // A string's UTF-8 size is at least its length and at most three times it.
     if (
       data.length > limit ||
@@ -165,7 +186,7 @@ export class WebSocketPeer<Context = unknown> implements Peer<Context> {
       this.close(CloseCode.MessageTooBig, 'Message too big');
       return;
     }
-    this.#host.runner.message(this, createMessage(data, isBinary));
+    this.#runner.message(this, createMessage(data, isBinary));
   }
 
   /** The runtime reported an error on the socket. */
