@@ -1,21 +1,27 @@
 // Scale-out benchmark: topic fan-out with 1 server process against 2 processes joined by
-// @strata-ws/cluster (node:cluster IPC) or @strata-ws/redis (a real redis-server), with the
-// same total clients and the same total message rate. Every client subscribes to one topic;
-// the processes publish the rate between them (64-byte binary messages carrying their publish
-// time), so with 2 processes half of each client's messages come from the other process.
+// @strata-ws/cluster (node:cluster workers with direct links, or through the primary's relay)
+// or @strata-ws/redis (a real redis-server), with the same total clients and the same total
+// message rate. Every client subscribes to one topic; the processes publish the rate between
+// them (64-byte binary messages carrying their publish time), so with 2 processes half of
+// each client's messages come from the other process.
 //
-// This machine's cores are shared with the load process, so the bus is judged by its cost:
-// deliveries per server CPU-second (CPU of every server process, plus the cluster primary or
-// redis-server), 2 processes against 1. Also: wall-clock deliveries/s and publish-to-delivery
-// latency (p50/p99; `remote` = published by the other process).
+// This machine's cores are shared with the load process (and other jobs), so the bus is
+// judged by its cost: deliveries per server CPU-second (on-CPU time of every thread of every
+// server process, plus the cluster primary or redis-server), 2 processes against 1.
+// Interleaved: every set-up runs side by side with its clients connected all along; in each
+// round the orchestrator turns publishing on in one set-up at a time (rotating the order),
+// lets it settle (--warmup ms), counts deliveries and CPU for --window ms, turns it off. The
+// efficiency is the per-round ratio against that round's single process, median over rounds.
+// Also: wall-clock deliveries/s, publish-to-delivery latency (p50/p99; `remote` = published
+// by the other process), and the load process's own CPU (it must stay well under one core).
 //
-// Build first (`npx turbo run build --filter=@strata-ws/redis...`), then:
-//   node apps/bench/src/scale-bench.js [--clients 200] [--rate 500] [--warmup 1500]
-//        [--duration 5000] [--setups single,cluster,cluster-json,redis,cluster-1,redis-1] [--runs 1]
-//        [--json] [--quick]
-// (cluster-1 / redis-1: one process whose publishes still go through the bus: its own cost)
+// Build first (`npx turbo run build --filter=@strata-ws/redis... --filter=@strata-ws/cluster...`), then:
+//   flock /tmp/bench.lock node apps/bench/src/scale-bench.js [--clients 200] [--rate 500]
+//        [--warmup 700] [--window 2000] [--rounds 7] [--tick ms]
+//        [--setups single,cluster,cluster-relay,cluster-json,redis] [--json] [--quick]
+// (--tick: the publishers' timer period; default one tick per message due in each process.)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,30 +36,35 @@ function option(name, fallback) {
 }
 // --json: the last stdout line is {rows: [...]} for the bench runner (apps/bench/src/run.js):
 // one row per 2-process set-up, ratio = deliveries per server CPU-second against 1 process.
-// --quick: a short run (1 round, shorter windows) for that runner.
+// --quick: a short run (3 rounds, shorter windows) for that runner.
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const clients = Number(option('clients', '200'));
 const rate = Number(option('rate', '500'));
-const warmup = Number(option('warmup', quick ? '800' : '1500'));
-const duration = Number(option('duration', quick ? '2500' : '5000'));
-const setups = option(
-  'setups',
-  json ? 'single,cluster,redis' : 'single,cluster,cluster-json,redis',
-).split(',');
-const runs = Number(option('runs', quick ? '1' : json ? '3' : '1'));
+const warmup = Number(option('warmup', quick ? '500' : '700'));
+const windowMs = Number(option('window', quick ? '1500' : '2000'));
+const rounds = Number(option('rounds', option('runs', quick ? '3' : '7')));
+const tick = option('tick', '');
+const setups = option('setups', 'single,cluster,redis').split(',');
+if (!setups.includes('single')) setups.unshift('single');
 
-/** CPU seconds (user + system) used so far by a process, from /proc. */
+/** On-CPU seconds so far of every thread of a process (/proc/<pid>/task/<tid>/schedstat, ns). */
 function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks (100/s)
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended between the listing and the read.
+    }
+  }
+  return ns / 1e9;
 }
 
 function start(command, args, env = {}) {
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = [];
   const waiters = [];
@@ -68,6 +79,7 @@ function start(command, args, env = {}) {
     for (const w of [...waiters]) {
       if (w.test(value)) {
         waiters.splice(waiters.indexOf(w), 1);
+        lines.splice(lines.indexOf(value), 1);
         w.resolve(value);
       }
     }
@@ -75,10 +87,14 @@ function start(command, args, env = {}) {
   const next = (test) =>
     new Promise((resolve, reject) => {
       const found = lines.find(test);
-      if (found) return resolve(found);
+      if (found) {
+        lines.splice(lines.indexOf(found), 1);
+        return resolve(found);
+      }
       waiters.push({ test, resolve });
       child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited with ${code}`)));
     });
+  const send = (line) => child.stdin.write(`${line}\n`);
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -86,7 +102,7 @@ function start(command, args, env = {}) {
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
     });
-  return { child, next, stop };
+  return { child, next, send, stop };
 }
 
 async function freePort() {
@@ -119,115 +135,164 @@ async function startRedis() {
 const serverScript = join(here, 'scale-server.js');
 const node = process.execPath;
 const execArgv = process.execArgv; // e.g. a source loader
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const tickEnv = tick === '' ? {} : { TICK: tick };
 
-async function runSetup(setup) {
-  const stoppers = [];
-  const cpuPids = [];
+/** Starts one set-up (publishing off): {name, processes, ports, pids, busPid, control, stops}. */
+async function startSetup(name) {
+  const stops = [];
+  const pids = [];
+  const controls = [];
   let ports = [];
-  try {
-    if (setup === 'single') {
+  let busPid = null;
+  let processes = 2;
+  if (name === 'single') {
+    processes = 1;
+    const s = start(node, [...execArgv, serverScript], {
+      SCALE_MODE: 'single',
+      RATE: String(rate),
+      ...tickEnv,
+    });
+    stops.push(s.stop);
+    controls.push(s.send);
+    const { port, pid } = await s.next((l) => 'port' in l);
+    ports = [port];
+    pids.push(pid);
+  } else if (name.startsWith('cluster')) {
+    const s = start(node, [...execArgv, serverScript], {
+      SCALE_MODE: 'cluster',
+      WORKERS: '2',
+      RATE: String(rate / 2),
+      SERIALIZATION: name === 'cluster-json' ? 'json' : 'advanced',
+      DIRECT: name === 'cluster' ? '1' : '0',
+      ...tickEnv,
+    });
+    stops.push(s.stop);
+    controls.push(s.send);
+    const { port, pids: workers, primary } = await s.next((l) => 'port' in l);
+    ports = [port];
+    pids.push(...workers, primary);
+    busPid = primary;
+  } else if (name === 'redis') {
+    const redis = await startRedis();
+    stops.push(redis.stop);
+    pids.push(redis.pid);
+    busPid = redis.pid;
+    for (let index = 0; index < 2; index++) {
       const s = start(node, [...execArgv, serverScript], {
-        SCALE_MODE: 'single',
-        RATE: String(rate),
+        SCALE_MODE: 'redis',
+        INDEX: String(index),
+        RATE: String(rate / 2),
+        REDIS_URL: redis.url,
+        ...tickEnv,
       });
-      stoppers.push(s.stop);
+      stops.unshift(s.stop);
+      controls.push(s.send);
       const { port, pid } = await s.next((l) => 'port' in l);
-      ports = [port];
-      cpuPids.push(pid);
-    } else if (setup.startsWith('cluster')) {
-      const workers = setup === 'cluster-1' ? 1 : 2;
-      const s = start(node, [...execArgv, serverScript], {
-        SCALE_MODE: 'cluster',
-        WORKERS: String(workers),
-        RATE: String(rate / workers),
-        SERIALIZATION: setup === 'cluster-json' ? 'json' : 'advanced',
-      });
-      stoppers.push(s.stop);
-      const { port, pids, primary } = await s.next((l) => 'port' in l);
-      ports = [port];
-      cpuPids.push(...pids, primary);
-    } else if (setup === 'redis' || setup === 'redis-1') {
-      const redis = await startRedis();
-      stoppers.push(redis.stop);
-      cpuPids.push(redis.pid);
-      const count = setup === 'redis-1' ? 1 : 2;
-      for (let index = 0; index < count; index++) {
-        const s = start(node, [...execArgv, serverScript], {
-          SCALE_MODE: 'redis',
-          INDEX: String(index),
-          RATE: String(rate / count),
-          REDIS_URL: redis.url,
-        });
-        stoppers.unshift(s.stop);
-        const { port, pid } = await s.next((l) => 'port' in l);
-        ports.push(port);
-        cpuPids.push(pid);
-      }
-    } else {
-      throw new Error(`unknown setup ${setup}`);
+      ports.push(port);
+      pids.push(pid);
     }
-    const load = start(node, [
-      join(here, 'scale-load.js'),
-      ports.join(','),
-      String(clients),
-      String(warmup),
-      String(duration),
-    ]);
-    stoppers.unshift(load.stop);
-    await load.next((l) => l.phase === 'start');
-    const before = cpuPids.map(cpuSeconds);
-    const end = await load.next((l) => l.phase === 'end');
-    const used = cpuPids.map((pid, i) => cpuSeconds(pid) - before[i]);
-    const cpu = used.reduce((sum, v) => sum + v, 0);
-    // The relay's share: the cluster primary (last pid) or redis-server (first pid).
-    const bus = setup.startsWith('redis') ? used[0] : setup.startsWith('cluster') ? used.at(-1) : 0;
-    return {
-      setup,
-      processes: setup === 'single' || setup.endsWith('-1') ? 1 : 2,
-      deliveriesPerSecond: Math.round(end.deliveries / end.seconds),
-      expectedPerSecond: clients * rate,
-      serverCpuSeconds: Number(cpu.toFixed(2)),
-      busCpuSeconds: Number(bus.toFixed(2)),
-      deliveriesPerCpuSecond: Math.round(end.deliveries / Math.max(cpu, 0.01)),
-      p50: end.p50,
-      p99: end.p99,
-      remoteP50: end.remoteP50,
-      remoteP99: end.remoteP99,
-      errors: end.errors + end.resets,
-    };
-  } finally {
-    for (const stop of stoppers) await stop();
+  } else {
+    throw new Error(`unknown setup ${name}`);
   }
+  return {
+    name,
+    processes,
+    ports,
+    pids,
+    busPid,
+    control: (command) => {
+      for (const send of controls) send(command);
+    },
+    stops,
+  };
 }
 
+const running = [];
+let load;
 const results = [];
-for (let r = 0; r < runs; r++) {
-  for (const setup of setups) results.push({ ...(await runSetup(setup)), run: r });
+try {
+  for (const name of setups) running.push(await startSetup(name));
+  load = start(node, [
+    join(here, 'scale-load.js'),
+    JSON.stringify(running.map((s) => ({ name: s.name, ports: s.ports }))),
+    String(clients),
+  ]);
+  await load.next((l) => l.phase === 'ready');
+  await sleep(500);
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order so no set-up always follows the same one.
+    const order = running.map((_, i) => running[(i + round) % running.length]);
+    for (const setup of order) {
+      setup.control('on');
+      await sleep(warmup);
+      const before = setup.pids.map(cpuSeconds);
+      load.send(`count ${setup.name}`);
+      await sleep(windowMs);
+      load.send('report');
+      const after = setup.pids.map(cpuSeconds);
+      const report = await load.next((l) => l.report === setup.name);
+      setup.control('off');
+      const used = after.map((v, i) => v - before[i]);
+      const cpu = used.reduce((sum, v) => sum + v, 0);
+      const bus = setup.busPid === null ? 0 : used[setup.pids.indexOf(setup.busPid)];
+      results.push({
+        setup: setup.name,
+        round,
+        processes: setup.processes,
+        deliveries: report.deliveries,
+        deliveriesPerSecond: Math.round(report.deliveries / report.seconds),
+        serverCpuSeconds: cpu,
+        busCpuSeconds: bus,
+        deliveriesPerCpuSecond: report.deliveries / Math.max(cpu, 0.001),
+        loadCpuShare: report.loadCpuSeconds / report.seconds,
+        p50: report.p50,
+        p99: report.p99,
+        remoteP50: report.remoteP50,
+        remoteP99: report.remoteP99,
+        errors: report.errors + report.resets,
+      });
+      await sleep(300); // let what is in flight arrive before the next set-up counts
+    }
+  }
+} finally {
+  if (load !== undefined) await load.stop();
+  for (const setup of running) for (const stop of setup.stops) await stop();
 }
-// Efficiency is computed within each run (against that run's single process, measured
-// minutes apart at most), then the median over runs: other jobs on the machine move both.
+
+// Efficiency is computed within each round (against that round's single process, measured
+// seconds apart), then the median over rounds: other jobs on the machine move both.
 for (const result of results) {
-  const single = results.find((x) => x.run === result.run && x.setup === 'single');
+  const single = results.find((x) => x.round === result.round && x.setup === 'single');
   result.efficiency = single ? result.deliveriesPerCpuSecond / single.deliveriesPerCpuSecond : null;
 }
 const median = (values) => {
   const known = values.filter((v) => typeof v === 'number' && !Number.isNaN(v));
-  return known.length === 0 ? null : known.sort((a, b) => a - b)[Math.floor(known.length / 2)];
+  if (known.length === 0) return null;
+  known.sort((a, b) => a - b);
+  const mid = known.length >> 1;
+  return known.length % 2 === 1 ? known[mid] : (known[mid - 1] + known[mid]) / 2;
 };
+const round2 = (v) => (v === null ? null : Number(v.toFixed(2)));
 const rows = setups.map((setup) => {
   const mine = results.filter((r) => r.setup === setup);
   const pick = (key) => median(mine.map((r) => r[key]));
-  const efficiency = pick('efficiency');
+  const efficiencies = mine.map((r) => r.efficiency).filter((v) => v !== null);
   return {
     setup,
     processes: mine[0].processes,
-    'deliveries/s': pick('deliveriesPerSecond'),
-    'expected/s': mine[0].expectedPerSecond,
-    'server CPU s': pick('serverCpuSeconds'),
-    'of which bus': pick('busCpuSeconds'),
-    'deliveries/CPU-s': pick('deliveriesPerCpuSecond'),
-    'CPU efficiency vs 1 process': efficiency === null ? null : Number(efficiency.toFixed(2)),
-    'per run': mine.map((r) => (r.efficiency === null ? '-' : r.efficiency.toFixed(2))).join(' '),
+    'deliveries/window': Math.round(pick('deliveries')),
+    'deliveries/s': Math.round(pick('deliveriesPerSecond')),
+    'expected/s': clients * rate,
+    'server CPU s/s': round2(pick('serverCpuSeconds') / (windowMs / 1000)),
+    'of which bus': round2(pick('busCpuSeconds') / (windowMs / 1000)),
+    'deliveries/CPU-s': Math.round(pick('deliveriesPerCpuSecond')),
+    'CPU efficiency vs 1 process': round2(median(efficiencies)),
+    range:
+      efficiencies.length === 0
+        ? '-'
+        : `${Math.min(...efficiencies).toFixed(2)}-${Math.max(...efficiencies).toFixed(2)}`,
+    'load CPU share': round2(pick('loadCpuShare')),
     'p50 ms': pick('p50'),
     'p99 ms': pick('p99'),
     'remote p50 ms': pick('remoteP50'),
@@ -236,9 +301,25 @@ const rows = setups.map((setup) => {
   };
 });
 console.table(rows);
-console.log(JSON.stringify({ clients, rate, warmup, duration, runs, node: process.version, rows }));
+for (const setup of setups) {
+  if (setup === 'single') continue;
+  const per = results.filter((r) => r.setup === setup).map((r) => r.efficiency?.toFixed(2));
+  console.log(`${setup} per round: ${per.join(' ')}`);
+}
+console.log(
+  JSON.stringify({
+    clients,
+    rate,
+    warmup,
+    windowMs,
+    rounds,
+    tick: tick || 'per message',
+    node: process.version,
+    rows,
+  }),
+);
 if (json) {
-  const goals = { cluster: 0.8, 'cluster-json': 0.8, redis: 0.7 };
+  const goals = { cluster: 0.8, 'cluster-relay': 0.8, 'cluster-json': 0.8, redis: 0.7 };
   const out = [];
   for (const row of rows) {
     const goal = goals[row.setup];
@@ -256,7 +337,7 @@ if (json) {
       ratio,
       goal: `>= ${goal}x of 1 process`,
       goalMet: ratio !== null && ratio >= goal,
-      how: `${clients} clients, ${rate} msg/s total, ${runs} round(s) of single/cluster/redis in turn, median of per-round ratios; remote p50/p99 ${row['remote p50 ms']}/${row['remote p99 ms']} ms`,
+      how: `${clients} clients, ${rate} msg/s total, ${rounds} interleaved round(s), median of per-round ratios (range ${row.range}); remote p50/p99 ${row['remote p50 ms']}/${row['remote p99 ms']} ms`,
     });
   }
   console.log(JSON.stringify({ rows: out }));

@@ -1,31 +1,27 @@
-// Load process of the scale-out benchmark: opens N raw node:net WebSocket clients spread
-// over the given ports (the same receiver for every set-up), walks every frame header, and
-// for each 64-byte binary frame reads the publish time and publisher index it carries.
-// After all clients are open it waits warmupMs, prints {phase:'start'}, counts deliveries for
-// durationMs and prints {phase:'end', deliveries, seconds, latency...}. Latency percentiles
-// come from every 8th frame; `remote` are frames published by another process than the one
-// the client is connected to (each server's first frame to a client carries publish time 0
-// and its own index).
+// Load process of the scale-out benchmark: opens N raw node:net WebSocket clients to each
+// set-up under test (spread over that set-up's ports), the same receiver for every set-up. It
+// walks every frame header and, for each 64-byte binary frame, reads the publish time and
+// publisher index it carries. Driven by lines on stdin so the orchestrator can interleave the
+// set-ups: `count <setup>` starts a window counting that set-up's deliveries, `report` ends
+// it and prints {report, deliveries, seconds, latency...}. Prints {phase:'ready'} once every
+// client is open. Latency percentiles come from every 8th frame; `remote` are frames
+// published by another process than the one the client is connected to (each server's first
+// frame to a client carries publish time 0 and its own index).
 //
-// Usage: node scale-load.js <ports,comma,separated> <clients> <warmupMs> <durationMs>
+// Usage: node scale-load.js '<json [{name, ports: [..]}, ...]>' <clients per set-up>
 import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
 
-const [portList, clientArg, warmupArg, durationArg] = process.argv.slice(2);
-const ports = portList.split(',').map(Number);
-const clientCount = Number(clientArg);
-const warmupMs = Number(warmupArg);
-const durationMs = Number(durationArg);
+const groups = JSON.parse(process.argv[2]);
+const clientCount = Number(process.argv[3]);
 const FRAME = 66; // 0x82, 64, then 64 payload bytes
 
-let counting = false;
-let deliveries = 0;
+/** The counting window: one set-up at a time. */
+let window = null;
 let errors = 0;
 let resets = 0;
-let sampleTick = 0;
-const local = [];
-const remote = [];
 
-function client(port) {
+function client(group, port) {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     socket.setNoDelay(true);
@@ -55,6 +51,7 @@ function client(port) {
         data = Buffer.concat([rest, data]);
         rest = null;
       }
+      const w = window !== null && window.group === group ? window : null;
       const now = performance.timeOrigin + performance.now();
       let i = 0;
       for (; i + FRAME <= data.length; i += FRAME) {
@@ -69,11 +66,11 @@ function client(port) {
           home = from;
           continue;
         }
-        if (!counting) continue;
-        deliveries++;
-        if ((sampleTick++ & 7) === 0) {
+        if (w === null) continue;
+        w.deliveries++;
+        if ((w.sampleTick++ & 7) === 0) {
           const latency = now - sentAt;
-          (from === home ? local : remote).push(latency);
+          (from === home ? w.local : w.remote).push(latency);
         }
       }
       if (i < data.length) rest = Buffer.from(data.subarray(i));
@@ -91,35 +88,53 @@ function percentile(sorted, p) {
   return Number(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))].toFixed(3));
 }
 
-const opening = [];
-for (let c = 0; c < clientCount; c++) {
-  opening.push(client(ports[c % ports.length]));
-  if (opening.length % 50 === 0) await Promise.all(opening.slice(-50));
+for (const group of groups) {
+  const opening = [];
+  for (let c = 0; c < clientCount; c++) {
+    opening.push(client(group.name, group.ports[c % group.ports.length]));
+    if (opening.length % 50 === 0) await Promise.all(opening.slice(-50));
+  }
+  await Promise.all(opening);
 }
-await Promise.all(opening);
-await new Promise((resolve) => setTimeout(resolve, warmupMs));
-const started = performance.now();
-counting = true;
-process.stdout.write(`${JSON.stringify({ phase: 'start' })}\n`);
-await new Promise((resolve) => setTimeout(resolve, durationMs));
-counting = false;
-const seconds = (performance.now() - started) / 1000;
-const all = [...local, ...remote].sort((a, b) => a - b);
-local.sort((a, b) => a - b);
-remote.sort((a, b) => a - b);
-process.stdout.write(
-  `${JSON.stringify({
-    phase: 'end',
-    deliveries,
-    seconds,
-    errors,
-    resets,
-    p50: percentile(all, 0.5),
-    p99: percentile(all, 0.99),
-    localP50: percentile(local, 0.5),
-    localP99: percentile(local, 0.99),
-    remoteP50: percentile(remote, 0.5),
-    remoteP99: percentile(remote, 0.99),
-  })}\n`,
-);
-process.exit(0);
+process.stdout.write(`${JSON.stringify({ phase: 'ready' })}\n`);
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const [command, name] = line.trim().split(' ');
+  if (command === 'count') {
+    window = {
+      group: name,
+      started: performance.now(),
+      cpu0: process.cpuUsage(),
+      deliveries: 0,
+      sampleTick: 0,
+      local: [],
+      remote: [],
+    };
+  } else if (command === 'report' && window !== null) {
+    const w = window;
+    window = null;
+    const seconds = (performance.now() - w.started) / 1000;
+    const cpu = process.cpuUsage(w.cpu0);
+    const all = [...w.local, ...w.remote].sort((a, b) => a - b);
+    w.local.sort((a, b) => a - b);
+    w.remote.sort((a, b) => a - b);
+    process.stdout.write(
+      `${JSON.stringify({
+        report: w.group,
+        deliveries: w.deliveries,
+        seconds,
+        loadCpuSeconds: (cpu.user + cpu.system) / 1e6,
+        errors,
+        resets,
+        p50: percentile(all, 0.5),
+        p99: percentile(all, 0.99),
+        localP50: percentile(w.local, 0.5),
+        localP99: percentile(w.local, 0.99),
+        remoteP50: percentile(w.remote, 0.5),
+        remoteP99: percentile(w.remote, 0.99),
+      })}\n`,
+    );
+  } else if (command === 'exit') {
+    process.exit(0);
+  }
+});

@@ -1,9 +1,10 @@
 /**
  * The worker side of topics across node:cluster workers: a `PubSubAdapter` that delivers
- * every publish to this worker's subscribers at once and sends it, as one envelope, to the
- * primary, which relays it to the workers with subscribers of the topic. The queue towards
- * the primary is bounded in bytes; beyond the bound a message is dropped (counted) rather
- * than buffered without end.
+ * every publish to this worker's subscribers at once and sends it, as one envelope, straight
+ * to the workers with subscribers of the topic over direct links (`mesh.ts`; the primary only
+ * tells each worker where the others listen), or with `direct: false` to the primary, which
+ * relays it. The queue towards the other workers is bounded in bytes; beyond the bound a
+ * message is dropped (counted) rather than buffered without end.
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -23,6 +24,7 @@ import {
   toIpcData,
   unpackBatch,
 } from './ipc.js';
+import { Mesh } from './mesh.js';
 
 /** Default bound of bytes queued towards the primary (per worker). */
 export const DEFAULT_MAX_QUEUE_BYTES: number = 8 * 1024 * 1024;
@@ -37,6 +39,13 @@ export interface ClusterAdapterOptions {
   maxQueueBytes?: number;
   /** This process's id in envelopes. Default: `w<worker id>-<random>`. */
   nodeId?: string;
+  /**
+   * Send messages straight to the other workers over direct links (a Unix domain socket per
+   * worker, a named pipe on Windows; the primary only hands out the addresses), default true.
+   * `false`: through the primary's IPC relay (one more process hop, for platforms where a
+   * worker cannot listen on a local socket). All workers of a cluster must use the same.
+   */
+  direct?: boolean;
 }
 
 /** A process with an IPC channel to its parent (`process` in a node:cluster worker). */
@@ -83,6 +92,11 @@ export class ClusterAdapter implements PubSubAdapter {
   readonly #open = new Set<string>();
   #deliver: LocalDelivery | null = null;
   #closed = false;
+  /** The direct links (null: through the primary's relay). */
+  #mesh: Mesh | null = null;
+  /** Settles once the primary said which workers to link to (and those links are up). */
+  readonly #linked: Promise<void>;
+  #resolveLinked: () => void = () => {};
   /** Envelopes published in this tick, sent together at its end. */
   #batch: { topic: string; envelope: Uint8Array }[] = [];
   #batchBytes = 0;
@@ -107,6 +121,40 @@ export class ClusterAdapter implements PubSubAdapter {
     this.nodeId = checkOrigin(options.nodeId ?? `w${workerId}-${randomBytes(4).toString('hex')}`);
     this.counters = this.#reporter.counters;
     ipc.on('message', this.#onMessage);
+    this.#linked = new Promise<void>((resolve) => {
+      this.#resolveLinked = resolve;
+    });
+    if (options.direct === false) this.#resolveLinked();
+    else this.#link();
+  }
+
+  /** Resolves once this worker's links to the other workers are up (direct mode). */
+  get ready(): Promise<void> {
+    return this.#linked;
+  }
+
+  #link(): void {
+    const reporter = this.#reporter;
+    const mesh = new Mesh(this.nodeId, this.#maxQueueBytes, {
+      message: (bytes) => this.#deliverEnvelope(bytes, preciseNow()),
+      malformed: () => reporter.dropped('', 'malformed'),
+      lost: (topic, count) => reporter.dropped(topic, 'connection-lost', count),
+      full: (topic, count) => reporter.dropped(topic, 'queue-full', count),
+    });
+    this.#mesh = mesh;
+    // A worker whose IPC channel closed (the primary disconnected it) lets its links go.
+    process.once('disconnect', () => mesh.shutdown());
+    mesh.listen().then(
+      (address) => {
+        if (this.#closed) mesh.shutdown();
+        else this.#send({ strataBus: 'hello', topic: '', address, nodeId: this.nodeId });
+      },
+      () => {
+        // No local socket here: fall back to the primary's relay.
+        this.#mesh = null;
+        this.#resolveLinked();
+      },
+    );
   }
 
   /** @inheritDoc */
@@ -125,6 +173,7 @@ export class ClusterAdapter implements PubSubAdapter {
   /** @inheritDoc */
   topicOpened(topic: string): void {
     this.#open.add(topic);
+    this.#mesh?.open(topic);
     this.#send({ strataBus: 'sub', topic });
   }
 
@@ -133,18 +182,19 @@ export class ClusterAdapter implements PubSubAdapter {
     this.#open.delete(topic);
     this.#pending.get(topic)?.resolve();
     this.#pending.delete(topic);
+    this.#mesh?.close(topic);
     this.#send({ strataBus: 'unsub', topic });
   }
 
   /**
-   * Resolves once the primary relays `topic` to this worker (at once if it already does, or
-   * if no local connection is subscribed): messages published elsewhere after that reach
-   * this worker's subscribers.
+   * Resolves once every other worker (direct mode) and the primary know that this worker
+   * has subscribers of `topic` (at once if no local connection is subscribed): messages
+   * published elsewhere after that reach this worker's subscribers.
    */
-  subscribed(topic: string): Promise<void> {
-    const pending = this.#pending.get(topic);
-    if (pending !== undefined) return pending.promise;
-    return Promise.resolve();
+  async subscribed(topic: string): Promise<void> {
+    await this.#pending.get(topic)?.promise;
+    await this.#linked;
+    if (this.#open.has(topic)) await this.#mesh?.subscribed(topic);
   }
 
   /** Sends what this tick published, then stops listening to the primary. */
@@ -152,12 +202,24 @@ export class ClusterAdapter implements PubSubAdapter {
     if (this.#closed) return;
     this.#sendBatch();
     this.#closed = true;
+    this.#mesh?.shutdown();
+    this.#resolveLinked();
     this.#process.off('message', this.#onMessage);
     for (const pending of this.#pending.values()) pending.resolve();
     this.#pending.clear();
   }
 
   #forward(topic: string, message: PubSubMessage): void {
+    const mesh = this.#mesh;
+    if (mesh !== null) {
+      // Direct: only when another worker has subscribers of the topic.
+      if (!mesh.wants(topic)) return;
+      const envelope = encodeEnvelope(this.nodeId, topic, message);
+      if (mesh.queue(topic, envelope)) this.#reporter.published(topic, envelope.length);
+      else this.#reporter.dropped(topic, 'queue-full');
+      this.counters.queuedBytes = mesh.queuedBytes;
+      return;
+    }
     const envelope = encodeEnvelope(this.nodeId, topic, message);
     const length = 4 + envelope.length;
     const counters = this.counters;
@@ -231,7 +293,16 @@ export class ClusterAdapter implements PubSubAdapter {
   }
 
   #receive(raw: unknown): void {
-    if (!isBusMessage(raw) || this.#deliver === null) return;
+    if (!isBusMessage(raw)) return;
+    if (raw.strataBus === 'peers') {
+      const mesh = this.#mesh;
+      if (mesh !== null) {
+        mesh.join(raw.peers);
+        void mesh.ready.then(this.#resolveLinked);
+      }
+      return;
+    }
+    if (this.#deliver === null) return;
     if (raw.strataBus === 'subscribed') {
       if (this.#open.has(raw.topic)) {
         this.#pending.get(raw.topic)?.resolve();

@@ -47,8 +47,29 @@ export interface IpcSubscribed {
   readonly topic: string;
 }
 
+/** worker -> primary: this worker's direct-link address (it listens there). */
+export interface IpcHello {
+  readonly strataBus: 'hello';
+  readonly topic: '';
+  readonly address: string;
+  readonly nodeId: string;
+}
+/** primary -> worker, the reply to its hello: the workers that said hello before it. */
+export interface IpcPeers {
+  readonly strataBus: 'peers';
+  readonly topic: '';
+  readonly peers: readonly { readonly address: string; readonly nodeId: string }[];
+}
+
 /** Any message of this package on the IPC channel. */
-export type IpcBusMessage = IpcSubscribe | IpcUnsubscribe | IpcMessage | IpcBatch | IpcSubscribed;
+export type IpcBusMessage =
+  | IpcSubscribe
+  | IpcUnsubscribe
+  | IpcMessage
+  | IpcBatch
+  | IpcSubscribed
+  | IpcHello
+  | IpcPeers;
 
 /** Whether an IPC message is one of this package's. */
 export function isBusMessage(value: unknown): value is IpcBusMessage {
@@ -58,7 +79,11 @@ export function isBusMessage(value: unknown): value is IpcBusMessage {
     typeof (value as { strataBus?: unknown }).strataBus === 'string' &&
     typeof (value as { topic?: unknown }).topic === 'string' &&
     ((value as { strataBus?: unknown }).strataBus !== 'batch' ||
-      Array.isArray((value as { topics?: unknown }).topics))
+      Array.isArray((value as { topics?: unknown }).topics)) &&
+    ((value as { strataBus?: unknown }).strataBus !== 'peers' ||
+      Array.isArray((value as { peers?: unknown }).peers)) &&
+    ((value as { strataBus?: unknown }).strataBus !== 'hello' ||
+      typeof (value as { address?: unknown }).address === 'string')
   );
 }
 

@@ -1,7 +1,8 @@
 /**
- * The primary's side of topics across node:cluster workers: it knows which workers have
- * subscribers of which topic and relays each published envelope to those workers only,
- * never back to its sender. Each worker's queue is bounded in bytes; a worker that does not
+ * The primary's side of topics across node:cluster workers: it tells each worker where the
+ * workers started before it listen (so they link directly, `mesh.ts`), knows which workers
+ * have subscribers of which topic, and relays the envelopes of workers with `direct: false`
+ * and of its own `publish` to those workers only, never back to the sender. Each worker's queue is bounded in bytes; a worker that does not
  * read its IPC channel loses messages (counted) instead of growing the primary's memory.
  */
 import type { Worker } from 'node:cluster';
@@ -19,6 +20,7 @@ import {
   toIpcData,
   unpackBatch,
 } from './ipc.js';
+import { type PeerAddress, removeLinkAddress } from './mesh.js';
 
 /** Options of {@link ClusterRelay}. */
 export interface ClusterRelayOptions {
@@ -33,6 +35,8 @@ export interface ClusterRelayOptions {
 
 interface WorkerState {
   readonly topics: Set<string>;
+  /** Where the worker's direct links listen, once it said hello. */
+  link: PeerAddress | null;
   queuedBytes: number;
   readonly onMessage: (message: unknown) => void;
   readonly onExit: () => void;
@@ -73,6 +77,7 @@ export class ClusterRelay {
     if (this.#workers.has(worker)) return;
     const state: WorkerState = {
       topics: new Set(),
+      link: null,
       queuedBytes: 0,
       onMessage: (message) => this.#receive(worker, message),
       onExit: () => this.detach(worker),
@@ -90,6 +95,8 @@ export class ClusterRelay {
     worker.off('message', state.onMessage);
     worker.off('exit', state.onExit);
     for (const topic of state.topics) this.#removeSubscriber(topic, worker);
+    // A worker that was killed could not remove its socket file.
+    if (state.link !== null) removeLinkAddress(state.link.address);
   }
 
   /** The workers with subscribers of `topic` right now. */
@@ -125,6 +132,16 @@ export class ClusterRelay {
     const state = this.#workers.get(worker);
     if (state === undefined) return;
     switch (raw.strataBus) {
+      case 'hello': {
+        // The workers that said hello before link to nothing new: this one connects to them.
+        const peers: PeerAddress[] = [];
+        for (const other of this.#workers.values()) {
+          if (other !== state && other.link !== null) peers.push(other.link);
+        }
+        state.link = { address: raw.address, nodeId: raw.nodeId };
+        this.#send(worker, state, { strataBus: 'peers', topic: '', peers });
+        break;
+      }
       case 'sub': {
         state.topics.add(raw.topic);
         let set = this.#subscribers.get(raw.topic);

@@ -113,7 +113,29 @@ export class TestClient {
   static async connect(port: number): Promise<TestClient> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     const client = new TestClient(ws);
-    await once(ws, 'open');
+    // A connection handed to a worker that is dying closes without ever opening: fail (the
+    // caller may retry) instead of waiting for ever.
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        ws.off('open', opened);
+        ws.off('close', closed);
+        ws.off('error', failed);
+        if (error) reject(error);
+        else resolve();
+      };
+      const opened = (): void => done();
+      const closed = (): void =>
+        done(new Error(`connection to port ${port} closed before it opened`));
+      const failed = (error: Error): void => done(error);
+      const timer = setTimeout(() => {
+        ws.terminate();
+        done(new Error(`connection to port ${port} did not open within 10 s`));
+      }, 10_000);
+      ws.on('open', opened);
+      ws.on('close', closed);
+      ws.on('error', failed);
+    });
     const hello = await client.reply('hello');
     client.hello = hello as TestClient['hello'];
     return client;
