@@ -1,9 +1,11 @@
 // One client of the client benchmark, in a process of its own: connects to the echo server,
 // keeps `window` messages in flight until `count` echoes came back, prints one JSON line with
 // wall time and this process's CPU time. Usage (run by client.js):
-//   node [--experimental-websocket] client-run.js <impl> <url> <size> <kind> <count> <window>
-// impl: strata | ws | undici; kind: text | binary.
-const [impl, url, sizeArg, kind, countArg, windowArg] = process.argv.slice(2);
+//   node [--experimental-websocket] client-run.js <impl> <url> <size> <kind> <count> <window> [module]
+// impl: strata | ws | undici | bare (client-bare.js, the floor) | any other name: a Strata
+// client build imported from <module> (e.g. a copy of an earlier dist, for before/after);
+// kind: text | binary.
+const [impl, url, sizeArg, kind, countArg, windowArg, modulePath] = process.argv.slice(2);
 const size = Number(sizeArg);
 const count = Number(countArg);
 const windowSize = Number(windowArg);
@@ -43,10 +45,37 @@ async function main() {
     ws.on('close', () => process.exit(0));
     return;
   }
+  if (impl === 'bare') {
+    const { bareClient } = await import('./client-bare.js');
+    const binary = kind !== 'text';
+    const bytes = binary ? payload : Buffer.from(payload);
+    let send;
+    const destroy = bareClient(
+      url,
+      (sendFrame) => {
+        send = sendFrame;
+        t0 = performance.now();
+        cpu0 = process.cpuUsage();
+        for (; sent < windowSize && sent < count; sent++) send(bytes, binary);
+      },
+      () => {
+        received++;
+        if (sent < count) {
+          send(bytes, binary);
+          sent++;
+        }
+        if (received === count) {
+          done(destroy);
+          process.exit(0);
+        }
+      },
+    );
+    return;
+  }
   let WebSocketClass;
   let options;
-  if (impl === 'strata') {
-    ({ WebSocket: WebSocketClass } = await import('@strata-ws/client'));
+  if (impl !== 'undici') {
+    ({ WebSocket: WebSocketClass } = await import(modulePath ?? '@strata-ws/client'));
     options = [[], { perMessageDeflate: false }];
   } else {
     WebSocketClass = globalThis.WebSocket; // undici, the built-in

@@ -4,7 +4,12 @@
 // messages in flight; reported: echoes per second (wall) and client CPU µs per echo, and
 // Strata's ratios to the faster of the two others.
 //
-// Usage: node src/client.js [--quick] [--rounds N] [--json]   (build first: npx turbo run build)
+// Usage: node src/client.js [--quick] [--rounds N] [--only 64,16k,1m] [--impls strata,ws,undici]
+//   [--bare] [--also name=/path/to/client/dist/index.js,...] [--scale F] [--json]
+// (build first: npx turbo run build). --bare adds client-bare.js (a node:net client doing the
+// minimum for the same traffic: the floor); --also adds other Strata client builds (a copy of
+// an earlier dist: before/after in one run); --scale multiplies the message counts.
+// Every round runs each client once, in order; ratios are medians of per-round ratios.
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -15,13 +20,34 @@ const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 const roundsAt = process.argv.indexOf('--rounds');
 const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : quick ? 1 : 3;
+const opt = (name) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const scale = Number(opt('scale') ?? 1);
 
-const CASES = [
-  { size: 64, kind: 'text', count: quick ? 50_000 : 200_000, window: 64 },
-  { size: 16 * 1024, kind: 'binary', count: quick ? 10_000 : 40_000, window: 16 },
-  { size: 1024 * 1024, kind: 'binary', count: quick ? 200 : 600, window: 4 },
+const ALL_CASES = [
+  { id: '64', size: 64, kind: 'text', count: quick ? 50_000 : 200_000, window: 64 },
+  { id: '16k', size: 16 * 1024, kind: 'binary', count: quick ? 10_000 : 40_000, window: 16 },
+  { id: '1m', size: 1024 * 1024, kind: 'binary', count: quick ? 200 : 600, window: 4 },
 ];
-const IMPLS = ['strata', 'ws', 'undici'];
+const only = opt('only')?.split(',');
+const CASES = ALL_CASES.filter((c) => !only || only.includes(c.id)).map((c) => ({
+  ...c,
+  count: Math.max(c.window, Math.round(c.count * scale)),
+}));
+// Other Strata builds: name -> module path.
+const also = Object.fromEntries(
+  (opt('also') ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => pair.split('=')),
+);
+const IMPLS = [
+  ...(opt('impls')?.split(',') ?? ['strata', 'ws', 'undici']),
+  ...Object.keys(also),
+  ...(process.argv.includes('--bare') ? ['bare'] : []),
+];
 
 function startBun() {
   const bunBin = join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe');
@@ -40,6 +66,7 @@ function startBun() {
 
 function runClient(impl, url, c) {
   const args = [join(here, 'client-run.js'), impl, url, c.size, c.kind, c.count, c.window];
+  if (also[impl]) args.push(also[impl]);
   // Node 20 needs the flag; from Node 22 on the global WebSocket is there by default.
   if (impl === 'undici' && Number(process.versions.node.split('.')[0]) < 22) {
     args.unshift('--experimental-websocket', '--no-warnings');
@@ -89,12 +116,28 @@ try {
         IMPLS.map((i) => [i, results[i].map((x) => (x.cpuMs * 1000) / x.count)]),
       ),
     });
-    const bestRate = Math.max(summary.ws.rate, summary.undici.rate);
-    const bestCpu = Math.min(summary.ws.cpu, summary.undici.cpu);
+    // Medians of per-round ratios (each round runs every client once, back to back).
+    const rateOf = (i) => results[i].map((x) => (x.count / x.wallMs) * 1000);
+    const cpuOf = (i) => results[i].map((x) => (x.cpuMs * 1000) / x.count);
+    const perRound = (a, b) => median(a.map((x, r) => x / b[r]));
+    const refs = ['ws', 'undici'].filter((i) => IMPLS.includes(i));
+    const fasterRate = rateOf(refs[0] ?? 'strata').map((_, r) =>
+      Math.max(...refs.map((i) => rateOf(i)[r])),
+    );
+    const leanerCpu = cpuOf(refs[0] ?? 'strata').map((_, r) =>
+      Math.min(...refs.map((i) => cpuOf(i)[r])),
+    );
+    const vs = IMPLS.filter((i) => i !== 'strata')
+      .map(
+        (i) =>
+          `vs ${i} ${perRound(rateOf('strata'), rateOf(i)).toFixed(2)}x` +
+          ` (CPU ${perRound(cpuOf(i), cpuOf('strata')).toFixed(2)}x)`,
+      )
+      .join(', ');
     console.log(
-      `${label} | ratio  | strata/faster: ${(summary.strata.rate / bestRate).toFixed(2)}x echoes/s, ` +
-        `${(bestCpu / summary.strata.cpu).toFixed(2)}x CPU efficiency` +
-        ` (vs ws ${(summary.strata.rate / summary.ws.rate).toFixed(2)}x, vs undici ${(summary.strata.rate / summary.undici.rate).toFixed(2)}x)`,
+      `${label} | ratio  | strata/faster: ${perRound(rateOf('strata'), fasterRate).toFixed(2)}x echoes/s, ` +
+        `${perRound(leanerCpu, cpuOf('strata')).toFixed(2)}x CPU efficiency; ${vs}` +
+        ' (medians of per-round ratios)',
     );
   }
   if (process.argv.includes('--json'))

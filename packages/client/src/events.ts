@@ -125,5 +125,9 @@ export function toArrayBuffer(data: Uint8Array, engineOwned = false): ArrayBuffe
   ) {
     return buffer as ArrayBuffer;
   }
-  return buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+  // A fresh ArrayBuffer of the exact size, not zero-filled first (every byte is copied in):
+  // `ArrayBuffer.prototype.slice` zero-fills its new buffer before copying.
+  const copy = Buffer.allocUnsafeSlow(data.byteLength);
+  copy.set(data);
+  return copy.buffer as ArrayBuffer;
 }

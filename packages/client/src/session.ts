@@ -22,7 +22,7 @@ import {
   serializeUpgradeRequest,
   validateHandshakeResponse,
 } from '@strata-ws/handshake';
-import { installNodeHost, nodeMasking } from '@strata-ws/node-host';
+import { allocateBuffer, installNodeHost, nodeMasking } from '@strata-ws/node-host';
 import { Connection, type ConnectionHandler, type MessageExtension } from '@strata-ws/protocol';
 import { openSocket, readResponseHead } from './connect.js';
 import { buildExtensions, clientNegotiators } from './extensions.js';
@@ -415,6 +415,9 @@ export class ClientSession implements ConnectionHandler {
       extensions,
       randomFill,
       masking: nodeMasking(),
+      // Buffers every byte of which the engine writes: no zero-fill of masked sends and of
+      // payloads gathered across reads, and chunks sockets write without wrapping them.
+      allocate: allocateBuffer,
     });
     this.#connection = connection;
     this.#socket = socket;
