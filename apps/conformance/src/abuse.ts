@@ -1,20 +1,24 @@
 /**
- * Memory-bounded abuse cases for Strata's server (in-process, so its heap can be measured):
- * 9.10.1 300,000 one-byte fragments of a message that never finishes must cost under 10 MB;
- * 9.10.2 10,000 connections mid-frame, then reset, must grow the server by 30 MB or less
- * with all of them open, and leave no growth after a GC (issue #13). The flood runs in a child process
- * (peers/reset-flood.js) so that only the server's memory is in the figures.
+ * Memory-bounded abuse cases for Strata's server (issue #13): 9.10.1 300,000 one-byte
+ * fragments of a message that never finishes must cost under 10 MB (server in this process, its
+ * heap and buffers measured after a GC); 9.10.2 10,000 connections mid-frame, then reset, must
+ * grow the server by 30 MB or less with all of them open and leave no growth after a GC (server
+ * alone in a child process, measured by apps/bench/src/reset-memory.js, next to a bare node:net
+ * server's floor measured in the same run).
  */
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { measureResetMemory } from '../../bench/src/reset-memory.js';
 import type { Outcome } from './cases/types.js';
 import { encodeFrame, Op } from './frames.js';
 import type { ServerTarget } from './fuzz-client.js';
 import { acceptOf, header, newKey, readHead } from './http.js';
-import { peerFile, startChild } from './targets/process.js';
 
 const MB = 1024 * 1024;
+/** Makes a plain `node` child run the workspace's TypeScript sources (as vitest does here). */
+const TS_LOADER = createRequire(import.meta.url).resolve('@strata-ws/test-support/ts-loader');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A full GC (the flag is set at run time, so no `--expose-gc` is needed). */
@@ -80,61 +84,69 @@ async function fragmentFlood(target: ServerTarget, gc: () => void): Promise<Outc
   };
 }
 
-/** Opens `count` connections mid-frame in a child; resolves with a function that resets them all. */
-async function flood(
-  target: ServerTarget,
-  count: number,
-): Promise<{ ready: number; reset(): Promise<void> }> {
-  const child = startChild(
-    process.execPath,
-    [peerFile('reset-flood.js'), String(target.port), String(count), '200'],
-    240_000,
-  );
-  const report = await child.firstJson.catch(() => ({ ready: 0 }));
-  return {
-    ready: Number(report.ready ?? 0),
-    reset: async () => {
-      child.process.stdin?.write('reset\n');
-      await child.exited;
-      await sleep(500);
-    },
-  };
-}
+/** A measurement of one server kind by apps/bench/src/reset-memory.js (growth in bytes). */
+type ResetMemory = Awaited<ReturnType<typeof measureResetMemory>>;
 
-/** 9.10.2: 10,000 connections mid-frame at once, then all reset (as apps/bench/src/reset-memory.js). */
-async function resetFlood(target: ServerTarget, gc: () => void, count: number): Promise<Outcome> {
+const mb = (bytes: number) => `${bytes < 0 ? '' : '+'}${(bytes / MB).toFixed(1)} MB`;
+
+/**
+ * 9.10.2: `count` connections mid-frame at once (a frame of 1024 bytes announced, 100 sent),
+ * then all reset. Measured by apps/bench/src/reset-memory.js with the server alone in a child
+ * process (`--expose-gc`, Strata on its TypeScript sources), and in the same run the floor: a
+ * bare node:net server that answers 101 and then reads and discards, with the same traffic.
+ * The verdict is the issue's criterion as written (peak RSS growth at most 30 MB, and no heap
+ * or buffer growth left after the resets and a GC: under 250 B per connection); the floor is
+ * shown next to it, with Strata minus the floor.
+ */
+async function resetFlood(count: number): Promise<Outcome> {
   const base = {
     id: '9.10.2',
     group: '9 limits and large messages',
-    title: `${count} connections reset mid-frame: at most 30 MB of RSS growth and no heap growth left after GC`,
+    title: `${count.toLocaleString('en-US')} connections reset mid-frame: at most 30 MB of RSS growth and no heap growth left after GC`,
   };
-  // Warm-up round (JIT, pools, allocator arenas), then the measured round.
-  await (await flood(target, Math.min(1000, count))).reset();
-  const before = await settled(gc);
-  const rssBefore = process.memoryUsage().rss;
-  const round = await flood(target, count);
-  const peak = used() - before;
-  await round.reset();
-  const kept = (await settled(gc)) - before;
-  // V8 gives pages back to the OS lazily (when idle): measure RSS after 8 s, as the bench does.
-  await sleep(8000);
-  const rss = process.memoryUsage().rss - rssBefore;
-  const ok = rss <= 30 * MB && kept < 5 * MB && round.ready === count;
+  const options = { n: count, frame: 1024, sent: 100, execArgv: ['--import', TS_LOADER] };
+  let bare: ResetMemory;
+  let strata: ResetMemory;
+  try {
+    // The floor first, then Strata: the same traffic, one server at a time.
+    bare = await measureResetMemory({ ...options, server: 'bare' });
+    strata = await measureResetMemory({ ...options, server: 'strata' });
+  } catch (error) {
+    return { ...base, result: 'FAIL', reason: `not measured: ${(error as Error).message}` };
+  }
+  const kept = strata.after.heapUsed + strata.after.external;
+  const ok =
+    strata.peak.rss <= 30 * MB && kept < count * 250 && strata.open === count && strata.left === 0;
+  const figures =
+    `Strata peak RSS ${mb(strata.peak.rss)} (heapUsed ${mb(strata.peak.heapUsed)}, external ${mb(strata.peak.external)}) ` +
+    `with ${strata.open} of ${count} connections mid-frame; node:net floor in the same run (101, then read and discard) ` +
+    `${mb(bare.peak.rss)} (heapUsed ${mb(bare.peak.heapUsed)}); Strata minus the floor ${mb(strata.peak.rss - bare.peak.rss)}. ` +
+    `After the resets + GC: heapUsed ${mb(strata.after.heapUsed)}, external ${mb(strata.after.external)}, ` +
+    `RSS ${mb(strata.after.rss)} (${mb(strata.later.rss)} 8 s later; floor ${mb(bare.after.rss)} / ${mb(bare.later.rss)}), ${strata.left} connections left`;
+  const belowFloor = bare.peak.rss > 30 * MB;
   return {
     ...base,
     result: ok ? 'PASS' : 'FAIL',
-    reason: `after the resets and a GC: heap+external +${(kept / MB).toFixed(1)} MB, RSS +${(rss / MB).toFixed(1)} MB 8 s later (all ${round.ready} open: +${(peak / MB).toFixed(0)} MB)`,
+    reason: figures,
+    note:
+      `**9.10.2** (${count.toLocaleString('en-US')} connections reset mid-frame, 1024-byte frame announced, 100 bytes sent; servers alone in a child process with \`--expose-gc\`, measured by \`apps/bench/src/reset-memory.js\`): ` +
+      `Strata's peak RSS growth ${mb(strata.peak.rss)}, a bare node:net server with the same traffic ${mb(bare.peak.rss)} in the same run, Strata minus that floor ${mb(strata.peak.rss - bare.peak.rss)}; ` +
+      `after the resets and a GC Strata keeps heapUsed ${mb(strata.after.heapUsed)}, external ${mb(strata.after.external)}. ` +
+      (belowFloor
+        ? `The issue's 30 MB goal is below what ${count.toLocaleString('en-US')} bare Node sockets cost on this platform, so the case shows FAIL against the criterion as written; it is report-only (not in CI).`
+        : 'The floor was under 30 MB in this run.'),
   };
 }
 
-/** The abuse cases against an in-process server (9.10.2, the slow one, only with `resets`). */
+/**
+ * The abuse cases: 9.10.1 against `target` (an in-process Strata server), and unless `resets` is
+ * false 9.10.2 (about a minute), which starts its own servers in child processes.
+ */
 export async function runAbuseCases(
   target: ServerTarget,
   options: { resets?: boolean; connections?: number } = {},
 ): Promise<Outcome[]> {
-  const gc = collect();
-  const out = [await fragmentFlood(target, gc)];
-  if (options.resets !== false)
-    out.push(await resetFlood(target, gc, options.connections ?? 10_000));
+  const out = [await fragmentFlood(target, collect())];
+  if (options.resets !== false) out.push(await resetFlood(options.connections ?? 10_000));
   return out;
 }

@@ -85,7 +85,7 @@ export async function runMatrix(log: (line: string) => void): Promise<MatrixResu
       rows.push(
         await timed(label, 'server', async () => {
           const outcomes = await runServerSuite(server.target);
-          // The memory abuse cases need the server in this process: Strata only.
+          // The memory abuse cases: Strata only.
           if (name === 'strata' && !deflate) outcomes.push(...(await runAbuseCases(server.target)));
           return outcomes;
         }),
@@ -166,6 +166,8 @@ export async function runMatrix(log: (line: string) => void): Promise<MatrixResu
     }
     await chromium.close?.();
   }
+  // Findings the cases carry (e.g. 9.10.2's memory figures next to the node:net floor).
+  for (const row of rows) for (const o of row.outcomes) if (o.note) notes.push(o.note);
   // Behaviour evidence: abrupt drops after open.
   for (const row of rows.filter((r) => r.role === 'client')) {
     const d = row.outcomes.find((o) => o.id === 'D.1');

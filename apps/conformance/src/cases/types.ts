@@ -103,6 +103,8 @@ export interface Outcome {
   reason: string;
   /** Client direction: the WebSocket events the client reported (evidence). */
   events?: string[];
+  /** A finding for the report's behaviour notes (with its figures). */
+  note?: string;
 }
 
 /** UTF-8 bytes of a string. */

@@ -9,6 +9,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from '@strata-ws/server';
 import { WebSocketServer as WsServer } from 'ws';
@@ -26,8 +27,14 @@ const ORIGINS = /^(http:\/\/allowed\.example|http:\/\/127\.0\.0\.1:\d+)$/;
 /** Requests without `Origin` (non-browser clients) pass too. */
 const allowed = (origin?: string): boolean => origin === undefined || ORIGINS.test(origin);
 
-/** Strata's server on its own port, plus an h2c server for RFC 8441, with default limits. */
-export async function startStrata(deflate: boolean): Promise<RunningServer> {
+/**
+ * Strata's server on its own port, plus an h2c server for RFC 8441, with default limits.
+ * `onConnection` gets each HTTP/1.1 WebSocket's socket as it opens (the soak records its bytes).
+ */
+export async function startStrata(
+  deflate: boolean,
+  onConnection?: (socket: Duplex) => void,
+): Promise<RunningServer> {
   const perMessageDeflate = deflate ? { threshold: 0 } : false;
   const wss = new WebSocketServer({
     host: '127.0.0.1',
@@ -36,9 +43,10 @@ export async function startStrata(deflate: boolean): Promise<RunningServer> {
     origins: allowed,
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  wss.on('connection', (ws) =>
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
-  );
+  wss.on('connection', (ws, request) => {
+    onConnection?.(request.socket);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
   const h2 = http2.createServer({ settings: { enableConnectProtocol: true } });
   const wss2 = new WebSocketServer({ http2: h2, perMessageDeflate, origins: allowed });
   wss2.on('connection', (ws) =>
