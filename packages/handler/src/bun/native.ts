@@ -283,6 +283,16 @@ export function bunWebSocket<Context = unknown>(
     return server.upgrade(request, { data, headers });
   };
 
+  const drain = (ws: BunServerWebSocket<NativeData<Context>>): void => {
+    const peer = ws.data[SLOT].peer;
+    if (peer === null) return;
+    if (app?.drain !== undefined)
+      runApp(runner, peer, () => app.drain?.(ws as BunServerWebSocket<never>));
+    if (!peer.wantDrain || ws.getBufferedAmount() > highWaterMark) return;
+    peer.wantDrain = false;
+    runner.drain(peer);
+  };
+
   return {
     peers,
     closeTimeout: profile.closeTimeout,
@@ -355,15 +365,8 @@ export function bunWebSocket<Context = unknown>(
           );
         }
       },
-      drain(ws) {
-        const peer = ws.data[SLOT].peer;
-        if (peer === null) return;
-        if (app?.drain !== undefined)
-          runApp(runner, peer, () => app.drain?.(ws as BunServerWebSocket<never>));
-        if (!peer.wantDrain || ws.getBufferedAmount() > highWaterMark) return;
-        peer.wantDrain = false;
-        runner.drain(peer);
-      },
+      // Only when something listens: Bun calls a registered drain on every drained socket.
+      ...(hooks.drain !== undefined || app?.drain !== undefined ? { drain } : {}),
       close(ws, code, reason) {
         const peer = ws.data[SLOT].peer;
         if (peer === null) return;
