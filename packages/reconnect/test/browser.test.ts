@@ -3,7 +3,9 @@
  * portable sources are compiled to ESM (typescript.transpileModule) and served with an import
  * map, so the page imports `@strata-ws/reconnect` over Chromium's own WebSocket. Covered:
  * queue flushed in order, backoff events and the maxRetries end state, an `online` event
- * retrying at once, and resumption across TCP cuts (exactly once, in order) and past the window.
+ * retrying at once, a black-holed network noticed by the connection timeout only, handshakes
+ * refused with 503 then accepted (fresh URLs from a provider; the browser shows no status), and
+ * resumption across TCP cuts (exactly once, in order) and past the window.
  */
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '@strata-ws/test-vectors';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createResumableServer } from '../src/server.js';
 import {
   compilePortable,
   freePort,
@@ -177,6 +180,69 @@ describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
     } finally {
       await proxy.close();
       await s.close();
+    }
+  });
+
+  it('a black-holed network: only the connection timeout notices, then it recovers', async () => {
+    const s = await startServer();
+    const proxy = await new TcpProxy(s.port).listen();
+    try {
+      proxy.blackhole(true);
+      await page.evaluate(
+        `make(${JSON.stringify(proxy.url)}, { connectionTimeout: 300, minReconnectionDelay: 50, jitter: 'none' });
+         state.reasons = []; state.ws.addEventListener('close', (e) => state.reasons.push(e.reason)); true`,
+      );
+      await waitState("s.events.includes('reconnecting 1 50')");
+      expect(await state('s.events')).toEqual(['error', 'close 1006', 'reconnecting 1 50']);
+      expect(await state('s.reasons')).toEqual(['connection timeout']);
+      expect(proxy.accepted).toBeGreaterThanOrEqual(1); // TCP accepted: no RST, only silence
+      proxy.blackhole(false);
+      await waitState("s.events.includes('open')", 8000);
+      expect(await state('s.ws.readyState')).toBe(1);
+      await page.evaluate('state.ws.close()');
+    } finally {
+      await proxy.close();
+      await s.close();
+    }
+  });
+
+  it('503 twice, then accepted: failed attempts (no status in a browser), fresh URLs from the provider', async () => {
+    let attempts = 0;
+    const seen: string[] = [];
+    const { wss, sessions } = createResumableServer({
+      port: 0,
+      host: '127.0.0.1',
+      heartbeatInterval: 0,
+      resume: {},
+      authenticate: (req) => {
+        seen.push(req.url ?? '');
+        attempts++;
+        return attempts <= 2 ? { reject: { status: 503 } } : true;
+      },
+    });
+    await once(wss, 'listening');
+    const port = (wss.address() as AddressInfo).port;
+    try {
+      await page.evaluate(
+        `(() => { let token = 0; return make(async () => 'ws://127.0.0.1:${port}/?token=' + (++token), { minReconnectionDelay: 10, jitter: 'none' }); })()`,
+      );
+      await waitState("s.events.includes('open')");
+      expect(await state('s.events')).toEqual([
+        'error',
+        'close 1006',
+        'reconnecting 1 10',
+        'error',
+        'close 1006',
+        'reconnecting 2 13',
+        'open',
+      ]);
+      expect(seen).toEqual(['/?token=1', '/?token=2', '/?token=3']);
+      expect(await state('s.ws.url')).toBe(`ws://127.0.0.1:${port}/?token=3`);
+      await page.evaluate('state.ws.close()');
+    } finally {
+      sessions.close();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     }
   });
 
