@@ -18,8 +18,10 @@
 // Build first (`npx turbo run build --filter=@strata-ws/redis... --filter=@strata-ws/cluster...`), then:
 //   flock /tmp/bench.lock node apps/bench/src/scale-bench.js [--clients 200] [--rate 500]
 //        [--warmup 700] [--window 2000] [--rounds 7] [--tick ms]
-//        [--setups single,cluster,cluster-relay,cluster-json,redis] [--json] [--quick]
-// (--tick: the publishers' timer period; default one tick per message due in each process.)
+//        [--setups single,pair,cluster,cluster-relay,cluster-json,redis] [--json] [--quick]
+// (--tick: the publishers' timer period; default one tick per message due in each process.
+// pair: two processes with no bus, each publishing the full rate to its half of the clients —
+// the same serving work as a 2-process set-up without the bus: the floor of the ratio.)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -158,6 +160,24 @@ async function startSetup(name) {
     const { port, pid } = await s.next((l) => 'port' in l);
     ports = [port];
     pids.push(pid);
+  } else if (name === 'pair') {
+    // The floor of any 2-process set-up: two independent processes with no bus, each
+    // publishing the full rate to its half of the clients. Every client still gets `rate`
+    // messages/s and each process prepares as many messages as with a bus (its own and the
+    // other's); only the bus is missing.
+    for (let index = 0; index < 2; index++) {
+      const s = start(node, [...execArgv, serverScript], {
+        SCALE_MODE: 'single',
+        INDEX: String(index),
+        RATE: String(rate),
+        ...tickEnv,
+      });
+      stops.unshift(s.stop);
+      controls.push(s.send);
+      const { port, pid } = await s.next((l) => 'port' in l);
+      ports.push(port);
+      pids.push(pid);
+    }
   } else if (name.startsWith('cluster')) {
     const s = start(node, [...execArgv, serverScript], {
       SCALE_MODE: 'cluster',

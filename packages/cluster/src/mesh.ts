@@ -196,7 +196,14 @@ export class Mesh {
    */
   queue(topic: string, envelope: Uint8Array): boolean {
     const size = HEADER + envelope.length;
-    if (this.#itemBytes + size + this.#backlog > this.#maxQueueBytes) return false;
+    if (this.#itemBytes + size + this.#backlog > this.#maxQueueBytes) {
+      // The backlog seen at the last flush may have drained since.
+      this.#backlog = 0;
+      for (const link of this.#links) {
+        if (link.socket.writableLength > this.#backlog) this.#backlog = link.socket.writableLength;
+      }
+      if (this.#itemBytes + size + this.#backlog > this.#maxQueueBytes) return false;
+    }
     this.#items.push({ topic, envelope });
     this.#itemBytes += size;
     if (!this.#flushScheduled) {

@@ -158,7 +158,7 @@ describe('Mesh (direct links between workers)', () => {
   });
 
   it('bounds the bytes of a tick and of a link backlog, and forgets a link that closed', async () => {
-    const [a] = await mesh('a', 4096);
+    const [a, atA] = await mesh('a', 4096);
     const [b] = await mesh('b', 4096);
     b.join([{ address: a.address, nodeId: 'a' }]);
     await b.ready;
@@ -169,12 +169,45 @@ describe('Mesh (direct links between workers)', () => {
     // 4096 bytes hold 4 frames of ~1040 bytes... minus the header: 3 fit.
     expect(queued).toBe(3);
     expect(b.queuedBytes).toBeLessThanOrEqual(4096);
+    // Once written and read, the bound lets messages through again.
+    await until(() => (atA.got.length === 3 ? true : undefined));
+    expect(b.queue('t', envelope('t', 'y'.repeat(3000)))).toBe(true);
+    await until(() => (atA.got.length === 4 ? true : undefined));
     // a goes away: b forgets its subscriptions, and a pending subscribed() settles.
     b.open('u');
     const pending = b.subscribed('u');
     a.shutdown();
     await pending;
     await until(() => (!b.wants('t') ? true : undefined));
+  });
+
+  it('a link that does not read: its backlog is bounded, dropped messages counted, and it flows again once read', async () => {
+    const [b, atB] = await mesh('b', 16_384);
+    const slow = await rawLink(b.address);
+    slow.pause(); // reads nothing: the socket buffers fill, then b's backlog grows
+    slow.write(Buffer.concat([frame(1, Buffer.from('slow')), frame(2, Buffer.from('t'))]));
+    await until(() => (b.wants('t') ? true : undefined));
+    let sent = 0;
+    let refused = 0;
+    for (let tick = 0; tick < 2000 && refused + atB.counts.full === 0; tick++) {
+      for (let i = 0; i < 8; i++) {
+        if (b.queue('t', envelope('t', 'z'.repeat(1000)))) sent++;
+        else refused++;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(refused + atB.counts.full).toBeGreaterThan(0);
+    expect(b.queuedBytes).toBeLessThanOrEqual(16_384 + 8 * 1045);
+    // The reader catches up: the bound lets messages through again.
+    let received = 0;
+    slow.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    slow.resume();
+    await until(() => (b.queue('t', envelope('t', 'w'.repeat(16_000))) ? true : undefined));
+    expect(sent).toBeGreaterThan(0);
+    await until(() => (received > 0 ? true : undefined));
+    slow.destroy();
   });
 
   it('removes its socket file when it shuts down', async () => {
