@@ -1,9 +1,26 @@
 /**
  * The WHATWG event handler attributes (`onopen`, `onmessage`, `onerror`, `onclose`) over
  * `EventTarget`: setting one replaces the previous handler's listener; `null` removes it.
+ * Where the runtime's own `EventTarget` already calls an `on<type>` property when it dispatches
+ * (workerd does, for any object), the attribute only stores the handler, so it runs once.
  */
 
 type HandlerName = 'open' | 'message' | 'error' | 'close';
+
+/**
+ * Whether this runtime's `EventTarget.dispatchEvent` itself calls the target's `on<type>`
+ * property (workerd, the Workers runtime, does; browsers, Node, Bun and Deno do not). Probed
+ * once: a listener added as well would run every handler twice there.
+ */
+const nativeHandlerProperties: boolean = (() => {
+  let called = false;
+  const probe = new EventTarget() as EventTarget & { onstrataprobe?: () => void };
+  probe.onstrataprobe = () => {
+    called = true;
+  };
+  probe.dispatchEvent(new Event('strataprobe'));
+  return called;
+})();
 
 /** An `on*` attribute's value. */
 export type EventHandler = ((event: Event) => unknown) | null;
@@ -30,7 +47,7 @@ export class WebSocketEventTarget extends EventTarget {
       value.call(this, event);
     };
     this.#handlers.set(name, { value, listener });
-    this.addEventListener(name, listener);
+    if (!nativeHandlerProperties) this.addEventListener(name, listener);
   }
 
   /** The `open` handler attribute. */
