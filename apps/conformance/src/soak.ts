@@ -4,16 +4,13 @@
  * during engine work). Each run plays the cases in the CI test's order (server handshake cases,
  * then groups 1-13) against the CI's own server (`startStrata`), without and with
  * permessage-deflate enabled, and with `--focus` only groups 6, 9.1 and 9.3 plus 9.1/9.3 with
- * permessage-deflate negotiated (sent compressed). A copy of every byte each connection's socket
- * delivers is kept, taken before the server reads it (the engine unmasks in place), and written
- * to `<out>/<run>-<variant>-<case>/` (bytes, chunk sizes, outcome) when a case is not a PASS,
- * so that the exact reads can be replayed.
+ * permessage-deflate negotiated (sent compressed). The bytes of every case that is not a PASS
+ * are written to `<out>/<run>-<variant>-<case>/` (src/capture.ts), to replay the exact reads.
  *
  *   node --import @strata-ws/test-support/ts-loader apps/conformance/src/soak.ts [runs] [out] [--focus]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { ByteRecorder } from './capture.js';
 import { serverHandshakeCases } from './cases/handshake.js';
 import type { Case, Outcome } from './cases/types.js';
 import { runServerCase, runServerHandshakeCase } from './fuzz-client.js';
@@ -24,7 +21,6 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const focus = process.argv.includes('--focus');
 const runs = Number(args[0] ?? 30);
 const out = args[1] ?? '/tmp/conformance-soak';
-mkdirSync(out, { recursive: true });
 
 const protocol = allCases().filter((c) => c.fuzzer !== 'server');
 const focused = protocol.filter((c) => /^(6\.|9\.[13]\.)/.test(c.id));
@@ -45,39 +41,20 @@ const variants: [string, boolean, Case[], boolean][] = focus
 const totals: Record<string, { cases: number; bad: number }> = {};
 for (let run = 1; run <= runs; run++) {
   for (const [name, deflate, cases, handshakes] of variants) {
-    let captures: Buffer[][] = [];
-    const server = await startStrata(deflate, (socket) => {
-      const chunks: Buffer[] = [];
-      captures.push(chunks);
-      socket.prependListener('data', (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
-    });
+    const recorder = new ByteRecorder(out);
+    const server = await startStrata(deflate, recorder.onConnection);
     const t0 = Date.now();
     const bad: Outcome[] = [];
     const check = (c: { id: string }, outcome: Outcome) => {
-      if (outcome.result === 'PASS' || (!deflate && /^1[23]\./.test(c.id))) return;
-      bad.push(outcome);
-      const dir = join(out, `${run}-${name}-${c.id}`);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'outcome.json'), JSON.stringify(outcome, null, 1));
-      captures.forEach((chunks, i) => {
-        writeFileSync(join(dir, `connection-${i}.bin`), Buffer.concat(chunks));
-        writeFileSync(
-          join(dir, `connection-${i}.chunks.json`),
-          JSON.stringify(chunks.map((b) => b.length)),
-        );
-      });
+      const pass = outcome.result === 'PASS' || (!deflate && /^1[23]\./.test(c.id));
+      if (!pass) bad.push(outcome);
+      recorder.caseDone(`${run}-${name}-${c.id}`, outcome, !pass);
     };
     if (handshakes) {
-      for (const c of serverHandshakeCases()) {
-        captures = [];
+      for (const c of serverHandshakeCases())
         check(c, await runServerHandshakeCase(server.target, c));
-      }
     }
-    for (const c of cases) {
-      captures = [];
-      check(c, await runServerCase(server.target, c));
-    }
-    captures = [];
+    for (const c of cases) check(c, await runServerCase(server.target, c));
     await server.stop();
     totals[name] ??= { cases: 0, bad: 0 };
     const total = totals[name];

@@ -29,6 +29,8 @@ export function allCases(): Case[] {
 /** Options of a run: a filter on case ids (CI subsets). */
 export interface RunOptions {
   only?: (c: { id: string; group: string }) => boolean;
+  /** Server direction: called after each HTTP/1.1 case (handshake and protocol) with its outcome. */
+  onCase?: (outcome: Outcome) => void;
 }
 
 /** Every server-direction case against one server (fuzzer as client). */
@@ -37,13 +39,18 @@ export async function runServerSuite(
   options: RunOptions = {},
 ): Promise<Outcome[]> {
   const only = options.only ?? (() => true);
+  const onCase = options.onCase ?? (() => {});
   const out: Outcome[] = [];
-  for (const c of serverHandshakeCases())
-    if (only(c)) out.push(await runServerHandshakeCase(target, c));
+  for (const c of serverHandshakeCases()) {
+    if (!only(c)) continue;
+    out.push(await runServerHandshakeCase(target, c));
+    onCase(out.at(-1)!);
+  }
   for (const c of allCases()) {
     if (c.fuzzer === 'server' || !only(c)) continue;
     const t0 = Date.now();
     out.push(await runServerCase(target, c));
+    onCase(out.at(-1)!);
     if (process.env.CONFORMANCE_TRACE) console.log(c.id, out.at(-1)?.result, Date.now() - t0);
   }
   out.push(...(await runH2Cases(target, allCases())).filter((o) => only(o)));
