@@ -1,8 +1,6 @@
 // Handshake cost in instructions, repeatable on a loaded machine: each server script runs in
 // a child under `valgrind --tool=callgrind` with instrumentation off; this process (not
-// measured) performs --warmup handshakes with a raw node:net client, has the server run a
-// full GC (SIGUSR2, as every server of server-bench.js answers it; the window then starts on
-// a clean heap, so whether a major GC falls inside it does not vary), switches the counting
+// measured) performs --warmup handshakes with a raw node:net client, switches the counting
 // on (`callgrind_control -i on`), performs --n handshakes (upgrade request, read the 101,
 // half-close, wait for the server to close its side), switches it off and stops the server.
 // The server's counted instructions divided by --n is the cost of one handshake, request to
@@ -13,7 +11,10 @@
 // Usage (after `npx turbo run build` in each tree):
 //   node apps/bench/src/handshake-callgrind.js \
 //     --servers after=apps/bench/src/server-strata.js,before=/tmp/server-before/apps/bench/src/server-strata.js \
-//     [--n 1000] [--warmup 500] [--concurrency 10] [--runs 3] [--out /tmp/handshake-cg] [--node-flags "..."]
+//     [--n 1000] [--warmup 500] [--concurrency 10] [--runs 3] [--out /tmp/handshake-cg] [--node-flags "..."] [--gc]
+// --gc first has the server run a full GC (SIGUSR2, which every server of server-bench.js
+// answers): not the default, as V8 then recompiles much of the hot code inside the window
+// (measured: 312K instead of 225K main-thread instructions per handshake).
 // Prints one JSON line per run and a summary (median instructions per handshake, ratios to
 // the first server). Keep the output files to annotate: callgrind_annotate FILE.
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +31,7 @@ function opt(name, fallback) {
 if (argv.includes('--help') || opt('servers') === undefined) {
   process.stdout.write(
     'node apps/bench/src/handshake-callgrind.js --servers name=server.js[,name=server.js...]\n' +
-      '  [--n 1000] [--warmup 500] [--concurrency 10] [--runs 3] [--out DIR] [--node-flags "..."]\n',
+      '  [--n 1000] [--warmup 500] [--concurrency 10] [--runs 3] [--out DIR] [--node-flags "..."] [--gc]\n',
   );
   process.exit(argv.includes('--help') ? 0 : 2);
 }
@@ -46,6 +47,7 @@ const concurrency = Number(opt('concurrency', '10'));
 const runs = Number(opt('runs', '3'));
 const out = resolve(opt('out', '/tmp/handshake-cg'));
 const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean);
+const fullGc = argv.includes('--gc');
 mkdirSync(out, { recursive: true });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -104,7 +106,7 @@ async function measure(server, run) {
       '--separate-threads=yes',
       `--callgrind-out-file=${file}`,
       process.execPath,
-      '--expose-gc',
+      ...(fullGc ? ['--expose-gc'] : []),
       ...nodeFlags,
       server.path,
       '0',
@@ -136,9 +138,11 @@ async function measure(server, run) {
   const port = Number((await waitFor(/listening (\d+)/))[1]);
   await handshakes(port, warmup);
   await sleep(500);
-  child.kill('SIGUSR2');
-  await waitFor(/mem \{/);
-  await sleep(200);
+  if (fullGc) {
+    child.kill('SIGUSR2');
+    await waitFor(/mem \{/);
+    await sleep(200);
+  }
   control(child.pid, '-i', 'on');
   const start = process.hrtime.bigint();
   await handshakes(port, n);

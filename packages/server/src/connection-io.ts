@@ -52,6 +52,7 @@ const CLOSED = 1024;
 const ENDED = 2048;
 const NO_DELAY = 4096;
 const CLOSE_TIMER = 8192;
+const DRAIN_LISTENER = 16384;
 
 /** Messages the async iterator may hold before reading from the socket pauses. */
 const ITERATOR_QUEUE_LIMIT = 64;
@@ -113,7 +114,7 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
     if ((s as { timeout?: number }).timeout) s.setTimeout(0);
     s.on('data', onSocketData);
     s.on('end', onSocketEnd);
-    s.on('drain', onSocketDrain);
+    // 'drain' is listened to from the first write the socket buffers (#flush), not before.
     s.on('close', onSocketClose);
     // 'error' is always followed by 'close', which reports the end; the listener keeps an
     // ECONNRESET from becoming an uncaught exception.
@@ -371,6 +372,11 @@ export abstract class ConnectionIO extends EventEmitter<ServerWebSocketEvents> {
         for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
         socket.write(chunks[n - 1]!, done);
         socket.uncork();
+      }
+      if (!(this.#flags & DRAIN_LISTENER) && socket.writableNeedDrain) {
+        // The socket buffers: from now on its 'drain' resumes reading and reports `drain`.
+        this.#flags |= DRAIN_LISTENER;
+        socket.on('drain', onSocketDrain);
       }
     } else if (callbacks !== null) {
       process.nextTick(invokeCallbacks, callbacks, null);

@@ -25,6 +25,7 @@ import {
   RequestHeadParser,
   serializeRejection,
 } from '@strata-ws/handshake';
+import { ignoreSocketError } from './socket-events.js';
 
 /** Options of an {@link Http1Listener}. */
 export interface Http1ListenerOptions {
@@ -89,6 +90,23 @@ export function nodeHeaders(
   return out;
 }
 
+/**
+ * The header record `@strata-ws/handshake` parsed from the head (lower-case names, a repeated
+ * field joined with ", "), kept on a request this listener made: validation reads it, so
+ * `req.headers` is built (by node:http's own rules) only if someone reads it.
+ */
+const parsedHeaders = Symbol('strata.parsedHeaders');
+
+/** The header record of a request made by {@link incomingMessage}, else undefined. */
+export function parsedHeadersOf(request: IncomingMessage): Record<string, string> | undefined {
+  return (request as { [parsedHeaders]?: Record<string, string> })[parsedHeaders];
+}
+
+/** node:http's own way to give a request its raw headers (its parser calls it). */
+type AddHeaderLines = (this: IncomingMessage, lines: string[], n: number) => void;
+const addHeaderLines = (IncomingMessage.prototype as { _addHeaderLines?: AddHeaderLines })
+  ._addHeaderLines;
+
 /** A node:http `IncomingMessage` for a parsed upgrade request head (no body: never read). */
 export function incomingMessage(socket: Socket, head: HttpRequestHead): IncomingMessage {
   const request = new IncomingMessage(socket);
@@ -104,14 +122,18 @@ export function incomingMessage(socket: Socket, head: HttpRequestHead): Incoming
     flat[2 * i] = raw[i]![0];
     flat[2 * i + 1] = raw[i]![1];
   }
-  request.rawHeaders = flat;
-  request.headers = nodeHeaders(raw);
+  if (typeof addHeaderLines === 'function') {
+    // As node:http's parser does: `rawHeaders` now, `headers` from them on first read.
+    addHeaderLines.call(request, flat, flat.length);
+  } else {
+    request.rawHeaders = flat;
+    request.headers = nodeHeaders(raw);
+  }
+  (request as { [parsedHeaders]?: Record<string, string> })[parsedHeaders] = head.headers;
   request.complete = true;
   (request as unknown as { upgrade: boolean }).upgrade = true;
   return request;
 }
-
-function ignoreError(): void {}
 
 /**
  * Accepts connections on its own `node:net`/`node:tls` server and hands every complete
@@ -181,7 +203,8 @@ export class Http1Listener {
       return;
     }
     this.#connecting.set(socket, Date.now() + this.#options.handshakeTimeout);
-    socket.on('error', ignoreError);
+    // Kept after the upgrade: the connection's 'error' listener (errors end in 'close').
+    socket.on('error', ignoreSocketError);
     socket.on('close', this.#onClose);
     socket.on('data', this.#onData);
   }
@@ -223,7 +246,6 @@ export class Http1Listener {
     this.#connecting.delete(socket);
     socket.removeListener('data', this.#onData);
     socket.removeListener('close', this.#onClose);
-    socket.removeListener('error', ignoreError);
     this.#onUpgrade(incomingMessage(socket, head), socket, rest);
   }
 

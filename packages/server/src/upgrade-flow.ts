@@ -21,6 +21,7 @@ import { allocateBuffer, nodeMasking } from '@strata-ws/node-host';
 import type { ConnectionOptions } from '@strata-ws/protocol';
 import { createDeflateSupport, type DeflateSupport } from './deflate.js';
 import { diagnostics, type ServerCounters, type TransportKind } from './diagnostics.js';
+import { parsedHeadersOf } from './http1-listener.js';
 import { http2Request, isSecureStream, streamAsSocket } from './http2.js';
 import { type ConnectionHost, ProfileCache } from './internal.js';
 import type { ResolvedOptions, UpgradeDecision, WebSocketServerOptions } from './options.js';
@@ -143,7 +144,7 @@ export class UpgradeFlow<Data> {
           method: request.method ?? '',
           httpVersion: request.httpVersion,
           url: request.url,
-          headers: request.headers,
+          headers: headersToValidate(request),
         },
         { checkOrigin: this.#originCheck(request) },
       );
@@ -298,6 +299,18 @@ export class UpgradeFlow<Data> {
     diagnostics.open(ws, request, transport, negotiated.protocol, negotiated.extensionsHeader);
     return ws;
   }
+}
+
+/**
+ * The header record validation reads. Own port: the one the head parser made, so node:http's
+ * `req.headers` is not built unless someone reads it. Of the fields validation reads, only
+ * `Host` follows another rule in node:http when repeated (the first one counts, where the
+ * parser joins them with ", "): a parsed Host holding a comma defers to node:http's record.
+ */
+function headersToValidate(request: IncomingMessage): IncomingMessage['headers'] {
+  const parsed = parsedHeadersOf(request);
+  if (parsed === undefined || parsed.host?.includes(',')) return request.headers;
+  return parsed;
 }
 
 const EMPTY_HEAD: Buffer = Buffer.alloc(0);

@@ -4,10 +4,10 @@
 // left without an end. Raw sockets on 127.0.0.1.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { type AddressInfo, connect, Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, Server as NetServer, Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeHeaders } from '../src/http1-listener.js';
+import { incomingMessage, nodeHeaders } from '../src/http1-listener.js';
 import type { ServerWebSocket, WebSocketServer } from '../src/index.js';
 import { echo, startServer, stopServer } from './helpers.js';
 
@@ -263,6 +263,16 @@ describe('own port: the request object', () => {
             ['Connection', 'Upgrade'],
           ];
           expect(nodeHeaders(raw)).toEqual(theirs.headers);
+          // The request the listener makes builds its `headers` lazily, by node:http's rules.
+          const request = incomingMessage(new Socket(), {
+            method: 'GET',
+            url: '/',
+            httpVersion: '1.1',
+            headers: {},
+            rawHeaders: raw,
+          });
+          expect(request.headers).toEqual(theirs.headers);
+          expect(request.rawHeaders).toEqual(theirs.rawHeaders);
         },
       ),
       { numRuns: 40 },
