@@ -12,7 +12,9 @@
 // Run under the machine-wide benchmark lock:
 //   flock /tmp/bench.lock node apps/bench/src/handler-runtimes.js [--runtimes bun,deno]
 //     [--jobs echo,broadcast] [--rounds 5] [--seconds 3] [--clients 200] [--burst 10] [--json]
-//     [--modes native,strata] [--before DIR]
+//     [--modes native,strata] [--before DIR] [--together]
+// --together (echo) loads every server at the same time in each round, one load generator
+// each, so a round's ratios compare the servers under the same machine load.
 // --modes keeps only these adapter modes (the runtime's own server is always measured);
 // --before DIR adds the adapters of another checkout (a `git worktree` of an earlier commit
 // whose node_modules/@strata-ws/* point into it) as `<mode>@before`, in the same rounds.
@@ -39,6 +41,7 @@ const clients = Number(option('clients', '200'));
 const burst = Number(option('burst', '10'));
 const modes = option('modes', 'native,strata').split(',');
 const before = option('before', '');
+const together = process.argv.includes('--together');
 
 const BUN = join(root, 'node_modules/.bin/bun');
 // The binary itself (the npm launcher script would hide the server's CPU time and signals).
@@ -178,6 +181,7 @@ async function echo(runtime) {
   };
   try {
     for (const name of names) await measure(name); // warm-up (JIT, pools)
+    if (together) return await interleave(names, measure, true);
     return await interleave(names, measure);
   } finally {
     for (const { child } of Object.values(running)) await stop(child);
@@ -211,13 +215,22 @@ async function broadcast(runtime) {
   return interleave(Object.keys(table), measure);
 }
 
-/** Rounds of one measurement per server, order rotating; ratios to the first server per round. */
-async function interleave(names, measure) {
+/**
+ * Rounds of one measurement per server, order rotating; ratios to the first server per round.
+ * `together`: every server measured at the same time (one load generator each), so each round's
+ * ratio compares servers under the same machine load (for a shared, loaded machine).
+ */
+async function interleave(names, measure, together = false) {
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
     const got = {};
-    for (const name of order) got[name] = await measure(name);
+    if (together) {
+      const results = await Promise.all(order.map((name) => measure(name)));
+      order.forEach((name, i) => {
+        got[name] = results[i];
+      });
+    } else for (const name of order) got[name] = await measure(name);
     for (const name of names) {
       samples[name].push({
         ...got[name],
