@@ -6,7 +6,11 @@
 // ratio is the adapter's cost per message.
 //
 //   flock /tmp/bench.lock node apps/bench/src/workers-echo.js [--rounds 7] [--seconds 3]
-//     [--connections 50] [--inflight 100] [--size 64] [--text] [--json]
+//     [--connections 50] [--inflight 100] [--size 64] [--text] [--together] [--json]
+//
+// --together loads both objects at the same time in each round (one load generator each): they
+// share workerd's one isolate thread, so the throughput ratio is the ratio of their costs per
+// message under identical conditions (the CPU column is then the process's, the same for both).
 //
 // The worker (workers-echo-worker.js) is bundled from the TypeScript sources
 // (`strata-source` condition); no build needed.
@@ -30,6 +34,7 @@ const connections = option('connections', '50');
 const inflight = option('inflight', '100');
 const size = option('size', '64');
 const text = process.argv.includes('--text');
+const together = process.argv.includes('--together');
 
 /** workerd's processes under this one (miniflare spawns it), for their CPU time. */
 function workerdPids() {
@@ -125,7 +130,14 @@ try {
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [...names].reverse() : names;
     const got = {};
-    for (const name of order) got[name] = await measure(name);
+    if (together) {
+      const cpu0 = cpuSeconds(pids);
+      const results = await Promise.all(order.map((name) => loadgen(port, `/${name}`)));
+      const cpu = cpuSeconds(pids) - cpu0;
+      order.forEach((name, i) => {
+        got[name] = { rate: results[i].messagesPerSecond, perCpu: results[i].totalMessages / cpu };
+      });
+    } else for (const name of order) got[name] = await measure(name);
     for (const name of names) {
       samples[name].push({
         ...got[name],
@@ -145,7 +157,7 @@ try {
     ratios: samples[name].map((s) => Number(s.ratio.toFixed(3))),
   }));
   console.log(
-    `\nworkerd echo (${size} B ${text ? 'text' : 'binary'}, ${connections} conns x ${inflight} in flight, one Durable Object each; ${rounds} interleaved rounds of ${seconds} s; median of per-round ratios)`,
+    `\nworkerd echo (${size} B ${text ? 'text' : 'binary'}, ${connections} conns x ${inflight} in flight, one Durable Object each; ${rounds} ${together ? 'rounds loading both at once' : 'interleaved rounds'} of ${seconds} s; median of per-round ratios)`,
   );
   console.log('object            msgs/s   vs raw   per workerd CPU-s vs raw   per-round ratios');
   for (const r of rows) {
