@@ -102,6 +102,7 @@ function headerOf(bytes, at) {
   if (bytes.length - at < 2) return null;
   const b = bytes[at + 1] & 0x7f;
   if (b < 126) return { length: b, start: at + 2 };
-  if (b === 126) return bytes.length - at < 4 ? null : { length: bytes.readUInt16BE(at + 2), start: at + 4 };
+  if (b === 126)
+    return bytes.length - at < 4 ? null : { length: bytes.readUInt16BE(at + 2), start: at + 4 };
   return bytes.length - at < 10 ? null : { length: bytes.readUInt32BE(at + 6), start: at + 10 };
 }

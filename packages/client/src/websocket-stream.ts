@@ -12,6 +12,7 @@ import {
   validateCloseInfo,
   WebSocketError,
 } from './dom.js';
+import { toArrayBuffer } from './events.js';
 import { normalizeOptions, type WebSocketOptions } from './options.js';
 import { ClientSession, type SessionListener } from './session.js';
 import { parseClientUrl, parseProtocolList } from './url.js';
@@ -97,6 +98,8 @@ export class WebSocketStream {
   readonly #session: ClientSession | null;
   #state = CONNECTING;
   #wasEverConnected = false;
+  /** No extension was negotiated: received bytes come straight from the engine. */
+  #engineOwned = false;
   #handshakeAborted = false;
   #readable: ReadableStreamDefaultController<WebSocketStreamMessage> | null = null;
   #readableDone = false;
@@ -241,6 +244,7 @@ export class WebSocketStream {
         if (this.#handshakeAborted || this.#state !== CONNECTING) return;
         this.#state = OPEN;
         this.#wasEverConnected = true;
+        this.#engineOwned = extensions === '';
         const readable = new ReadableStream<WebSocketStreamMessage>(
           {
             start: (controller) => {
@@ -282,7 +286,8 @@ export class WebSocketStream {
             Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length)
           ).toString('utf8');
         } else {
-          chunk = new Uint8Array(data);
+          // A message the engine assembled into its own buffer is handed over without a copy.
+          chunk = new Uint8Array(toArrayBuffer(data, this.#engineOwned));
         }
         controller.enqueue(chunk);
         if ((controller.desiredSize ?? 1) <= 0 && !this.#ignoreBackpressure) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CloseEvent, WebSocket } from '../src/index.js';
+import { type CloseEvent, WebSocket, WebSocketStream } from '../src/index.js';
 import { nextEvent, startWsServer } from './helpers.js';
 
 let cleanup: (() => Promise<void>) | null = null;
@@ -40,7 +40,9 @@ describe('binary messages as ArrayBuffers', () => {
     const ws = new WebSocket(peer.url);
     ws.binaryType = 'arraybuffer';
     await nextEvent(ws, 'open');
-    const sizes = [300_000, 300_000, 5000, 100, 70_000, 100];
+    // 16 KiB and 4 KiB messages: several in one read (copied out into unzeroed buffers) and
+    // some split across reads (gathered into the engine's own unzeroed buffers).
+    const sizes = [300_000, 300_000, 5000, 100, 70_000, 100, 16_384, 16_384, 16_384, 4096, 4095];
     const received: ArrayBuffer[] = [];
     const all = new Promise<void>((resolve) => {
       ws.onmessage = (e: MessageEvent) => {
@@ -59,6 +61,38 @@ describe('binary messages as ArrayBuffers', () => {
     expect(new Set(received).size).toBe(sizes.length);
     ws.close();
     await nextEvent(ws, 'close');
+  });
+});
+
+describe('binary messages from a WebSocketStream', () => {
+  it('each message is a Uint8Array of its own with its own bytes (no aliasing)', async () => {
+    const peer = await startWsServer({ perMessageDeflate: false });
+    cleanup = peer.close;
+    peer.server.on('connection', (socket) => {
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+    });
+    const wss = new WebSocketStream(peer.url);
+    const { readable, writable } = await wss.opened;
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const sizes = [300_000, 16_384, 16_384, 100, 70_000, 5000];
+    for (const [i, n] of sizes.entries()) await writer.write(new Uint8Array(n).fill(i + 1));
+    const received: Uint8Array[] = [];
+    for (let i = 0; i < sizes.length; i++) {
+      const { value } = await reader.read();
+      received.push(value as Uint8Array);
+    }
+    sizes.forEach((n, i) => {
+      const bytes = received[i]!;
+      expect(bytes).toBeInstanceOf(Uint8Array);
+      expect(Buffer.isBuffer(bytes)).toBe(false);
+      // The message's own buffer, exactly its size.
+      expect([bytes.byteOffset, bytes.byteLength, bytes.buffer.byteLength]).toEqual([0, n, n]);
+      expect(bytes.every((b) => b === i + 1)).toBe(true);
+    });
+    expect(new Set(received.map((r) => r.buffer)).size).toBe(sizes.length);
+    wss.close();
+    await wss.closed;
   });
 });
 
