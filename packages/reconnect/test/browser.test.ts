@@ -4,8 +4,8 @@
  * map, so the page imports `@strata-ws/reconnect` over Chromium's own WebSocket. Covered:
  * queue flushed in order, backoff events and the maxRetries end state, an `online` event
  * retrying at once, a black-holed network noticed by the connection timeout only, handshakes
- * refused with 503 then accepted (fresh URLs from a provider; the browser shows no status), and
- * resumption across TCP cuts (exactly once, in order) and past the window.
+ * refused with 503 then accepted (fresh URLs from a provider; the browser shows no status), a
+ * 1008 close ending the loop, and resumption across TCP cuts (exactly once, in order) and past the window.
  */
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -243,6 +243,26 @@ describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
       sessions.close();
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+  });
+
+  it('a 1008 close (how a server stops a browser, which sees no 4xx status) is not retried', async () => {
+    let connections = 0;
+    const s = await startServer({}, (c) => {
+      connections++;
+      c.close(1008, 'not allowed');
+    });
+    try {
+      await page.evaluate(
+        `make(${JSON.stringify(s.url)}, { minReconnectionDelay: 10, jitter: 'none' })`,
+      );
+      await waitState("s.events.includes('giveup shouldReconnect')");
+      await new Promise((r) => setTimeout(r, 100)); // no further attempt comes
+      expect(await state('s.events')).toEqual(['open', 'close 1008', 'giveup shouldReconnect']);
+      expect(await state('s.ws.readyState')).toBe(3);
+      expect(connections).toBe(1);
+    } finally {
+      await s.close();
     }
   });
 
