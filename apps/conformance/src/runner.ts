@@ -31,6 +31,9 @@ export interface Observation {
   gaveUp?: boolean;
 }
 
+/** Counts across cases (the soak prints them): pongs held back until a cut write ended. */
+export const harnessStats = { deferredPongs: 0 };
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const fatal = new TextDecoder('utf-8', { fatal: true });
@@ -96,6 +99,17 @@ export async function playCase(
     }
   };
   const failed = () => obs.close !== undefined || obs.ended;
+  // Pongs owed while a frame is only partly written (a step cut into several writes): a
+  // control frame may come between fragments, never inside a frame (RFC 6455 §5.4), so they
+  // wait for the step's last write. (Answering at once put a heartbeat's pong into the middle
+  // of a 4 MiB message's frame: the "intermittent false 1007" of 9.3.x.)
+  let cutWrite = false;
+  const owedPongs: Buffer[] = [];
+  const endCutWrite = () => {
+    cutWrite = false;
+    for (const pong of owedPongs.splice(0))
+      if (!closeSent && !obs.ended && !io.destroyed) io.write(pong);
+  };
   const write = async (bytes: Buffer) => {
     if (obs.ended || io.destroyed) return;
     if (!io.write(bytes))
@@ -129,7 +143,11 @@ export async function playCase(
     if (control) {
       if (!frame.fin || frame.payload.length > 125) obs.violations.push('bad control frame');
       if (frame.op === Op.ping) {
-        if (!closeSent) io.write(encodeFrame({ op: Op.pong, payload: frame.payload }, masked));
+        const pong = encodeFrame({ op: Op.pong, payload: frame.payload }, masked);
+        if (cutWrite) {
+          owedPongs.push(pong);
+          harnessStats.deferredPongs++;
+        } else if (!closeSent) io.write(pong);
       } else if (frame.op === Op.pong) {
         const data = frame.payload;
         chain = chain.then(() => {
@@ -238,6 +256,7 @@ export async function playCase(
       const bytes = encodeFrame(step.split, masked);
       const headerLength = bytes.length - Buffer.byteLength(step.split.payload ?? '');
       const cuts = [0, ...step.at.map((n) => headerLength + n), bytes.length];
+      cutWrite = true;
       for (let i = 0; i + 1 < cuts.length; i++) {
         await write(bytes.subarray(cuts[i], cuts[i + 1]));
         if (i + 2 < cuts.length) {
@@ -246,6 +265,7 @@ export async function playCase(
           mark(markNames[i]);
         }
       }
+      endCutWrite();
     } else if ('wait' in step) {
       await sleep(step.wait);
       await chain;
@@ -268,10 +288,12 @@ export async function playCase(
       if (frames.some((f) => f.op === Op.close)) closeSent = true;
       if (!step.chunk) await write(bytes);
       else {
+        cutWrite = true;
         for (let i = 0; i < bytes.length && !obs.ended; i += step.chunk) {
           await write(bytes.subarray(i, i + step.chunk));
           await turn();
         }
+        endCutWrite();
       }
     }
   }

@@ -14,6 +14,7 @@ import { ByteRecorder } from './capture.js';
 import { serverHandshakeCases } from './cases/handshake.js';
 import type { Case, Outcome } from './cases/types.js';
 import { runServerCase, runServerHandshakeCase } from './fuzz-client.js';
+import { harnessStats } from './runner.js';
 import { allCases } from './suite.js';
 import { startStrata } from './targets/servers.js';
 
@@ -66,6 +67,7 @@ for (let run = 1; run <= runs; run++) {
         variant: name,
         cases: cases.length,
         nonPass: bad.map((o) => `${o.id} ${o.result}: ${o.reason}`),
+        deferredPongs: harnessStats.deferredPongs,
         seconds: Math.round((Date.now() - t0) / 1000),
         load1: Number(loadavg()[0]!.toFixed(1)),
         at: new Date().toISOString().slice(11, 19),

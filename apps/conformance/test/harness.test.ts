@@ -3,11 +3,15 @@
  * agent loop misbehaves on purpose): a client that never comes back is failed by the per-case
  * watchdog (and its late report kept as evidence), a client whose process dies fails the case
  * it was in and is started again, and a handshake the client refuses without firing `close`
- * is a FAIL — so a row always completes and a stall or crash is reported, not hidden.
+ * is a FAIL — so a row always completes and a stall or crash is reported, not hidden. And
+ * the fuzzing client never puts a control frame inside a frame it writes in several pieces.
  */
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from '@strata-ws/server';
 import { describe, expect, it } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
-import { runClientDirection } from '../src/suite.js';
+import { runServerCase } from '../src/fuzz-client.js';
+import { allCases, runClientDirection } from '../src/suite.js';
 
 /** One connection with `ws`; resolves with the agent's event list. */
 function connectOnce(url: string, fireClose = true): Promise<string[]> {
@@ -70,4 +74,40 @@ describe('fuzzing server: per-case watchdog and crash recovery', () => {
     expect(byId['HC.5']!.result).toBe('PASS');
     expect(launches).toBe(2);
   }, 30_000);
+});
+
+describe('fuzzing client: pongs wait for the end of a cut write', () => {
+  it('pings while a 4 MiB message is written in pieces: no pong inside a frame', async () => {
+    // A server heartbeat pings a connection that was silent for a sweep; it once landed while
+    // the fuzzer wrote 9.3.x and its pong went into the middle of a frame (false 1007s).
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    let pongs = 0;
+    wss.on('connection', (ws) => {
+      // Pings every 2 ms until the message is in: some arrive while the fuzzer is mid-frame.
+      const timer = setInterval(() => ws.ping(), 2);
+      ws.on('pong', () => pongs++);
+      ws.on('close', () => clearInterval(timer));
+      ws.on('message', (data, isBinary) => {
+        clearInterval(timer);
+        ws.send(data, { binary: isBinary });
+      });
+    });
+    try {
+      const target = {
+        name: 'strata',
+        host: '127.0.0.1',
+        port: (wss.address() as AddressInfo).port,
+      };
+      for (const id of ['9.3.1', '9.1.4']) {
+        const c = allCases().find((x) => x.id === id)!;
+        const outcome = await runServerCase(target, c);
+        expect(outcome.result, `${id}: ${outcome.reason}`).toBe('PASS');
+      }
+      expect(pongs).toBeGreaterThan(0);
+    } finally {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+  }, 60_000);
 });
