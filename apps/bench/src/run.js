@@ -210,7 +210,7 @@ async function broadcastSection() {
   const section = {
     name: 'Broadcast: 128 B to 1,000 clients',
     command: `node apps/bench/src/broadcast.js ${args.slice(1).join(' ')}`,
-    how: 'One server process broadcasts 128 B text messages in bursts to 1,000 raw-TCP clients (one load process that walks every frame header); ws loops over its clients, Strata and Bun publish to a topic; a bare node:net server writing each burst's pre-built frames in one write per socket is the JavaScript ceiling. Runs alternate the servers; the ratio is the median of per-run ratios of deliveries per CPU-second of the server process (less sensitive to the load of other processes than deliveries/s).',
+    how: 'One server process broadcasts 128 B text messages in bursts to 1,000 raw-TCP clients (one load process that walks every frame header); ws loops over its clients, Strata and Bun publish to a topic; a bare node:net server writing the pre-built frames of each burst in one write per socket is the JavaScript ceiling. Runs alternate the servers; the ratio is the median of per-run ratios of deliveries per CPU-second of the server process (less sensitive to the load of other processes than deliveries/s).',
     raw: textOf(result),
     rows: [],
   };
