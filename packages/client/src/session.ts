@@ -465,7 +465,26 @@ export class ClientSession implements ConnectionHandler {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(flushSession, this);
+    if (!this.#flushHeld) process.nextTick(flushSession, this);
+  }
+
+  #flushHeld = false;
+
+  /**
+   * Holds the output until {@link ClientSession.releaseFlush}: the API object holds it while
+   * it runs event tasks that were queued together (the messages of one socket read), so the
+   * replies their listeners send leave in one corked write instead of one write each. The
+   * API object releases it in the last of those tasks (the same event-loop turn).
+   */
+  holdFlush(): void {
+    this.#flushHeld = true;
+  }
+
+  /** Ends {@link ClientSession.holdFlush}: output queued meanwhile is flushed on the next tick. */
+  releaseFlush(): void {
+    if (!this.#flushHeld) return;
+    this.#flushHeld = false;
+    if (this.#flushScheduled) process.nextTick(flushSession, this);
   }
 
   #flush(): void {

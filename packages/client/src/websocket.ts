@@ -467,6 +467,11 @@ export class WebSocket extends EventTarget {
     if (++this.#taskHead === tasks.length) {
       tasks.length = 0;
       this.#taskHead = 0;
+      this.#session.releaseFlush();
+    } else {
+      // More tasks were queued with this one (several messages in one read, all run in this
+      // turn of the event loop): what their listeners send leaves in one write, after the last.
+      this.#session.holdFlush();
     }
     switch (task.kind) {
       case TASK_OPEN:

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CloseEvent, WebSocket, WebSocketStream } from '../src/index.js';
 import { nextEvent, startWsServer } from './helpers.js';
+import { frame, type ReceivedFrames, startRawServer, switching } from './raw-server.js';
 
 let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
@@ -93,6 +94,38 @@ describe('binary messages from a WebSocketStream', () => {
     expect(new Set(received.map((r) => r.buffer)).size).toBe(sizes.length);
     wss.close();
     await wss.closed;
+  });
+});
+
+describe('replies to the messages of one socket read', () => {
+  it('leave in one write after the last of them, in order; bufferedAmount counts them until then', async () => {
+    let received: ReceivedFrames | null = null;
+    const server = await startRawServer((socket, request, frames) => {
+      received = frames;
+      socket.write(switching(request));
+      // Three messages in one write: one read on the client, three tasks queued together.
+      setTimeout(() => {
+        socket.write(Buffer.concat([frame(1, 'm1'), frame(1, 'm2'), frame(1, 'm3')]));
+      }, 20);
+    });
+    cleanup = server.close;
+    const ws = new WebSocket(server.url);
+    const buffered: number[] = [];
+    ws.onmessage = (e: MessageEvent) => {
+      buffered.push(ws.bufferedAmount);
+      ws.send(`re-${e.data as string}`);
+    };
+    const texts = (): string[] =>
+      (received?.frames ?? []).filter((f) => f.opcode === 1).map((f) => f.payload.toString());
+    for (let i = 0; i < 200 && texts().length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(texts()).toEqual(['re-m1', 're-m2', 're-m3']);
+    // Held while the tasks of the same read ran (5 bytes per reply), written after the last.
+    expect(buffered).toEqual([0, 5, 10]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ws.bufferedAmount).toBe(0);
+    const closed = nextEvent(ws, 'close');
+    for (const socket of server.sockets) socket.destroy();
+    await closed;
   });
 });
 
