@@ -8,10 +8,11 @@
 // This machine's cores are shared with the load process (and other jobs), so the bus is
 // judged by its cost: deliveries per server CPU-second (on-CPU time of every thread of every
 // server process, plus the cluster primary or redis-server), 2 processes against 1.
-// Interleaved: every set-up runs side by side with its clients connected all along; in each
-// round the orchestrator turns publishing on in one set-up at a time (rotating the order),
-// lets it settle (--warmup ms), counts deliveries and CPU for --window ms, turns it off. The
-// efficiency is the per-round ratio against that round's single process, median over rounds.
+// Interleaved: every set-up runs side by side with its clients connected all along; the
+// orchestrator turns publishing on in one set-up at a time (single, X, single, Y, single...,
+// the others' order rotating each round), lets it settle (--warmup ms), counts deliveries and
+// CPU for --window ms, turns it off. A window's efficiency is its deliveries per CPU-second
+// against the mean of the single-process windows just before and after it; median over rounds.
 // Also: wall-clock deliveries/s, publish-to-delivery latency (p50/p99; `remote` = published
 // by the other process), and the load process's own CPU (it must stay well under one core).
 //
@@ -86,6 +87,9 @@ function start(command, args, env = {}) {
       }
     }
   });
+  child.once('exit', (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`${args.at(-1)} exited with ${code}`));
+  });
   const next = (test) =>
     new Promise((resolve, reject) => {
       const found = lines.find(test);
@@ -93,8 +97,7 @@ function start(command, args, env = {}) {
         lines.splice(lines.indexOf(found), 1);
         return resolve(found);
       }
-      waiters.push({ test, resolve });
-      child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited with ${code}`)));
+      waiters.push({ test, resolve, reject });
     });
   const send = (line) => child.stdin.write(`${line}\n`);
   const stop = () =>
@@ -240,9 +243,16 @@ try {
   ]);
   await load.next((l) => l.phase === 'ready');
   await sleep(500);
+  const single = running.find((s) => s.name === 'single');
+  const others = running.filter((s) => s !== single);
+  let seq = 0;
   for (let round = 0; round < rounds; round++) {
-    // Rotate the order so no set-up always follows the same one.
-    const order = running.map((_, i) => running[(i + round) % running.length]);
+    // single, X, single, Y, single...: each set-up sits between two single windows (its
+    // ratio is against their mean), and the order of the others rotates every round.
+    const order = [single];
+    for (let i = 0; i < others.length; i++) {
+      order.push(others[(i + round) % others.length], single);
+    }
     for (const setup of order) {
       setup.control('on');
       await sleep(warmup);
@@ -259,6 +269,7 @@ try {
       results.push({
         setup: setup.name,
         round,
+        seq: seq++,
         processes: setup.processes,
         deliveries: report.deliveries,
         deliveriesPerSecond: Math.round(report.deliveries / report.seconds),
@@ -280,11 +291,19 @@ try {
   for (const setup of running) for (const stop of setup.stops) await stop();
 }
 
-// Efficiency is computed within each round (against that round's single process, measured
-// seconds apart), then the median over rounds: other jobs on the machine move both.
+// Efficiency: each window against the mean of the single-process windows just before and
+// just after it (seconds apart), then the median over rounds: other jobs on the machine move
+// both.
 for (const result of results) {
-  const single = results.find((x) => x.round === result.round && x.setup === 'single');
-  result.efficiency = single ? result.deliveriesPerCpuSecond / single.deliveriesPerCpuSecond : null;
+  if (result.setup === 'single') {
+    result.efficiency = 1;
+    continue;
+  }
+  const before = results.find((x) => x.seq === result.seq - 1 && x.setup === 'single');
+  const after = results.find((x) => x.seq === result.seq + 1 && x.setup === 'single');
+  const near = [before, after].filter((x) => x !== undefined);
+  const base = near.reduce((sum, x) => sum + x.deliveriesPerCpuSecond, 0) / near.length;
+  result.efficiency = near.length === 0 ? null : result.deliveriesPerCpuSecond / base;
 }
 const median = (values) => {
   const known = values.filter((v) => typeof v === 'number' && !Number.isNaN(v));
