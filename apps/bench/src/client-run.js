@@ -75,7 +75,9 @@ async function main() {
   let WebSocketClass;
   let options;
   if (impl !== 'undici') {
-    ({ WebSocket: WebSocketClass } = await import(modulePath ?? '@strata-ws/client'));
+    ({ WebSocket: WebSocketClass } = modulePath
+      ? await import(modulePath)
+      : await import('@strata-ws/client'));
     options = [[], { perMessageDeflate: false }];
   } else {
     WebSocketClass = globalThis.WebSocket; // undici, the built-in
