@@ -6,11 +6,10 @@
  * alone in a child process, measured by apps/bench/src/reset-memory.js, next to a bare node:net
  * server's floor measured in the same run).
  */
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { measureResetMemory } from '../../bench/src/reset-memory.js';
+import { measureResetMemory } from '@strata-ws/bench/src/reset-memory.js';
 import type { Outcome } from './cases/types.js';
 import { encodeFrame, Op } from './frames.js';
 import type { ServerTarget } from './fuzz-client.js';
@@ -18,7 +17,7 @@ import { acceptOf, header, newKey, readHead } from './http.js';
 
 const MB = 1024 * 1024;
 /** Makes a plain `node` child run the workspace's TypeScript sources (as vitest does here). */
-const TS_LOADER = createRequire(import.meta.url).resolve('@strata-ws/test-support/ts-loader');
+const TS_LOADER = import.meta.resolve('@strata-ws/test-support/ts-loader');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A full GC (the flag is set at run time, so no `--expose-gc` is needed). */
