@@ -9,7 +9,8 @@
 // (build first: npx turbo run build). --bare adds client-bare.js (a node:net client doing the
 // minimum for the same traffic: the floor); --also adds other Strata client builds (a copy of
 // an earlier dist: before/after in one run); --scale multiplies the message counts.
-// Every round runs each client once, in order; ratios are medians of per-round ratios.
+// Every round runs each client once (the order rotating by round); ratios are medians of
+// per-round ratios.
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -92,8 +93,12 @@ try {
   for (const c of CASES) {
     const results = Object.fromEntries(IMPLS.map((i) => [i, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      // Interleaved, one at a time: the same machine state for every client.
-      for (const impl of IMPLS) results[impl].push(await runClient(impl, url, c));
+      // Interleaved, one at a time: the same machine state for every client. The order
+      // rotates by round, so no client always runs first (after the previous case or round).
+      for (let k = 0; k < IMPLS.length; k++) {
+        const impl = IMPLS[(k + r) % IMPLS.length];
+        results[impl].push(await runClient(impl, url, c));
+      }
     }
     const label = `${c.kind} ${c.size >= 1024 ? `${c.size / 1024} KiB` : `${c.size} B`}`.padEnd(19);
     const summary = {};
