@@ -3,7 +3,7 @@
 // `@strata-ws/handler/workers` (`defineDurableObject`: the upgrade hook path, the peer and
 // message wrappers, the attachment written at upgrade); `/raw` to one written directly on the
 // runtime's API (acceptWebSocket, webSocketMessage -> ws.send), the floor the adapter is
-// measured against.
+// measured against; `/rawview` to the same raw object sending a Uint8Array view of the bytes.
 import { defineDurableObject } from '@strata-ws/handler/workers';
 
 export const HandlerRoom = defineDurableObject(
@@ -30,7 +30,7 @@ export class RawRoom {
   }
 
   webSocketMessage(ws, message) {
-    ws.send(message);
+    ws.send(this.view && typeof message !== 'string' ? new Uint8Array(message) : message);
   }
 
   webSocketClose(ws, code, reason) {
@@ -38,10 +38,15 @@ export class RawRoom {
   }
 }
 
+/** The raw object sending a `Uint8Array` view of what it received, as the adapter does. */
+export class RawViewRoom extends RawRoom {
+  view = true;
+}
+
 export default {
   fetch(request, env) {
     const path = new URL(request.url).pathname;
-    const namespace = path === '/raw' ? env.RAW : env.HANDLER;
+    const namespace = path === '/raw' ? env.RAW : path === '/rawview' ? env.RAWVIEW : env.HANDLER;
     return namespace.get(namespace.idFromName('echo')).fetch(request);
   },
 };

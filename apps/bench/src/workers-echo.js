@@ -110,14 +110,15 @@ const mf = new Miniflare({
   modules: true,
   script: bundle.outputFiles[0].text,
   compatibilityDate: '2026-07-01',
-  durableObjects: { HANDLER: 'HandlerRoom', RAW: 'RawRoom' },
+  durableObjects: { HANDLER: 'HandlerRoom', RAW: 'RawRoom', RAWVIEW: 'RawViewRoom' },
   host: '127.0.0.1',
   port: 0,
 });
 try {
   const port = Number((await mf.ready).port);
   const pids = workerdPids();
-  const names = ['raw', 'handler'];
+  // --objects raw,rawview,handler adds the raw object that sends a Uint8Array view.
+  const names = option('objects', 'raw,handler').split(',');
   const measure = async (name) => {
     const cpu0 = cpuSeconds(pids);
     const result = await loadgen(port, `/${name}`);
@@ -126,9 +127,9 @@ try {
     return { rate: result.messagesPerSecond, perCpu: result.totalMessages / cpu };
   };
   for (const name of names) await measure(name); // warm-up
-  const samples = { raw: [], handler: [] };
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 ? [...names].reverse() : names;
+    const order = names.map((_, i) => names[(i + round) % names.length]);
     const got = {};
     if (together) {
       const cpu0 = cpuSeconds(pids);
@@ -146,7 +147,7 @@ try {
       });
     }
     process.stderr.write(
-      `  round ${round + 1}/${rounds}: raw ${Math.round(got.raw.rate)}, handler ${Math.round(got.handler.rate)} msgs/s\n`,
+      `  round ${round + 1}/${rounds}: ${names.map((n) => `${n} ${Math.round(got[n].rate)}`).join(', ')} msgs/s\n`,
     );
   }
   const rows = names.map((name) => ({
