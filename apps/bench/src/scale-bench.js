@@ -39,12 +39,12 @@ function option(name, fallback) {
 }
 // --json: the last stdout line is {rows: [...]} for the bench runner (apps/bench/src/run.js):
 // one row per 2-process set-up, ratio = deliveries per server CPU-second against 1 process.
-// --quick: a short run (3 rounds, shorter windows) for that runner.
+// --quick: a short run (3 rounds, 1.5 s windows) for that runner.
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const clients = Number(option('clients', '200'));
 const rate = Number(option('rate', '500'));
-const warmup = Number(option('warmup', quick ? '500' : '700'));
+const warmup = Number(option('warmup', '700'));
 const windowMs = Number(option('window', quick ? '1500' : '2000'));
 const rounds = Number(option('rounds', option('runs', quick ? '3' : '7')));
 const tick = option('tick', '');
