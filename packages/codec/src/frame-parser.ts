@@ -118,14 +118,15 @@ const NO_QUEUE: Uint8Array[] = [];
 
 /**
  * The size of the buffer gathering a payload split across chunks, for `filled` bytes received
- * (and `current`, the size of the buffer so far): twice what it holds, growing by doubling;
- * the announced `total` once that is at most twice as much. So a header announcing a payload
- * that never comes costs at most four times the bytes that were sent, not what was announced
- * (issue #13: connections reset mid-frame), and a frame arriving in a few large reads is
- * copied into a buffer grown at most twice.
+ * (and `current`, the size of the buffer so far): the first buffer holds exactly the bytes
+ * of the first read (a connection cut there costs those bytes, issue #13: connections reset
+ * mid-frame); a larger one is twice what it holds, growing by doubling; the announced `total`
+ * once that is at most twice as much. So a header announcing a payload that never comes costs
+ * at most four times the bytes that were sent, not what was announced, and a frame arriving
+ * in a few large reads is copied into a buffer grown at most three times.
  */
 function payloadBufferSize(filled: number, current: number, total: number): number {
-  const size = Math.max(2 * current, 2 * filled);
+  const size = current === 0 ? filled : Math.max(2 * current, 2 * filled);
   return 2 * size >= total ? total : size;
 }
 
@@ -411,7 +412,7 @@ export class FrameParser {
   #partsToBuffer(parts: Uint8Array[]): void {
     const filled = this.#payloadFilled;
     const total = this.#header.payloadLength;
-    const payload = this.#allocate(payloadBufferSize(filled, 0, total));
+    const payload = this.#allocate(payloadBufferSize(filled, filled, total));
     this.#copyParts(parts, payload);
     this.#parts = null;
     this.#flags &= ~PARTS_UNMASKED;
