@@ -26,6 +26,26 @@ export function redisServerPath(): string {
   return 'redis-server';
 }
 
+/**
+ * The server binaries a suite runs against: the default one (above) and `valkey-server`, the
+ * Redis fork that `@strata-ws/redis` also supports. Valkey is included where it is installed,
+ * and always in CI (`CI` set: `.ci/run` installs it), so a missing binary fails there instead
+ * of being skipped.
+ */
+export function redisServerBinaries(): string[] {
+  const binaries = [redisServerPath()];
+  if (binaries[0].endsWith('valkey-server')) return binaries;
+  let valkey = process.env.CI !== undefined && process.env.CI !== '';
+  if (!valkey) {
+    try {
+      execFileSync('valkey-server', ['--version'], { stdio: 'ignore' });
+      valkey = true;
+    } catch {}
+  }
+  if (valkey) binaries.push('valkey-server');
+  return binaries;
+}
+
 /** A free TCP port on 127.0.0.1 (bound, then released). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -41,16 +61,19 @@ export async function freePort(): Promise<number> {
 /** One redis-server instance. */
 export class RedisServer {
   readonly port: number;
+  /** The binary this instance runs (redis-server or valkey-server). */
+  readonly binary: string;
   readonly #dir = mkdtempSync(join(tmpdir(), 'strata-redis-'));
   #child: ChildProcess | null = null;
 
-  private constructor(port: number) {
+  private constructor(port: number, binary: string) {
     this.port = port;
+    this.binary = binary;
   }
 
-  /** Starts a server on a free port (or on `port`). */
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()));
+  /** Starts a server on a free port (or on `port`), with `binary` (default: redisServerPath()). */
+  static async start(port?: number, binary: string = redisServerPath()): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), binary);
     await server.start();
     return server;
   }
@@ -62,14 +85,19 @@ export class RedisServer {
   /** Starts (again) on the same port and waits until it answers PING. */
   async start(): Promise<void> {
     const child = spawn(
-      redisServerPath(),
+      this.binary,
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { cwd: this.#dir, stdio: 'ignore' },
     );
     this.#child = child;
+    let failed: Error | null = null;
+    child.once('error', (error) => {
+      failed = error; // e.g. ENOENT: the binary is not installed
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+      if (failed !== null) throw new Error(`${this.binary} could not start: ${failed}`);
+      if (child.exitCode !== null) throw new Error(`${this.binary} exited with ${child.exitCode}`);
       const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
       client.on('error', () => {});
       try {
@@ -78,7 +106,7 @@ export class RedisServer {
         await client.close();
         return;
       } catch {
-        if (Date.now() > deadline) throw new Error('redis-server did not start');
+        if (Date.now() > deadline) throw new Error(`${this.binary} did not start`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
