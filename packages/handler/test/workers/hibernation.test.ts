@@ -4,30 +4,19 @@
 // wakes it: a NEW instance runs `webSocketMessage`, with every peer's id, upgrade context,
 // subprotocol and topics rebuilt from the sockets' attachments (`serializeAttachment`).
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { bundleForWorkerd } from './bundle.js';
 
 let mf: Miniflare;
 let base = '';
 
 beforeAll(async () => {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('./hibernation-fixture.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['strata-source', 'workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    write: false,
-    logLevel: 'silent',
-  });
+  const script = await bundleForWorkerd('./hibernation-fixture.ts');
   mf = new Miniflare({
     modules: true,
-    script: result.outputFiles[0]?.text ?? '',
+    script,
     compatibilityDate: '2026-07-01',
     durableObjects: { ROOM: 'Room' },
     host: '127.0.0.1',

@@ -2,27 +2,15 @@
 // it locally): the fixture is bundled once with esbuild (the `strata-source` condition, so the
 // TypeScript sources), then served in both modes — a Durable Object on the hibernation API and
 // a plain fetch handler. Skipped cases are what the Workers runtime cannot do (README).
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { beforeAll } from 'vitest';
 import { type CaseName, defineBehaviourSuite } from '../suite/cases.js';
+import { bundleForWorkerd } from './bundle.js';
 
 let script = '';
 
 beforeAll(async () => {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('./fixture.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['strata-source', 'workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    write: false,
-    logLevel: 'silent',
-  });
-  script = result.outputFiles[0]?.text ?? '';
+  script = await bundleForWorkerd('./fixture.ts');
 }, 30_000);
 
 function start(mode: 'durable' | 'fetch') {
