@@ -157,18 +157,7 @@ export class UpgradeFlow<Data> {
       refuse(this.#reporter, request, socket, error);
       return;
     }
-    if (isSettled(decision)) {
-      // Synchronous hooks (or none): no timer, no closure, straight to the 101.
-      this.#complete(request, socket, undefined, head, validated, decision, callback);
-      return;
-    }
-    this.#pending.wait(
-      socket,
-      undefined,
-      decision,
-      (result) => this.#complete(request, socket, undefined, head, validated, result, callback),
-      (error) => refuse(this.#reporter, request, socket, error ?? TIMEOUT()),
-    );
+    this.#settle(request, socket, undefined, head, validated, decision, callback);
   }
 
   /** An RFC 8441 extended CONNECT stream; see `WebSocketServer.handleHttp2Stream`. */
@@ -199,15 +188,32 @@ export class UpgradeFlow<Data> {
       refuse(this.#reporter, request, socket, error, stream);
       return;
     }
+    this.#settle(request, socket, stream, EMPTY_HEAD, validated, decision, callback);
+  }
+
+  /**
+   * Completes the upgrade once the decision is made: at once when the hooks answered
+   * synchronously (or there are none: no timer, no closure, straight to the response), else
+   * when the promise settles, under the handshake deadline (a refusal at the deadline).
+   */
+  #settle(
+    request: IncomingMessage,
+    socket: Socket,
+    stream: ServerHttp2Stream | undefined,
+    head: Buffer,
+    validated: ValidatedUpgradeRequest,
+    decision: UpgradeDecision<Data> | PromiseLike<UpgradeDecision<Data>>,
+    callback: UpgradeCallback<Data>,
+  ): void {
     if (isSettled(decision)) {
-      this.#complete(request, socket, stream, EMPTY_HEAD, validated, decision, callback);
+      this.#complete(request, socket, stream, head, validated, decision, callback);
       return;
     }
     this.#pending.wait(
       socket,
       stream,
       decision,
-      (result) => this.#complete(request, socket, stream, EMPTY_HEAD, validated, result, callback),
+      (result) => this.#complete(request, socket, stream, head, validated, result, callback),
       (error) => refuse(this.#reporter, request, socket, error ?? TIMEOUT(), stream),
     );
   }
