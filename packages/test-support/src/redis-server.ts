@@ -33,8 +33,9 @@ export function redisServerPath(): string {
  * of being skipped.
  */
 export function redisServerBinaries(): string[] {
-  const binaries = [redisServerPath()];
-  if (binaries[0].endsWith('valkey-server')) return binaries;
+  const chosen = redisServerPath();
+  const binaries = [chosen];
+  if (chosen.endsWith('valkey-server')) return binaries;
   let valkey = process.env.CI !== undefined && process.env.CI !== '';
   if (!valkey) {
     try {
