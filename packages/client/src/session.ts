@@ -497,12 +497,13 @@ export class ClientSession implements ConnectionHandler {
     if (n > 0 && !this.#ending) {
       const bytes = this.#sentBytes - this.#accountedBytes - c.pendingLength;
       this.#accountedBytes += bytes;
-      const callback =
-        bytes > 0
-          ? (error?: Error | null): void => {
-              if (!error) this.#listener.onWritten(bytes);
-            }
-          : undefined;
+      // Once the last chunk is written (writes finish in order), all of them are: the engine
+      // may reuse their buffers (a large masked frame's, instead of a fresh one per message).
+      const callback = (error?: Error | null): void => {
+        if (error) return;
+        c.releaseOutput(chunks);
+        if (bytes > 0) this.#listener.onWritten(bytes);
+      };
       if (n === 1) {
         socket.write(chunks[0]!, callback);
       } else {

@@ -334,6 +334,16 @@ export class Connection {
     return output === null ? [] : output.take();
   }
 
+  /**
+   * Optional: `chunks` (from {@link Connection.takeOutput}) were written and nothing holds them
+   * any more, so the buffers of large masked frames among them (a client's messages over
+   * 16 KiB) are reused for later frames instead of fresh ones. Call it only once the write is
+   * done (e.g. from the socket write's callback, without an error).
+   */
+  releaseOutput(chunks: readonly Uint8Array[]): void {
+    this.#output?.release(chunks);
+  }
+
   // ---- receiving: control frames and the end of input -------------------------------------
 
   /** A ping, pong or close frame from the receiver. Returns false to stop parsing. */

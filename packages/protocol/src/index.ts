@@ -14,5 +14,6 @@ export type {
   SendOptions,
   SendPreparedOptions,
 } from './options.js';
+export { setFramePoolLimit } from './output.js';
 export type { Allocate, PreparedMessageOptions } from './prepared.js';
 export { PreparedMessage } from './prepared.js';

@@ -10,6 +10,9 @@
  *
  * Large payloads are not copied: their header goes into the slab and the payload follows as
  * its own chunk, by reference (unmasked frames only; masked frames need a masked copy).
+ * A large masked frame (a client's message over a slab) is masked into a buffer of its own,
+ * and that buffer is reused once the host says its write is done ({@link OutputQueue.release}):
+ * see {@link FramePool}.
  * Frame layout and masking are the codec's (`writeFrame`, `writeFrameHeader`, `mask`): this
  * file only decides where the bytes go, draws a client's mask keys, and tells the connection's
  * handler when the queue goes from empty to non-empty (`onOutput`).
@@ -43,8 +46,11 @@ class Slabs {
   slab: Uint8Array = new Uint8Array(0);
   used = 0;
   readonly #allocate: ((length: number) => Uint8Array) | null;
+  /** The reused buffers of large masked frames, for the same allocator. */
+  readonly frames: FramePool;
   constructor(allocate: ((length: number) => Uint8Array) | null) {
     this.#allocate = allocate;
+    this.frames = new FramePool(allocate);
   }
   /** Reserves `n` contiguous bytes of the current slab, replacing it when full. */
   claim(n: number): number {
@@ -57,6 +63,82 @@ class Slabs {
     const offset = this.used;
     this.used += n;
     return offset;
+  }
+}
+
+/** Most idle frame buffers one pool keeps (besides its byte limit). */
+const POOL_MAX_FREE = 8;
+
+/** Bytes of idle frame buffers each pool may keep for reuse (see {@link setFramePoolLimit}). */
+let framePoolLimit = 4 * 1024 * 1024;
+
+/**
+ * Sets how many bytes of finished large-frame buffers the process keeps for reuse (per
+ * allocator; default 4 MiB; 0 turns reuse off). Only masked frames larger than a slab (a
+ * client's messages over 16 KiB) use these buffers.
+ * @param bytes - a non-negative integer or `Infinity`
+ */
+export function setFramePoolLimit(bytes: number): void {
+  if (!(bytes === Number.POSITIVE_INFINITY || (Number.isInteger(bytes) && bytes >= 0))) {
+    throw new RangeError(`framePoolLimit must be a non-negative integer, got ${String(bytes)}`);
+  }
+  framePoolLimit = bytes;
+}
+
+/**
+ * The buffers of large masked frames, reused: a client sending large messages masks each into
+ * a buffer whose earlier write is done instead of a fresh one, which on every message would
+ * cost an allocation and, at a MiB, the page faults of memory the allocator just returned to
+ * the system. A buffer is lent for one frame; it comes back only through
+ * {@link FramePool.release} of the very chunk it was lent as (once: a second release finds it
+ * no longer lent), which the host calls after that chunk's write finished. What waits for
+ * reuse is bounded in bytes ({@link setFramePoolLimit}) and count; a buffer never released
+ * (a host that does not call it, a failed write) is simply left to the garbage collector.
+ */
+class FramePool {
+  readonly #free: Uint8Array[] = [];
+  #freeBytes = 0;
+  /** Lent buffers by their memory (weak: an unreleased one is collected as usual). */
+  readonly #lent = new WeakMap<ArrayBufferLike, Uint8Array>();
+  readonly #allocate: ((length: number) => Uint8Array) | null;
+  constructor(allocate: ((length: number) => Uint8Array) | null) {
+    this.#allocate = allocate;
+  }
+
+  /** A buffer of exactly `size` bytes for one frame: a reused one when one fits. */
+  lend(size: number): Uint8Array {
+    const free = this.#free;
+    for (let i = free.length - 1; i >= 0; i--) {
+      const whole = free[i]!;
+      // At most twice the size: a small frame does not pin a large buffer.
+      if (whole.length >= size && whole.length <= 2 * size) {
+        free[i] = free[free.length - 1]!;
+        free.pop();
+        this.#freeBytes -= whole.length;
+        this.#lent.set(whole.buffer, whole);
+        return whole.length === size ? whole : whole.subarray(0, size);
+      }
+    }
+    const allocate = this.#allocate;
+    const whole = allocate === null ? new Uint8Array(size) : allocate(size);
+    // Only a buffer that is its memory's alone can be reused (not a view of a shared pool).
+    if (whole.byteOffset === 0 && whole.byteLength === whole.buffer.byteLength) {
+      this.#lent.set(whole.buffer, whole);
+    }
+    return whole;
+  }
+
+  /** Takes back the buffer `chunk` was lent as, if it was one (its write is done). */
+  release(chunk: Uint8Array): void {
+    const memory = chunk.buffer;
+    const whole = this.#lent.get(memory);
+    if (whole === undefined) return;
+    this.#lent.delete(memory);
+    if (this.#free.length >= POOL_MAX_FREE || this.#freeBytes + whole.length > framePoolLimit) {
+      return;
+    }
+    this.#free.push(whole);
+    this.#freeBytes += whole.length;
   }
 }
 
@@ -92,7 +174,6 @@ export class OutputQueue {
   /** A client's mask keys (every frame masked), null for a server. */
   readonly #masks: MaskKeySource | null;
   readonly #masking: MaskFunctions | null;
-  readonly #allocate: ((length: number) => Uint8Array) | null;
   /** The slabs of this queue's allocator. */
   readonly #slabs: Slabs;
 
@@ -115,7 +196,6 @@ export class OutputQueue {
     this.#copyLimit = settings.coalesceLimit;
     this.#handler = handler;
     this.#masking = settings.masking;
-    this.#allocate = settings.allocate;
     this.#slabs = slabsFor(settings.allocate);
     this.#masks = client ? new MaskKeySource(settings.randomFill!) : null;
   }
@@ -219,9 +299,10 @@ export class OutputQueue {
       writeFrame(this.#slabs.slab, offset, fin, rsv, opcode, payload, maskKey, masking);
       return;
     }
-    // A large frame gets a buffer of its own rather than a slab it would fill alone.
+    // A large frame gets a buffer of its own rather than a slab it would fill alone: one
+    // whose earlier write is done when there is one (see `release`).
     this.#seal();
-    const target = this.#allocate === null ? new Uint8Array(total) : this.#allocate(total);
+    const target = this.#slabs.frames.lend(total);
     this.#push(target);
     this.#length += total;
     writeFrame(target, 0, fin, rsv, opcode, payload, maskKey, masking);
@@ -298,6 +379,17 @@ export class OutputQueue {
     // Everything was handed out: an idle queue keeps no slab alive.
     this.#region = null;
     return chunks === NO_CHUNKS ? [] : chunks;
+  }
+
+  /**
+   * The host finished writing `chunks` (from {@link OutputQueue.take}; the write succeeded,
+   * nothing holds them any more): the buffers of large masked frames among them are reused for
+   * later frames. Optional: chunks never released are garbage collected as usual. Must not be
+   * called before the write is done or for chunks still in use.
+   */
+  release(chunks: readonly Uint8Array[]): void {
+    const frames = this.#slabs.frames;
+    for (let i = 0; i < chunks.length; i++) frames.release(chunks[i]!);
   }
 
   /** Drops everything queued. */

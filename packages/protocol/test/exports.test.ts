@@ -10,6 +10,7 @@ it('exports exactly the documented runtime surface', () => {
       'PreparedMessage',
       'checkLimit',
       'resolveLimits',
+      'setFramePoolLimit',
     ].sort(),
   );
   expect(protocol.ConnectionState).toEqual({ Open: 1, Closing: 2, Closed: 3 });

@@ -270,10 +270,13 @@ export class Transport implements ConnectionHandler {
       const last = chunks.length - 1;
       if (last > 0) socket.cork();
       for (let i = 0; i < last; i++) socket.write(chunks[i] as Uint8Array);
-      if (cbs === null) socket.write(chunks[last] as Uint8Array);
+      if (cbs === null && this.ws._isServer) socket.write(chunks[last] as Uint8Array);
       else {
+        // Once the last chunk is written, all are: a client's engine may reuse the buffers of
+        // its large masked frames (a server's frames are never pooled).
         socket.write(chunks[last] as Uint8Array, (error) => {
-          for (const cb of cbs) cb(error ?? undefined);
+          if (!error) conn.releaseOutput(chunks);
+          if (cbs !== null) for (const cb of cbs) cb(error ?? undefined);
         });
       }
       if (last > 0) socket.uncork();
