@@ -1,11 +1,16 @@
 // The floor of the client benchmark: a bare `node:net` WebSocket client doing the minimum a
 // client that hands each message over as an ArrayBuffer of its own must do for the same
-// traffic, and nothing else (no checks, no events, no UTF-8, no close handshake):
-// - send: one buffer per message holding the header and the payload masked into it
-//   (`bufferutil`, one native pass, as every masking client needs), one socket write;
+// traffic, with the cheapest I/O pattern, and nothing else (no checks, no events, no UTF-8, no
+// close handshake):
+// - send: the header and the payload masked into one buffer (`bufferutil`, one native pass, as
+//   every masking client needs); buffers come back for reuse once their write is done (no
+//   fresh allocation per message in steady state); everything sent while one read is handled
+//   leaves in one `writev` (the socket is corked for the read);
 // - receive: walk the frame headers across reads, copy each message's payload into a buffer
 //   of its own (one copy: an ArrayBuffer must be the message's alone), count it.
-// Used by client-run.js as impl `bare`; not a usable client.
+// `{ view: true }` skips that copy and hands over views of the read (what `ws` does with its
+// default `nodebuffer`): the floor of that contract.
+// Used by client-run.js as impls `bare` and `bare-view`; not a usable client.
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -17,7 +22,7 @@ const bufferUtil = require('bufferutil');
  * Connects, then calls `onOpen(send)` and `onMessage(bytes)` per message; `send(payload, binary)`.
  * @returns a function that destroys the socket
  */
-export function bareClient(url, onOpen, onMessage) {
+export function bareClient(url, onOpen, onMessage, { view = false } = {}) {
   const { hostname, port, pathname } = new URL(url);
   const socket = connect({ host: hostname, port: Number(port), noDelay: true });
   const key = randomBytes(16).toString('base64');
@@ -26,10 +31,15 @@ export function bareClient(url, onOpen, onMessage) {
       `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   const maskKey = Buffer.allocUnsafe(4);
+  // Frame buffers whose write is done, for reuse (a few: the writes of one read).
+  const spare = [];
   const send = (payload, binary) => {
     const length = payload.length;
     const headerLength = length < 126 ? 6 : length < 65536 ? 8 : 14;
-    const frame = Buffer.allocUnsafe(headerLength + length);
+    const size = headerLength + length;
+    let buffer = spare.pop();
+    if (buffer === undefined || buffer.length < size) buffer = Buffer.allocUnsafe(size);
+    const frame = buffer.subarray(0, size);
     frame[0] = 0x80 | (binary ? 2 : 1);
     if (length < 126) frame[1] = 0x80 | length;
     else if (length < 65536) {
@@ -43,13 +53,23 @@ export function bareClient(url, onOpen, onMessage) {
     randomFillSync(maskKey);
     maskKey.copy(frame, headerLength - 4);
     bufferUtil.mask(payload, maskKey, frame, headerLength, length);
-    socket.write(frame);
+    socket.write(frame, () => {
+      if (spare.length < 64) spare.push(buffer);
+    });
   };
   let head = true;
   let pending = Buffer.alloc(0); // an incomplete frame header
   let message = null; // the payload being gathered
   let filled = 0;
   socket.on('data', (chunk) => {
+    socket.cork();
+    try {
+      onData(chunk);
+    } finally {
+      socket.uncork();
+    }
+  });
+  const onData = (chunk) => {
     if (head) {
       const end = chunk.indexOf('\r\n\r\n');
       if (end < 0) throw new Error('response head split across reads (not handled)');
@@ -80,7 +100,7 @@ export function bareClient(url, onOpen, onMessage) {
         chunk = pending;
         at = h.start;
         pending = Buffer.alloc(0);
-        message = Buffer.allocUnsafe(h.length);
+        message = Buffer.allocUnsafeSlow(h.length);
         filled = 0;
         if (h.length === 0) {
           message = null;
@@ -90,10 +110,16 @@ export function bareClient(url, onOpen, onMessage) {
       }
       const h = headerOf(chunk, at);
       at = h.start;
-      message = Buffer.allocUnsafe(h.length);
+      if (view && chunk.length - at >= h.length) {
+        // The whole payload is in this read: hand over a view of it.
+        at += h.length;
+        onMessage(chunk.subarray(at - h.length, at));
+        continue;
+      }
+      message = Buffer.allocUnsafeSlow(h.length);
       filled = 0;
     }
-  });
+  };
   return () => socket.destroy();
 }
 

@@ -2,7 +2,8 @@
 // keeps `window` messages in flight until `count` echoes came back, prints one JSON line with
 // wall time and this process's CPU time. Usage (run by client.js):
 //   node [--experimental-websocket] client-run.js <impl> <url> <size> <kind> <count> <window> [module]
-// impl: strata | ws | undici | bare (client-bare.js, the floor) | any other name: a Strata
+// impl: strata | ws | undici | bare (client-bare.js, the floor) | bare-view (the floor without
+// the copy into an ArrayBuffer of its own) | any other name: a Strata
 // client build imported from <module> (e.g. a copy of an earlier dist, for before/after);
 // kind: text | binary.
 const [impl, url, sizeArg, kind, countArg, windowArg, modulePath] = process.argv.slice(2);
@@ -20,7 +21,16 @@ function done(close) {
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   console.log(
-    JSON.stringify({ impl, size, kind, count, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }),
+    JSON.stringify({
+      impl,
+      size,
+      kind,
+      count,
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+    }),
   );
   close();
 }
@@ -45,7 +55,7 @@ async function main() {
     ws.on('close', () => process.exit(0));
     return;
   }
-  if (impl === 'bare') {
+  if (impl === 'bare' || impl === 'bare-view') {
     const { bareClient } = await import('./client-bare.js');
     const binary = kind !== 'text';
     const bytes = binary ? payload : Buffer.from(payload);
@@ -69,6 +79,7 @@ async function main() {
           process.exit(0);
         }
       },
+      { view: impl === 'bare-view' },
     );
     return;
   }

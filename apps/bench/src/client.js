@@ -7,7 +7,8 @@
 // Usage: node src/client.js [--quick] [--rounds N] [--only 64,16k,1m] [--impls strata,ws,undici]
 //   [--bare] [--also name=/path/to/client/dist/index.js,...] [--scale F] [--json]
 // (build first: npx turbo run build). --bare adds client-bare.js (a node:net client doing the
-// minimum for the same traffic: the floor); --also adds other Strata client builds (a copy of
+// minimum for the same traffic: the floor; `bare` copies each message into an ArrayBuffer of its
+// own as the standard requires, `bare-view` hands over views of the reads as ws does); --also adds other Strata client builds (a copy of
 // an earlier dist: before/after in one run); --scale multiplies the message counts.
 // Every round runs each client once (the order rotating by round); ratios are medians of
 // per-round ratios.
@@ -47,7 +48,7 @@ const also = Object.fromEntries(
 const IMPLS = [
   ...(opt('impls')?.split(',') ?? ['strata', 'ws', 'undici']),
   ...Object.keys(also),
-  ...(process.argv.includes('--bare') ? ['bare'] : []),
+  ...(process.argv.includes('--bare') ? ['bare', 'bare-view'] : []),
 ];
 
 function startBun() {

@@ -248,13 +248,13 @@ async function broadcastSection() {
 
 async function clientSection() {
   // Quick message counts (enough for a steady rate), `rounds` interleaved rounds.
-  const args = [join(here, 'client.js'), '--json', '--quick', '--rounds', String(rounds)];
+  const args = [join(here, 'client.js'), '--json', '--quick', '--rounds', String(rounds), '--bare'];
   const result = await runScript(args, quick ? 600 : 1800);
   const json = lastJson(result.stdout);
   const section = {
     name: 'Client: Strata against ws and Node’s built-in WebSocket',
     command: `node apps/bench/src/client.js ${args.slice(1).join(' ')}`,
-    how: "Each client runs in its own process against one neutral echo server (Bun.serve) and keeps a window of messages in flight; rounds alternate the three clients. Strata is compared with the faster of `ws` and Node's built-in WebSocket (undici) in each round; the ratio is the median of those per-round ratios of echoes/s.",
+    how: "Each client runs in its own process against one neutral echo server (Bun.serve) and keeps a window of messages in flight; rounds alternate the clients. Strata is compared with the faster of `ws` and Node's built-in WebSocket (undici) in each round; the ratio is the median of those per-round ratios of echoes/s. Two floors run in the same rounds (client-bare.js, node:net, no checks or events, replies of one read in one writev, frame buffers reused): `bare` gives each message an ArrayBuffer of its own as the standard requires; `bare-view` hands out views of the reads, as `ws` does.",
     raw: textOf(result),
     rows: [],
   };
@@ -263,7 +263,7 @@ async function clientSection() {
     return section;
   }
   for (const c of json.cases) {
-    const { strata, ws, undici } = c.rates;
+    const { strata, ws, undici, bare, 'bare-view': bareView } = c.rates;
     const faster = ws.map((w, i) => Math.max(w, undici[i] ?? 0));
     const label =
       c.size >= 1024
@@ -277,7 +277,13 @@ async function clientSection() {
       unit: 'echoes/s',
       values: { strata: median(strata), ws: median(ws), undici: median(undici) },
       ratio: medianRatio(strata, ws),
-      extra: `vs undici ${medianRatio(strata, undici)?.toFixed(2)}x; vs the faster ${ratio?.toFixed(2)}x`,
+      extra:
+        `vs undici ${medianRatio(strata, undici)?.toFixed(2)}x; vs the faster ${ratio?.toFixed(2)}x` +
+        (bare
+          ? `; floor with an ArrayBuffer per message (bare) / the faster ${medianRatio(bare, faster)?.toFixed(2)}x, ` +
+            `Strata / that floor ${medianRatio(strata, bare)?.toFixed(2)}x; ` +
+            `floor handing out views as ws does (bare-view) / the faster ${medianRatio(bareView, faster)?.toFixed(2)}x`
+          : ''),
       goal,
       goalMet: goal ? goalCheck(ratio, 1.1) : null,
     });
