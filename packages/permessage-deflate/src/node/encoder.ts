@@ -8,9 +8,13 @@
  * - a fresh context per message otherwise: synchronous one-shot up to `syncLimit`, a pooled
  *   stream on the thread pool above it;
  * - its own compressor for the connection's life in `dedicated` mode (what `ws` does);
- * - stored blocks only with an 8-bit window (zlib cannot compress within 256 bytes).
+ * - stored blocks only with an 8-bit window (zlib cannot compress within 256 bytes);
+ * - a message repeated in a kept context (the same bytes again, as a re-sent document) sent
+ *   as the bytes its last compression made, without zlib, once the context's window holds
+ *   enough copies of it that those bytes mean the same thing to the peer (see `#noteRepeat`).
  */
 
+import { Buffer } from 'node:buffer';
 import { type DeflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 import type { TransformCallback } from '@strata-ws/protocol';
 import type { ContextConfig, ContextHolder, DeflateContextBudget } from './context-budget.js';
@@ -39,6 +43,20 @@ export interface EncoderSettings {
   budget: DeflateContextBudget;
 }
 
+/**
+ * Repeats are looked for in messages of this size range only: under it a message's window is
+ * mostly other text (many copies would be needed) and zlib is cheap anyway; over it the copy
+ * kept to compare with costs more memory than a connection should hold for it.
+ */
+const REPEAT_MIN = 1024;
+/** @see REPEAT_MIN */
+const REPEAT_MAX = 64 * 1024;
+
+/** `a` and `b` hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 interface Queued {
   data: Uint8Array;
   callback: TransformCallback;
@@ -62,6 +80,16 @@ export class Encoder implements ContextHolder {
   #contextEpoch = 0;
   // The last message compressed to at most 1/8 of its size (see EncoderSettings.adaptiveLevel).
   #dense = true;
+  // A repeated message (see #noteRepeat): a copy of the last message the kept context
+  // compressed, kept only while that message compressed to a sliver (as a repeat does); how
+  // many times in a row, up to the last, that context compressed exactly these bytes; the
+  // bytes the last of those made once enough copies preceded it (sent again as they are); and
+  // which context it was (a different one, or a reset, starts over).
+  #repeat: Uint8Array | null = null;
+  #repeatRuns = 0;
+  #repeatOut: Uint8Array | null = null;
+  #repeatContext: ZlibStream | null = null;
+  #repeatsSent = 0;
 
   constructor(settings: EncoderSettings) {
     this.#s = settings;
@@ -77,6 +105,16 @@ export class Encoder implements ContextHolder {
     return this.#keptContexts;
   }
 
+  /** Messages sent as the bytes of an earlier compression of the same message (repeats). */
+  get repeatedMessages(): number {
+    return this.#repeatsSent;
+  }
+
+  /** Bytes held between messages to recognise a repeated message (a copy of the last one). */
+  get retainedBytes(): number {
+    return this.#repeat === null ? 0 : this.#repeat.length;
+  }
+
   /**
    * A compressed message this encoder did not make may be sent from now on (a shared
    * broadcast frame): the next message resets the kept context before using it.
@@ -87,7 +125,9 @@ export class Encoder implements ContextHolder {
 
   /** {@inheritDoc ContextHolder.contextLost} */
   contextLost(): void {
-    // Nothing to forget: the context is looked up in the budget for every message.
+    // The context is looked up in the budget for every message; what was learnt about its
+    // window is void.
+    this.#forgetRepeat();
   }
 
   encode(data: Uint8Array, callback: TransformCallback, epoch: number = this.#epoch): void {
@@ -129,6 +169,7 @@ export class Encoder implements ContextHolder {
     this.#deflater = null;
     deflater?.close();
     this.#s.budget.release(this);
+    this.#forgetRepeat();
     callback?.(disposedError());
     if (queue !== null) for (const job of queue) job.callback(disposedError());
   }
@@ -192,6 +233,7 @@ export class Encoder implements ContextHolder {
     if (epoch !== this.#contextEpoch) {
       stream.stream.reset();
       this.#contextEpoch = epoch;
+      this.#forgetRepeat();
     }
     const s = this.#s;
     if (!adapt || !s.adaptiveLevel || s.takeoverLevel < 5) return;
@@ -211,23 +253,38 @@ export class Encoder implements ContextHolder {
     const context = s.budget.acquire(this, this.#context);
     if (context === null) {
       // The budget has none for us: a fresh context is always decodable.
+      this.#forgetRepeat();
       if (data.length <= s.syncLimit) this.#oneShot(data);
       else this.#pooled(data);
       return;
     }
     if (data.length <= s.syncLimit && canWriteSync(context.stream)) {
       this.#sync(context, epoch, true);
+      const repeatOut = this.#repeatOut;
+      if (
+        repeatOut !== null &&
+        this.#repeatContext === context &&
+        sameBytes(data, this.#repeat as Uint8Array)
+      ) {
+        this.#repeatsSent++;
+        this.#keptDone(data, repeatOut);
+        return;
+      }
       let out: Uint8Array;
       try {
         out = writeSync(context.stream, data, MAX_OUTPUT);
       } catch (error) {
         s.budget.release(this);
+        this.#forgetRepeat();
         this.#done(compressionFailed(error));
         return;
       }
+      this.#noteRepeat(context, data, out);
       this.#keptDone(data, out);
       return;
     }
+    // On the thread pool: not followed for repeats (the window gets text #repeat does not know).
+    this.#forgetRepeat();
     s.limiter.run((release) => {
       if (this.#callback === null) {
         release();
@@ -251,6 +308,51 @@ export class Encoder implements ContextHolder {
         this.#keptDone(data, out);
       });
     });
+  }
+
+  // ---- a repeated message ----
+
+  /**
+   * Follows what the kept `context` just compressed (`data` to `out`, synchronously) to
+   * recognise a message sent again. The peer decodes a compressed message with its window: the
+   * last `W = 2^bits` bytes of all it decoded before. When the window held nothing but copies
+   * of a message (at least `ceil(W / length)` of them, end to end), the bytes of its next
+   * compression decode to it again from any window that again ends in those copies, and
+   * sending them does not change the last `W` bytes the peer has (nor do they differ from
+   * what zlib's own window holds, so later messages compressed by zlib stay decodable). So
+   * once zlib compressed the same bytes that many times plus one in a row, those last bytes
+   * are sent again for every further copy, with no zlib call at all, until anything else goes
+   * through the context (another message, a reset, the context lost).
+   *
+   * A copy of the message is kept to compare with (bytes, never a hash) only while it
+   * compressed to under 1/32 of its size, as a repeat does: traffic that does not repeat keeps
+   * nothing. Only messages of {@link REPEAT_MIN}..{@link REPEAT_MAX} bytes.
+   */
+  #noteRepeat(context: ZlibStream, data: Uint8Array, out: Uint8Array): void {
+    const repeat = this.#repeat;
+    if (repeat !== null && this.#repeatContext === context && sameBytes(data, repeat)) {
+      this.#repeatRuns++;
+      const copiesInWindow = Math.ceil((1 << this.#s.bits) / data.length);
+      if (this.#repeatOut === null && this.#repeatRuns > copiesInWindow) this.#repeatOut = out;
+      return;
+    }
+    this.#repeatOut = null;
+    if (data.length >= REPEAT_MIN && data.length <= REPEAT_MAX && out.length * 32 <= data.length) {
+      this.#repeat =
+        repeat !== null && repeat.length === data.length ? repeat : new Uint8Array(data.length);
+      this.#repeat.set(data);
+      this.#repeatRuns = 1;
+      this.#repeatContext = context;
+    } else {
+      this.#forgetRepeat();
+    }
+  }
+
+  #forgetRepeat(): void {
+    this.#repeat = null;
+    this.#repeatRuns = 0;
+    this.#repeatOut = null;
+    this.#repeatContext = null;
   }
 
   // ---- dedicated mode: one stream for the connection's lifetime ----

@@ -184,17 +184,26 @@ export class PerMessageDeflate implements MessageExtension {
 
   /**
    * Bytes this connection holds between messages outside zlib: the peer's plain-text history
-   * kept for its context takeover and buffered compressed fragments. Kept compressors are
+   * kept for its context takeover, buffered compressed fragments, and the copy of a repeated
+   * message kept to recognise it (at most 64 KiB). Kept compressors are
    * counted by their {@link DeflateContextBudget}; dedicated zlib contexts are not counted
    * (about 300 KB for a compressor, 40 KB for a decompressor).
    */
   get retainedBytes(): number {
-    return this.#decoder.retainedBytes;
+    return this.#decoder.retainedBytes + this.#encoder.retainedBytes;
   }
 
   /** Messages sent so far compressed with a kept context (context takeover). */
   get keptContextMessages(): number {
     return this.#encoder.keptContextMessages;
+  }
+
+  /**
+   * Of {@link keptContextMessages}, those sent as the bytes of an earlier compression of the
+   * same message, without zlib (a message repeated in a kept context).
+   */
+  get repeatedMessages(): number {
+    return this.#encoder.repeatedMessages;
   }
 
   /** {@inheritDoc MessageExtension.shouldEncode} */
