@@ -248,7 +248,17 @@ async function broadcastSection() {
 
 async function clientSection() {
   // Quick message counts (enough for a steady rate), `rounds` interleaved rounds.
-  const args = [join(here, 'client.js'), '--json', '--quick', '--rounds', String(rounds), '--bare'];
+  // At least 5 rounds outside --quick: one client process per round and client, and single
+  // runs of a client swing by ±20% on a 2-core machine.
+  const clientRounds = quick ? rounds : Math.max(rounds, 5);
+  const args = [
+    join(here, 'client.js'),
+    '--json',
+    '--quick',
+    '--rounds',
+    String(clientRounds),
+    '--bare',
+  ];
   const result = await runScript(args, quick ? 600 : 1800);
   const json = lastJson(result.stdout);
   const section = {
@@ -370,7 +380,7 @@ const EXTERNAL = [
   { file: 'codec-parse-before-after.js', args: [], owner: 'codec', quick: true },
   { file: 'engine.js', args: [], owner: 'protocol engine', quick: true },
   { file: 'ws-api-bench.js', args: [], owner: '@strata-ws/ws', quick: true },
-  { file: 'handler-node.js', args: [], owner: 'handler', quick: true },
+  { file: 'handler-node.js', args: quick ? [] : ['--rounds', '7'], owner: 'handler', quick: true },
   { file: 'scale-bench.js', args: [], owner: 'scale-out', quick: true },
 ];
 
