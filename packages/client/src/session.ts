@@ -10,6 +10,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import type { ClientHttp2Stream } from 'node:http2';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ProtocolError } from '@strata-ws/codec';
 import {
@@ -497,16 +498,15 @@ export class ClientSession implements ConnectionHandler {
     if (n > 0 && !this.#ending) {
       const bytes = this.#sentBytes - this.#accountedBytes - c.pendingLength;
       this.#accountedBytes += bytes;
-      // Once the last chunk is written (writes finish in order), all of them are: the engine
-      // may reuse their buffers (a large masked frame's, instead of a fresh one per message).
+      // All are written once the last is; TCP/TLS copied them, so large frames' buffers may be
+      // reused (not after another Duplex: an HTTP/2 stream may still hold written chunks).
+      const reuse = socket instanceof Socket;
       const callback = (error?: Error | null): void => {
-        if (error) return;
-        c.releaseOutput(chunks);
-        if (bytes > 0) this.#listener.onWritten(bytes);
+        if (!error && reuse) c.releaseOutput(chunks);
+        if (!error && bytes > 0) this.#listener.onWritten(bytes);
       };
-      if (n === 1) {
-        socket.write(chunks[0]!, callback);
-      } else {
+      if (n === 1) socket.write(chunks[0]!, callback);
+      else {
         socket.cork();
         for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
         socket.write(chunks[n - 1]!, callback);

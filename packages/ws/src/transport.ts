@@ -6,6 +6,7 @@
  * send callbacks and the close timer. One object per connection, no closure per connection or
  * per message; every protocol rule stays in `@strata-ws/protocol`.
  */
+import { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ProtocolError } from '@strata-ws/codec';
 import { allocateBuffer, nodeMasking } from '@strata-ws/node-host';
@@ -270,12 +271,14 @@ export class Transport implements ConnectionHandler {
       const last = chunks.length - 1;
       if (last > 0) socket.cork();
       for (let i = 0; i < last; i++) socket.write(chunks[i] as Uint8Array);
-      if (cbs === null && this.ws._isServer) socket.write(chunks[last] as Uint8Array);
+      // Once the last chunk is written, all are: a TCP or TLS socket has copied them, so a
+      // client's engine may reuse a large masked frame's buffer (a server's are never pooled;
+      // another Duplex, as `createConnection` may give, may still hold written chunks).
+      const reuse = !this.ws._isServer && socket instanceof NetSocket;
+      if (cbs === null && !reuse) socket.write(chunks[last] as Uint8Array);
       else {
-        // Once the last chunk is written, all are: a client's engine may reuse the buffers of
-        // its large masked frames (a server's frames are never pooled).
         socket.write(chunks[last] as Uint8Array, (error) => {
-          if (!error) conn.releaseOutput(chunks);
+          if (!error && reuse) conn.releaseOutput(chunks);
           if (cbs !== null) for (const cb of cbs) cb(error ?? undefined);
         });
       }
