@@ -381,7 +381,12 @@ const EXTERNAL = [
   { file: 'deflate-echo.js', args: [], owner: 'permessage-deflate' },
   { file: 'codec-parse-before-after.js', args: [], owner: 'codec', quick: true },
   { file: 'engine.js', args: [], owner: 'protocol engine', quick: true },
-  { file: 'ws-api-bench.js', args: quick ? [] : ['--rounds', '7'], owner: '@strata-ws/ws', quick: true },
+  {
+    file: 'ws-api-bench.js',
+    args: quick ? [] : ['--rounds', '7'],
+    owner: '@strata-ws/ws',
+    quick: true,
+  },
   { file: 'handler-node.js', args: quick ? [] : ['--rounds', '7'], owner: 'handler', quick: true },
   { file: 'scale-bench.js', args: [], owner: 'scale-out', quick: true },
 ];
