@@ -5,8 +5,6 @@
  * the budget takes contexts away and hands them back.
  */
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeflateAgreement } from '../src/index.js';
@@ -15,22 +13,9 @@ import {
   createPerMessageDeflate,
   DEFAULT_CONTEXT_BUDGET,
   DeflateContextBudget,
-  type PerMessageDeflate,
   sharedContextBudget,
 } from '../src/node/index.js';
-
-type Callback = (error: Error | null, data?: Buffer) => void;
-interface WsPerMessageDeflate {
-  accept(configurations: Record<string, unknown>[]): Record<string, unknown>;
-  decompress(data: Uint8Array, fin: boolean, callback: Callback): void;
-  cleanup(): void;
-}
-const require = createRequire(import.meta.url);
-const WsDeflate = require(
-  join(dirname(require.resolve('ws/package.json')), 'lib/permessage-deflate.js'),
-) as new (
-  options: Record<string, unknown>,
-) => WsPerMessageDeflate;
+import { decode, encode, WsDeflate, wsDecode } from './peers.js';
 
 // Server keeps its context (no server_no_context_takeover); the client offered
 // client_no_context_takeover, as the benchmark client does.
@@ -42,22 +27,6 @@ const AGREEMENT: DeflateAgreement = {
   clientMaxWindowBits: 15,
 };
 const COST = contextCost(15, 8);
-
-function encode(ext: PerMessageDeflate, data: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) =>
-    ext.encode(data, (e, out) => (e ? reject(e) : resolve(out as Uint8Array))),
-  );
-}
-function decode(ext: PerMessageDeflate, data: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) =>
-    ext.decode(data, true, 1 << 24, (e, out) => (e ? reject(e) : resolve(out as Uint8Array))),
-  );
-}
-function wsDecode(ext: WsPerMessageDeflate, data: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    ext.decompress(data, true, (e, out) => (e ? reject(e) : resolve(out as Buffer))),
-  );
-}
 
 /** A chat-like message from 16 variants, or a JSON document of a few KiB. */
 function message(variant: number, large: boolean): Uint8Array {

@@ -6,30 +6,11 @@
  * in between (other messages, one byte changed, resets, lost contexts, small windows).
  */
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeflateAgreement } from '../src/index.js';
-import {
-  contextCost,
-  createPerMessageDeflate,
-  DeflateContextBudget,
-  type PerMessageDeflate,
-} from '../src/node/index.js';
-
-type Callback = (error: Error | null, data?: Buffer) => void;
-interface WsPerMessageDeflate {
-  accept(configurations: Record<string, unknown>[]): Record<string, unknown>;
-  decompress(data: Uint8Array, fin: boolean, callback: Callback): void;
-  cleanup(): void;
-}
-const require = createRequire(import.meta.url);
-const WsDeflate = require(
-  join(dirname(require.resolve('ws/package.json')), 'lib/permessage-deflate.js'),
-) as new (
-  options: Record<string, unknown>,
-) => WsPerMessageDeflate;
+import { contextCost, createPerMessageDeflate, DeflateContextBudget } from '../src/node/index.js';
+import { decode, encode, WsDeflate, wsDecode } from './peers.js';
 
 const AGREEMENT: DeflateAgreement = {
   role: 'server',
@@ -38,22 +19,6 @@ const AGREEMENT: DeflateAgreement = {
   serverMaxWindowBits: 15,
   clientMaxWindowBits: 15,
 };
-
-function encode(ext: PerMessageDeflate, data: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) =>
-    ext.encode(data, (e, out) => (e ? reject(e) : resolve(out as Uint8Array))),
-  );
-}
-function decode(ext: PerMessageDeflate, data: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) =>
-    ext.decode(data, true, 1 << 24, (e, out) => (e ? reject(e) : resolve(out as Uint8Array))),
-  );
-}
-function wsDecode(ext: WsPerMessageDeflate, data: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    ext.decompress(data, true, (e, out) => (e ? reject(e) : resolve(out as Buffer))),
-  );
-}
 
 /** A JSON document of about `size` bytes; `seed` varies its values. */
 function doc(size: number, seed: number): Uint8Array {
