@@ -7,7 +7,6 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeflateAgreement } from '../src/index.js';
 import {
   contextCost,
   createPerMessageDeflate,
@@ -15,17 +14,8 @@ import {
   DeflateContextBudget,
   sharedContextBudget,
 } from '../src/node/index.js';
-import { decode, encode, WsDeflate, wsDecode } from './peers.js';
+import { AGREEMENT, decode, encode, WsDeflate, wsDecode } from './peers.js';
 
-// Server keeps its context (no server_no_context_takeover); the client offered
-// client_no_context_takeover, as the benchmark client does.
-const AGREEMENT: DeflateAgreement = {
-  role: 'server',
-  serverNoContextTakeover: false,
-  clientNoContextTakeover: true,
-  serverMaxWindowBits: 15,
-  clientMaxWindowBits: 15,
-};
 const COST = contextCost(15, 8);
 
 /** A chat-like message from 16 variants, or a JSON document of a few KiB. */

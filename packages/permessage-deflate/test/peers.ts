@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { DeflateAgreement } from '../src/index.js';
 import type { PerMessageDeflate } from '../src/node/index.js';
 
 type Callback = (error: Error | null, data?: Buffer) => void;
@@ -15,6 +16,18 @@ export interface WsPerMessageDeflate {
   decompress(data: Uint8Array, fin: boolean, callback: Callback): void;
   cleanup(): void;
 }
+
+/**
+ * A server that keeps its context (no `server_no_context_takeover`) with a client that offered
+ * `client_no_context_takeover`, as the benchmark's client does; 15-bit windows.
+ */
+export const AGREEMENT: DeflateAgreement = {
+  role: 'server',
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: true,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 
 const require = createRequire(import.meta.url);
 

@@ -10,15 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeflateAgreement } from '../src/index.js';
 import { contextCost, createPerMessageDeflate, DeflateContextBudget } from '../src/node/index.js';
-import { decode, encode, WsDeflate, wsDecode } from './peers.js';
-
-const AGREEMENT: DeflateAgreement = {
-  role: 'server',
-  serverNoContextTakeover: false,
-  clientNoContextTakeover: true,
-  serverMaxWindowBits: 15,
-  clientMaxWindowBits: 15,
-};
+import { AGREEMENT, decode, encode, WsDeflate, wsDecode } from './peers.js';
 
 /** A JSON document of about `size` bytes; `seed` varies its values. */
 function doc(size: number, seed: number): Uint8Array {
